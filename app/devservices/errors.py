@@ -1,0 +1,2 @@
+class MissingTool(RuntimeError):
+    """A program the local services need is not installed; the message says how to get it."""

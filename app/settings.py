@@ -1,0 +1,59 @@
+"""Configuration from the environment; every variable is listed in the README."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    mongodb_url: str | None = None
+    mongodb_db: str = "tandem"
+    redis_url: str | None = None
+    secret_key: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    var_dir: Path = Path("var")
+    max_body_bytes: int = 1024 * 1024
+    session_max_age: int = 14 * 24 * 3600
+    cookie_secure: bool = False
+    signup_enabled: bool = True
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        public_url = env.get("TANDEM_PUBLIC_URL", cls.public_url)
+        var_dir = Path(env.get("TANDEM_VAR_DIR", "var"))
+        return cls(
+            mongodb_url=env.get("MONGODB_URL") or None,
+            mongodb_db=env.get("MONGODB_DB", cls.mongodb_db),
+            redis_url=env.get("REDIS_URL") or None,
+            secret_key=env.get("TANDEM_SECRET_KEY") or "",
+            public_url=public_url.rstrip("/"),
+            var_dir=var_dir,
+            max_body_bytes=int(env.get("TANDEM_MAX_BODY_BYTES", cls.max_body_bytes)),
+            session_max_age=int(env.get("TANDEM_SESSION_MAX_AGE", cls.session_max_age)),
+            cookie_secure=_bool(
+                env.get("TANDEM_COOKIE_SECURE", str(public_url.startswith("https://")))
+            ),
+            signup_enabled=_bool(env.get("TANDEM_SIGNUP_ENABLED", "true")),
+            log_level=env.get("TANDEM_LOG_LEVEL", cls.log_level),
+        )
+
+    def with_secret(self) -> Settings:
+        """Fill in a secret key kept under var/ when none is configured (local runs only)."""
+        if self.secret_key:
+            return self
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return replace(self, secret_key=path.read_text().strip())
