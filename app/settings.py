@@ -17,6 +17,7 @@ class Settings:
     mongodb_url: str | None = None
     mongodb_db: str = "tandem"
     redis_url: str | None = None
+    broker: str = "redis"  # "redis", or "memory" for a single dev process
     secret_key: str = ""
     public_url: str = "http://127.0.0.1:8000"
     var_dir: Path = Path("var")
@@ -35,6 +36,7 @@ class Settings:
             mongodb_url=env.get("MONGODB_URL") or None,
             mongodb_db=env.get("MONGODB_DB", cls.mongodb_db),
             redis_url=env.get("REDIS_URL") or None,
+            broker=env.get("TANDEM_BROKER", cls.broker),
             secret_key=env.get("TANDEM_SECRET_KEY") or "",
             public_url=public_url.rstrip("/"),
             var_dir=var_dir,

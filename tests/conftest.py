@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
+from starlette.applications import Starlette
+
 from app.devservices import LocalServices, local_services
+from tests.apiclient import running_app, test_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,3 +58,10 @@ def artifacts_dir() -> Path:
     path = Path(os.environ.get("TANDEM_TEST_ARTIFACTS", ROOT / "test-artifacts"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="module")
+async def app(mongodb_url: str, redis_url: str, db_name: str) -> AsyncIterator[Starlette]:
+    """The Tandem app in-process on the suite's FerretDB and Redis, one database per module."""
+    async with running_app(test_settings(mongodb_url, redis_url, db_name)) as started:
+        yield started

@@ -66,7 +66,11 @@ def ensure_ferretdb(var_dir: Path) -> Path:
 def _build(go: str, version: str, target: Path, var_dir: Path, env: dict[str, str]) -> str | None:
     download = subprocess.run(
         [go, "mod", "download", "-json", f"{MODULE}@{version}"],
-        capture_output=True, env=env, timeout=600, check=False, text=True,
+        capture_output=True,
+        env=env,
+        timeout=600,
+        check=False,
+        text=True,
     )
     try:
         info = json.loads(download.stdout)
@@ -83,7 +87,12 @@ def _build(go: str, version: str, target: Path, var_dir: Path, env: dict[str, st
     (src / "build" / "version" / "version.txt").write_text(version + "\n")
     build = subprocess.run(
         [go, "build", "-trimpath", "-o", str(target), "./cmd/ferretdb"],
-        cwd=src, capture_output=True, env=env, timeout=1200, check=False, text=True,
+        cwd=src,
+        capture_output=True,
+        env=env,
+        timeout=1200,
+        check=False,
+        text=True,
     )
     if build.returncode != 0:
         return build.stderr.strip()[-2000:]

@@ -26,8 +26,19 @@ def find_redis_server() -> str:
 def redis_argv(binary: str, port: int, data_dir: Path, *, persist: bool) -> list[str]:
     data_dir.mkdir(parents=True, exist_ok=True)
     argv = [
-        binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
-        "--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning",
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(data_dir),
+        "--daemonize",
+        "no",
+        "--protected-mode",
+        "yes",
+        "--loglevel",
+        "warning",
     ]
     if persist:
         argv += ["--appendonly", "yes"]

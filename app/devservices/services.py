@@ -19,6 +19,11 @@ class LocalServices:
     redis_url: str | None
 
 
+def _stop_all(processes: list[ServerProcess]) -> None:
+    for proc in reversed(processes):
+        proc.stop()
+
+
 @contextmanager
 def local_services(
     var_dir: Path,
@@ -35,13 +40,15 @@ def local_services(
     redis_bin = find_redis_server() if need_redis else None
     ferret_bin = ensure_ferretdb(var_dir) if need_mongodb else None
     started: list[ServerProcess] = []
-    atexit.register(lambda: [p.stop() for p in started])
+    atexit.register(_stop_all, started)
     try:
         mongodb_url = redis_url = None
         if ferret_bin is not None:
             port = free_port()
             ferret = ServerProcess(
-                "FerretDB", ferretdb_argv(ferret_bin, port, data / "ferretdb"), port,
+                "FerretDB",
+                ferretdb_argv(ferret_bin, port, data / "ferretdb"),
+                port,
                 var_dir / "log" / "ferretdb.log",
             )
             ferret.start()
@@ -50,7 +57,9 @@ def local_services(
         if redis_bin is not None:
             port = free_port()
             redis = ServerProcess(
-                "Redis", redis_argv(redis_bin, port, data / "redis", persist=persist), port,
+                "Redis",
+                redis_argv(redis_bin, port, data / "redis", persist=persist),
+                port,
                 var_dir / "log" / "redis.log",
             )
             redis.start(ready=redis_answers)

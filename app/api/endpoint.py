@@ -1,0 +1,138 @@
+"""Declared API operations: each knows its body, query and answer types, its auth, and
+feeds both the router and `/openapi.json` from that one declaration."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.api.body import decode_body, decode_query, read_body
+from app.api.responses import domain_error_response, json_response
+from app.auth.authenticate import authenticate
+from app.auth.principal import Principal
+from app.auth.sessions import CSRF_HEADER, SessionData
+from app.domain.errors import DomainError, Forbidden, NotAuthenticated
+from app.runtime import Runtime
+
+log = logging.getLogger("tandem.api")
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass
+class Call:
+    """Everything a handler gets: the request, who is calling, the decoded inputs."""
+
+    request: Request
+    runtime: Runtime
+    principal: Principal | None
+    session: SessionData | None
+    body: Any = None
+    query: Any = None
+
+    @property
+    def agent(self) -> Principal:
+        assert self.principal is not None  # guaranteed for operations with auth=True
+        return self.principal
+
+    def path(self, name: str) -> str:
+        return str(self.request.path_params[name])
+
+
+Handler = Callable[[Call], Awaitable[Any]]
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tag: str
+    body: type | None = None
+    query: type | None = None
+    response: Any = None
+    status: int = 200
+    auth: bool = True
+    errors: tuple[int, ...] = ()
+
+
+@dataclass
+class Api:
+    operations: list[Operation] = field(default_factory=list)
+
+    def op(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        tag: str,
+        body: type | None = None,
+        query: type | None = None,
+        response: Any = None,
+        status: int = 200,
+        auth: bool = True,
+        errors: tuple[int, ...] = (),
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.operations.append(
+                Operation(
+                    method, path, handler, summary, tag, body, query, response, status, auth, errors
+                )
+            )
+            return handler
+
+        return register
+
+    def routes(self, prefix: str) -> list[Route]:
+        by_path: dict[str, dict[str, Operation]] = {}
+        for operation in self.operations:
+            by_path.setdefault(operation.path, {})[operation.method] = operation
+        return [
+            Route(prefix + path, _dispatch(ops), methods=list(ops)) for path, ops in by_path.items()
+        ]
+
+
+def _dispatch(ops: dict[str, Operation]) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        operation = ops[request.method]
+        runtime: Runtime = request.app.state.runtime
+        try:
+            return await _run(operation, request, runtime)
+        except DomainError as exc:
+            return domain_error_response(request, exc)
+
+    return endpoint
+
+
+async def _run(operation: Operation, request: Request, runtime: Runtime) -> Response:
+    principal, session = await authenticate(request, runtime.sessions)
+    request.state.principal = principal
+    if operation.auth and principal is None:
+        raise NotAuthenticated("log in, or send an API token as `Authorization: Bearer …`")
+    if (
+        session is not None
+        and request.method in UNSAFE
+        and not runtime.sessions.csrf_ok(session, request.headers.get(CSRF_HEADER))
+    ):
+        raise Forbidden(
+            "this request needs the X-CSRF-Token header from the login answer", code="csrf_failed"
+        )
+    call = Call(request, runtime, principal, session)
+    if operation.body is not None:
+        raw = await read_body(request, runtime.settings.max_body_bytes)
+        call.body = decode_body(raw, operation.body)
+    if operation.query is not None:
+        call.query = decode_query(dict(request.query_params), operation.query)
+    result = await operation.handler(call)
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        return Response(status_code=204)
+    return json_response(result, status=operation.status)

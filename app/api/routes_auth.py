@@ -1,0 +1,174 @@
+"""Sign-up, login, logout, who-am-I, invitations."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from app.api.endpoint import Api, Call
+from app.api.responses import json_response
+from app.auth.principal import Principal
+from app.auth.sessions import COOKIE_NAME
+from app.documents import User
+from app.domain.errors import Forbidden
+from app.domain.roles import allowed_actions
+from app.schemas.auth import (
+    AcceptIn,
+    InvitationOut,
+    InviteIn,
+    LoginIn,
+    MeOut,
+    SignupIn,
+    WorkspaceOut,
+)
+from app.schemas.common import iso
+from app.services import workspaces
+
+api = Api()
+
+
+def _with_session(call: Call, user: User, status: int) -> Response:
+    """Answer with the caller's profile and set the session cookie plus a readable CSRF
+    cookie (the token is also in the JSON body)."""
+    runtime = call.runtime
+    cookie, session = runtime.sessions.issue(
+        str(user.id), str(user.workspace_id), user.session_epoch
+    )
+    csrf = runtime.sessions.csrf_token(session)
+    response = json_response({"user_id": str(user.id), "csrf_token": csrf}, status=status)
+    secure = runtime.settings.cookie_secure
+    max_age = runtime.settings.session_max_age
+    response.set_cookie(
+        COOKIE_NAME, cookie, max_age=max_age, httponly=True, samesite="lax", secure=secure, path="/"
+    )
+    response.set_cookie(
+        "tandem_csrf",
+        csrf,
+        max_age=max_age,
+        httponly=False,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
+    return response
+
+
+@api.op(
+    "POST",
+    "/auth/signup",
+    summary="Create a workspace and its owner, and log in",
+    tag="auth",
+    body=SignupIn,
+    status=201,
+    auth=False,
+    errors=(409, 422),
+)
+async def signup(call: Call) -> Response:
+    if not call.runtime.settings.signup_enabled:
+        raise Forbidden("sign-up is disabled on this server", code="signup_disabled")
+    body: SignupIn = call.body
+    _, user = await workspaces.create_workspace(
+        name=body.workspace_name,
+        slug=body.workspace_slug,
+        owner_name=body.name,
+        owner_email=body.email,
+        password=body.password,
+    )
+    return _with_session(call, user, 201)
+
+
+@api.op(
+    "POST",
+    "/auth/login",
+    summary="Log in with workspace, email and password",
+    tag="auth",
+    body=LoginIn,
+    auth=False,
+    errors=(401, 422, 429),
+)
+async def login(call: Call) -> Response:
+    body: LoginIn = call.body
+    await call.runtime.login_throttle.check(body.workspace, body.email, call.request)
+    try:
+        user = await workspaces.login(slug=body.workspace, email=body.email, password=body.password)
+    except Exception:
+        await call.runtime.login_throttle.failed(body.workspace, body.email, call.request)
+        raise
+    return _with_session(call, user, 200)
+
+
+@api.op("POST", "/auth/logout", summary="End this browser session", tag="auth", auth=False)
+async def logout(call: Call) -> Response:
+    response = Response(status_code=204)
+    response.delete_cookie(COOKIE_NAME, path="/")
+    response.delete_cookie("tandem_csrf", path="/")
+    return response
+
+
+async def me_out(call: Call, principal: Principal) -> MeOut:
+    workspace = await workspaces.get_workspace(principal.workspace_id)
+    return MeOut(
+        user_id=principal.user_id,
+        name=principal.name,
+        email=principal.email,
+        role=principal.role,
+        team_ids=sorted(principal.team_ids),
+        workspace=WorkspaceOut(
+            str(workspace.id), workspace.name, workspace.slug, list(workspace.allowed_origins)
+        ),
+        permissions=allowed_actions(principal.role),
+        csrf_token=call.runtime.sessions.csrf_token(call.session) if call.session else None,
+    )
+
+
+@api.op(
+    "GET",
+    "/me",
+    summary="The caller, their role, permissions and CSRF token",
+    tag="auth",
+    response=MeOut,
+)
+async def me(call: Call) -> MeOut:
+    return await me_out(call, call.agent)
+
+
+@api.op(
+    "POST",
+    "/invitations",
+    summary="Invite a member (admin)",
+    tag="members",
+    body=InviteIn,
+    response=InvitationOut,
+    status=201,
+    errors=(403, 409, 422),
+)
+async def invite(call: Call) -> InvitationOut:
+    body: InviteIn = call.body
+    invitation, token = await workspaces.invite(
+        principal=call.agent, email=body.email, name=body.name, role=body.role
+    )
+    return InvitationOut(
+        id=str(invitation.id),
+        email=invitation.email,
+        role=invitation.role,
+        expires_at=iso(invitation.expires_at),
+        token=token,
+        accept_url=f"{call.runtime.settings.public_url}/app/#/accept/{token}",
+    )
+
+
+@api.op(
+    "POST",
+    "/invitations/accept",
+    summary="Accept an invitation, set a password, log in",
+    tag="members",
+    body=AcceptIn,
+    status=201,
+    auth=False,
+    errors=(404, 409, 422),
+)
+async def accept(call: Call) -> Response:
+    body: AcceptIn = call.body
+    user = await workspaces.accept_invitation(
+        token=body.token, password=body.password, name=body.name
+    )
+    return _with_session(call, user, 201)

@@ -1,0 +1,164 @@
+"""Tickets and their messages."""
+
+from __future__ import annotations
+
+import msgspec
+
+from app.api.endpoint import Api, Call
+from app.documents.message import Direction, Kind
+from app.domain.errors import Invalid
+from app.domain.roles import Action
+from app.domain.tickets import TicketChanges
+from app.schemas.tickets import (
+    MessageCreate,
+    MessageCreated,
+    TicketCreate,
+    TicketDetail,
+    TicketOut,
+    TicketPage,
+    TicketPatch,
+    TicketQuery,
+    message_out,
+    ticket_out,
+)
+from app.services import contacts, tickets
+from app.services.ids import require_id
+from app.services.messages import NewMessage, add_message
+
+api = Api()
+T = "tickets"
+
+
+@api.op(
+    "GET",
+    "/tickets",
+    summary="List tickets with filters, newest or oldest first",
+    tag=T,
+    query=TicketQuery,
+    response=TicketPage,
+    errors=(422,),
+)
+async def list_tickets(call: Call) -> TicketPage:
+    call.agent.require(Action.WORK_TICKETS)
+    seq = await call.runtime.relay.broker.last_seq(call.agent.workspace_id)
+    items, cursor = await tickets.list_tickets(call.agent, call.query)
+    return TicketPage(items=[ticket_out(t) for t in items], next_cursor=cursor, seq=seq)
+
+
+@api.op(
+    "POST",
+    "/tickets",
+    summary="Create a ticket, optionally with its first message",
+    tag=T,
+    body=TicketCreate,
+    response=TicketOut,
+    status=201,
+    errors=(403, 404, 422),
+)
+async def create_ticket(call: Call) -> TicketOut:
+    principal = call.agent
+    principal.require(Action.WORK_TICKETS)
+    body: TicketCreate = call.body
+    ws = require_id(principal.workspace_id, "workspace")
+    contact_id = None
+    if body.contact is not None:
+        ref = body.contact
+        if ref.id:
+            contact_id = (await contacts.get_contact(ws, ref.id)).id
+        elif ref.email or ref.phone:
+            kind, value = ("email", ref.email) if ref.email else ("phone", ref.phone)
+            assert value is not None
+            contact_id = (await contacts.find_or_create(ws, kind, value, name=ref.name)).id
+        else:
+            raise Invalid("a contact is named by id, email or phone", field="contact")
+    first = (body.message.text, Direction(body.message.direction)) if body.message else None
+    ticket = await tickets.create_ticket(
+        call.runtime.relay,
+        principal,
+        subject=body.subject,
+        contact_id=contact_id,
+        priority=body.priority,
+        tags=list(body.tags),
+        team_id=body.team_id,
+        assignee_id=body.assignee_id,
+        first_message=first,
+    )
+    return ticket_out(ticket)
+
+
+@api.op(
+    "GET",
+    "/tickets/{ticket_id}",
+    summary="A ticket with its thread",
+    tag=T,
+    response=TicketDetail,
+    errors=(404,),
+)
+async def get_ticket(call: Call) -> TicketDetail:
+    call.agent.require(Action.WORK_TICKETS)
+    seq = await call.runtime.relay.broker.last_seq(call.agent.workspace_id)
+    ticket = await tickets.get_ticket(call.agent.workspace_id, call.path("ticket_id"))
+    messages = await tickets.thread(ticket)
+    return TicketDetail(
+        ticket=ticket_out(ticket), messages=[message_out(m) for m in messages], seq=seq
+    )
+
+
+@api.op(
+    "PATCH",
+    "/tickets/{ticket_id}",
+    summary="Change status, priority, assignee, team or tags; names the version it saw",
+    tag=T,
+    body=TicketPatch,
+    response=TicketOut,
+    errors=(403, 404, 409, 422),
+)
+async def patch_ticket(call: Call) -> TicketOut:
+    call.agent.require(Action.WORK_TICKETS)
+    body: TicketPatch = call.body
+    unset = msgspec.UNSET
+    changes = TicketChanges(
+        status=None if body.status is unset else body.status,
+        priority=None if body.priority is unset else body.priority,
+        assignee_id=None if body.assignee_id is unset else body.assignee_id,
+        has_assignee=body.assignee_id is not unset,
+        team_id=None if body.team_id is unset else body.team_id,
+        has_team=body.team_id is not unset,
+        tags=None if body.tags is unset else tuple(body.tags),
+        snoozed_until=None if body.snoozed_until is unset else body.snoozed_until,
+    )
+    ticket = await tickets.update_ticket(
+        call.runtime.relay, call.agent, call.path("ticket_id"), body.version, changes
+    )
+    return ticket_out(ticket)
+
+
+@api.op(
+    "POST",
+    "/tickets/{ticket_id}/messages",
+    summary="Reply to the customer, or add a private note (kind=note)",
+    tag=T,
+    body=MessageCreate,
+    response=MessageCreated,
+    status=201,
+    errors=(404, 409, 422),
+)
+async def post_message(call: Call) -> MessageCreated:
+    principal = call.agent
+    principal.require(Action.WORK_TICKETS)
+    body: MessageCreate = call.body
+    ticket = await tickets.get_ticket(principal.workspace_id, call.path("ticket_id"))
+    if ticket.status.value == "closed" and body.kind == "message":
+        raise Invalid("a closed ticket takes notes only", field="kind", code="ticket_closed")
+    message, ticket, _ = await add_message(
+        call.runtime.relay,
+        ticket,
+        NewMessage(
+            text=body.text,
+            direction=Direction.OUT,
+            kind=Kind(body.kind),
+            author=tickets.agent_author(principal),
+            client_id=body.client_id,
+        ),
+    )
+    return MessageCreated(message=message_out(message), ticket=ticket_out(ticket))

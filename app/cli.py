@@ -1,0 +1,162 @@
+"""`tandem` — run the server, the worker, local services, and admin tasks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from contextlib import ExitStack
+
+from app.devservices import MissingTool, local_services
+from app.devservices.ferretdb import ensure_ferretdb
+from app.settings import Settings
+
+
+def _fail(message: str) -> int:
+    print(f"tandem: {message}", file=sys.stderr)
+    return 1
+
+
+def _with_local_services(stack: ExitStack, settings: Settings) -> Settings:
+    """Start FerretDB/Redis for whichever of MONGODB_URL/REDIS_URL is unset, export the URLs
+    (so uvicorn workers inherit them) and return settings that point at them."""
+    need_mongo, need_redis = not settings.mongodb_url, not settings.redis_url
+    if need_mongo or need_redis:
+        running = stack.enter_context(
+            local_services(settings.var_dir, need_mongodb=need_mongo, need_redis=need_redis)
+        )
+        if running.mongodb_url:
+            os.environ["MONGODB_URL"] = running.mongodb_url
+            print(f"tandem: local FerretDB at {running.mongodb_url}", file=sys.stderr)
+        if running.redis_url:
+            os.environ["REDIS_URL"] = running.redis_url
+            print(f"tandem: local Redis at {running.redis_url}", file=sys.stderr)
+    return Settings.from_env().with_secret()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    with ExitStack() as stack:
+        settings = _with_local_services(stack, Settings.from_env())
+        os.environ["TANDEM_SECRET_KEY"] = settings.secret_key
+        print(f"tandem: serving on http://{args.host}:{args.port}", file=sys.stderr)
+        uvicorn.run(
+            "app.main:app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=settings.log_level,
+            # Per-socket compression costs hundreds of KB of zlib state per idle socket.
+            ws_per_message_deflate=False,
+            proxy_headers=True,
+        )
+    return 0
+
+
+def cmd_dev_services(args: argparse.Namespace) -> int:
+    with ExitStack() as stack:
+        _with_local_services(stack, Settings.from_env())
+        print(f"MONGODB_URL={os.environ['MONGODB_URL']}")
+        print(f"REDIS_URL={os.environ['REDIS_URL']}", flush=True)
+        stop = asyncio.Event()
+
+        async def wait() -> None:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await stop.wait()
+
+        asyncio.run(wait())
+    return 0
+
+
+def cmd_create_workspace(args: argparse.Namespace) -> int:
+    from app.domain.errors import DomainError
+    from app.main import build_runtime, close_runtime
+    from app.services.workspaces import create_workspace
+
+    async def run(settings: Settings) -> None:
+        runtime = await build_runtime(settings)
+        try:
+            workspace, user = await create_workspace(
+                name=args.name,
+                slug=args.slug,
+                owner_name=args.owner_name,
+                owner_email=args.owner_email,
+                password=args.password,
+            )
+            print(f"workspace {workspace.slug} ({workspace.id}); owner {user.email}")
+        finally:
+            await close_runtime(runtime)
+
+    with ExitStack() as stack:
+        settings = _with_local_services(stack, Settings.from_env())
+        try:
+            asyncio.run(run(settings))
+        except DomainError as exc:
+            return _fail(exc.message)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from app.worker import run_worker
+
+    with ExitStack() as stack:
+        settings = _with_local_services(stack, Settings.from_env())
+        asyncio.run(run_worker(settings))
+    return 0
+
+
+def cmd_build_store(args: argparse.Namespace) -> int:
+    if os.environ.get("MONGODB_URL"):
+        return 0
+    path = ensure_ferretdb(Settings.from_env().var_dir)
+    print(f"tandem: FerretDB ready at {path}", file=sys.stderr)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tandem", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the web server (starts local services if needed)")
+    serve.add_argument("--host", default=os.environ.get("TANDEM_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("TANDEM_PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("TANDEM_WORKERS", "1")))
+    serve.set_defaults(run=cmd_serve)
+    sub.add_parser("worker", help="run the background worker").set_defaults(run=cmd_worker)
+    sub.add_parser("dev-services", help="run local FerretDB and Redis until Ctrl-C").set_defaults(
+        run=cmd_dev_services
+    )
+    sub.add_parser("build-store", help="build FerretDB into var/bin if missing").set_defaults(
+        run=cmd_build_store
+    )
+    cw = sub.add_parser("create-workspace", help="create a workspace and its owner")
+    cw.add_argument("--name", required=True)
+    cw.add_argument("--slug", required=True)
+    cw.add_argument("--owner-name", required=True)
+    cw.add_argument("--owner-email", required=True)
+    cw.add_argument("--password", default=os.environ.get("TANDEM_OWNER_PASSWORD"), required=False)
+    cw.set_defaults(run=cmd_create_workspace)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "password", "x") is None:
+        return _fail("give --password or set TANDEM_OWNER_PASSWORD")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    try:
+        return int(args.run(args))
+    except MissingTool as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+from beanie import Document
+
+from app.documents.audit import AuditEvent
+from app.documents.canned import CannedResponse
+from app.documents.contact import Contact
+from app.documents.message import Message
+from app.documents.people import ApiToken, Invitation, Membership, User
+from app.documents.ticket import Ticket
+from app.documents.workspace import Counter, Team, Workspace
+
+ALL_DOCUMENTS: list[type[Document]] = [
+    Workspace,
+    Team,
+    Counter,
+    User,
+    Membership,
+    Invitation,
+    ApiToken,
+    Contact,
+    Ticket,
+    Message,
+    CannedResponse,
+    AuditEvent,
+]
+
+__all__ = [
+    "ALL_DOCUMENTS",
+    "ApiToken",
+    "AuditEvent",
+    "CannedResponse",
+    "Contact",
+    "Counter",
+    "Invitation",
+    "Membership",
+    "Message",
+    "Team",
+    "Ticket",
+    "User",
+    "Workspace",
+]

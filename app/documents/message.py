@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import pymongo
+from beanie import Document, PydanticObjectId
+from pydantic import BaseModel, Field
+
+from app.documents.common import utcnow
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class Kind(StrEnum):
+    MESSAGE = "message"
+    NOTE = "note"  # private: agents only
+    SYSTEM = "system"  # "assigned to Ana"
+
+
+class DeliveryStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+class Author(BaseModel):
+    kind: str  # agent | contact | system | integration
+    id: str | None = None
+    name: str | None = None
+
+
+class Attachment(BaseModel):
+    filename: str
+    content_type: str
+    size: int
+    url: str | None = None
+
+
+class Message(Document):
+    workspace_id: PydanticObjectId
+    ticket_id: PydanticObjectId
+    direction: Direction
+    kind: Kind = Kind.MESSAGE
+    author: Author
+    text: str
+    html: str
+    attachments: list[Attachment] = Field(default_factory=list)
+    provider_message_id: str | None = None
+    # "<workspace>:p:<provider id>" or "<workspace>:c:<client id>"; present only when there is
+    # such an id, so a retried delivery or a resent client message is stored once.
+    dedupe_key: str | None = None
+    delivery_status: DeliveryStatus | None = None
+    mentions: list[str] = Field(default_factory=list)
+    created_at: datetime = Field(default_factory=utcnow)
+    outbox: list[dict[str, Any]] = Field(default_factory=list)
+
+    class Settings:
+        name = "messages"
+        keep_nulls = False
+        indexes = [
+            pymongo.IndexModel([("workspace_id", 1), ("ticket_id", 1), ("_id", 1)]),
+            pymongo.IndexModel([("dedupe_key", 1)], unique=True, sparse=True),
+            pymongo.IndexModel([("outbox.at", 1)], sparse=True),
+        ]

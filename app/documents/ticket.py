@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pymongo
+from beanie import Document, PydanticObjectId
+from pydantic import Field
+
+from app.documents.common import utcnow
+from app.domain.tickets import Channel, Priority, Status
+
+
+class Ticket(Document):
+    workspace_id: PydanticObjectId
+    number: int
+    subject: str
+    status: Status = Status.OPEN
+    priority: Priority = Priority.NORMAL
+    channel: Channel = Channel.API
+    contact_id: PydanticObjectId | None = None
+    assignee_id: str | None = None
+    team_id: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    first_response_at: datetime | None = None
+    last_customer_message_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    resolved_at: datetime | None = None
+    # Events written in the same atomic update as the change they describe, removed once
+    # published: a crash between the write and the publish delays an event, never loses it.
+    outbox: list[dict[str, Any]] = Field(default_factory=list)
+
+    class Settings:
+        name = "tickets"
+        indexes = [
+            pymongo.IndexModel([("workspace_id", 1), ("_id", -1)]),
+            pymongo.IndexModel([("workspace_id", 1), ("number", 1)], unique=True),
+            pymongo.IndexModel([("workspace_id", 1), ("status", 1), ("_id", -1)]),
+            pymongo.IndexModel([("workspace_id", 1), ("assignee_id", 1), ("_id", -1)]),
+            pymongo.IndexModel([("workspace_id", 1), ("contact_id", 1)]),
+            pymongo.IndexModel([("outbox.at", 1)], sparse=True),
+        ]

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+import pymongo
+from beanie import Document, PydanticObjectId
+from pydantic import Field
+
+from app.documents.common import utcnow
+
+
+class Workspace(Document):
+    """A tenant. Its own id is the `workspace_id` every other document carries."""
+
+    name: str
+    slug: str
+    allowed_origins: list[str] = Field(default_factory=list)
+    widget_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
+    created_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "workspaces"
+        indexes = [pymongo.IndexModel([("slug", 1)], unique=True)]
+
+
+class Team(Document):
+    workspace_id: PydanticObjectId
+    name: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "teams"
+        indexes = [pymongo.IndexModel([("workspace_id", 1), ("name", 1)], unique=True)]
+
+
+class Counter(Document):
+    """Per-workspace sequences (ticket numbers), advanced with one atomic $inc."""
+
+    id: str  # type: ignore[assignment]
+    value: int = 0
+
+    class Settings:
+        name = "counters"

@@ -1,0 +1,147 @@
+"""The Starlette application, built from explicit settings by `create_app`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import redis.asyncio as aioredis
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from app.api import routes_admin, routes_auth, routes_contacts, routes_tickets
+from app.api.endpoint import Api
+from app.api.openapi import build_spec
+from app.api.responses import error_response, json_response
+from app.auth.sessions import SessionCodec
+from app.auth.throttle import LoginThrottle
+from app.db import connect_store
+from app.documents import Contact, Message, Ticket
+from app.outbox import EventRelay
+from app.runtime import Runtime
+from app.settings import Settings
+from realtime.broker import Broker
+
+log = logging.getLogger("tandem")
+PREFIX = "/api/v1"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+SWEEP_EVERY_SECONDS = 5.0
+
+
+def all_operations() -> Api:
+    api = Api()
+    for module in (routes_auth, routes_tickets, routes_contacts, routes_admin):
+        api.operations += module.api.operations
+    return api
+
+
+def make_broker(settings: Settings) -> Broker:
+    if settings.broker == "memory":
+        from realtime.memory_broker import MemoryBroker
+
+        return MemoryBroker()
+    from realtime.redis_broker import RedisBroker
+
+    assert settings.redis_url
+    return RedisBroker(settings.redis_url)
+
+
+async def build_runtime(settings: Settings) -> Runtime:
+    if not settings.mongodb_url or not settings.redis_url:
+        raise RuntimeError("MONGODB_URL and REDIS_URL must be set (`tandem serve` sets them)")
+    store = await connect_store(settings.mongodb_url, settings.mongodb_db)
+    redis = aioredis.from_url(settings.redis_url)
+    broker = make_broker(settings)
+    await broker.start()
+    return Runtime(
+        settings=settings,
+        sessions=SessionCodec(settings.secret_key, settings.session_max_age),
+        store=store,
+        redis=redis,
+        relay=EventRelay(broker, [Ticket, Message, Contact]),
+        login_throttle=LoginThrottle(redis),
+    )
+
+
+async def close_runtime(runtime: Runtime) -> None:
+    await runtime.relay.broker.close()
+    await runtime.redis.aclose()
+    await runtime.store.close()
+
+
+async def sweep_forever(relay: EventRelay) -> None:
+    while True:
+        await asyncio.sleep(SWEEP_EVERY_SECONDS)
+        try:
+            await relay.sweep()
+        except Exception:
+            log.exception("outbox sweep failed; retrying")
+
+
+def create_app(settings: Settings) -> Starlette:
+    if not settings.secret_key:
+        raise RuntimeError("TANDEM_SECRET_KEY is not set")
+    api = all_operations()
+    spec = build_spec(api.operations, PREFIX, "Tandem API")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runtime = await build_runtime(settings)
+        app.state.runtime = runtime
+        sweeper = asyncio.create_task(sweep_forever(runtime.relay))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await close_runtime(runtime)
+
+    async def openapi(request: Request) -> Response:
+        return json_response(spec)
+
+    async def health(request: Request) -> Response:
+        return json_response({"status": "ok"})
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/app/")
+
+    routes = [
+        Route("/", home),
+        Route("/healthz", health),
+        Route("/openapi.json", openapi),
+        *api.routes(PREFIX),
+        Mount("/", StaticFiles(directory=STATIC_DIR, html=True, check_dir=False), name="static"),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+    )
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return error_response(exc.status_code, code, str(exc.detail))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal", "something went wrong on our side; it was logged")
+
+
+def app_from_env() -> Starlette:
+    """The uvicorn factory (`uvicorn --factory app.main:app_from_env`)."""
+    settings = Settings.from_env().with_secret()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    return create_app(settings)

@@ -1,0 +1,24 @@
+"""Everything a request handler needs, built once at start-up and kept on `app.state`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+from pymongo import AsyncMongoClient
+
+from app.auth.sessions import SessionCodec
+from app.auth.throttle import LoginThrottle
+from app.outbox import EventRelay
+from app.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    sessions: SessionCodec
+    store: AsyncMongoClient[dict[str, Any]]
+    redis: aioredis.Redis
+    relay: EventRelay
+    login_throttle: LoginThrottle

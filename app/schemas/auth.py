@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from app.domain.roles import Role
+from app.schemas.common import Email, Name
+
+Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+
+
+class SignupIn(msgspec.Struct, forbid_unknown_fields=True):
+    workspace_name: Name
+    workspace_slug: Slug
+    name: Name
+    email: Email
+    password: Password
+
+
+class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
+    workspace: Slug
+    email: Email
+    password: Password
+
+
+class WorkspaceOut(msgspec.Struct):
+    id: str
+    name: str
+    slug: str
+    allowed_origins: list[str]
+
+
+class MeOut(msgspec.Struct):
+    user_id: str
+    name: str
+    email: str
+    role: Role
+    team_ids: list[str]
+    workspace: WorkspaceOut
+    permissions: list[str]
+    csrf_token: str | None
+
+
+class InviteIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    name: Name
+    role: Role = Role.AGENT
+
+
+class InvitationOut(msgspec.Struct):
+    id: str
+    email: str
+    role: Role
+    expires_at: str | None
+    token: str
+    accept_url: str
+
+
+class AcceptIn(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, msgspec.Meta(min_length=10, max_length=200)]
+    password: Password
+    name: Name | None = None
+
+
+class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+
+
+class TokenOut(msgspec.Struct):
+    id: str
+    name: str
+    prefix: str
+    created_at: str | None
+    token: str | None = None  # shown once, at creation
+
+
+class MemberOut(msgspec.Struct):
+    user_id: str
+    name: str
+    email: str
+    role: Role
+    team_ids: list[str]
+    active: bool
+
+
+class MemberPatch(msgspec.Struct, forbid_unknown_fields=True):
+    role: Role | msgspec.UnsetType = msgspec.UNSET
+    team_ids: list[str] | msgspec.UnsetType = msgspec.UNSET
+    active: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class TeamIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+
+
+class TeamOut(msgspec.Struct):
+    id: str
+    name: str
+
+
+class WorkspacePatch(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    allowed_origins: list[str] | msgspec.UnsetType = msgspec.UNSET

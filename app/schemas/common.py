@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+
+Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=100_000)]
+
+
+class Page(msgspec.Struct, kw_only=True):
+    next_cursor: str | None = None
+
+
+class ErrorDetail(msgspec.Struct):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(msgspec.Struct):
+    error: ErrorDetail
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
