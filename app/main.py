@@ -23,6 +23,7 @@ from app.api.responses import error_response, json_response
 from app.auth.sessions import SessionCodec
 from app.auth.throttle import LoginThrottle
 from app.db import connect_store
+from app.doclock import DocumentLocks
 from app.documents import Contact, Message, Ticket
 from app.outbox import EventRelay
 from app.runtime import Runtime
@@ -65,7 +66,7 @@ async def build_runtime(settings: Settings) -> Runtime:
         sessions=SessionCodec(settings.secret_key, settings.session_max_age),
         store=store,
         redis=redis,
-        relay=EventRelay(broker, [Ticket, Message, Contact]),
+        relay=EventRelay(broker, [Ticket, Message, Contact], DocumentLocks(redis)),
         login_throttle=LoginThrottle(redis),
     )
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from beanie import Document
 
+from app.doclock import DocumentLocks
 from app.documents.common import utcnow
 from realtime.broker import Broker
 from realtime.envelope import Actor, Event
@@ -39,6 +40,10 @@ def outbox_entry(
     }
 
 
+def lock_name(model: type[Document], doc_id: object) -> str:
+    return f"{model.get_collection_name()}:{doc_id}"
+
+
 def to_event(entry: dict[str, Any]) -> Event:
     actor = entry["actor"]
     return Event(
@@ -53,9 +58,12 @@ def to_event(entry: dict[str, Any]) -> Event:
 
 
 class EventRelay:
-    def __init__(self, broker: Broker, documents: list[type[Document]]) -> None:
+    def __init__(
+        self, broker: Broker, documents: list[type[Document]], locks: DocumentLocks
+    ) -> None:
         self.broker = broker
         self.documents = documents
+        self.locks = locks
 
     async def flush(self, model: type[Document], doc: dict[str, Any] | Document) -> None:
         raw: dict[str, Any] = doc if isinstance(doc, dict) else doc.model_dump(by_alias=True)
@@ -71,9 +79,10 @@ class EventRelay:
             # Left in the outbox: the sweep publishes it later, in order.
             log.exception("publishing %s events of %s failed", model.__name__, raw.get("_id"))
         if published:
-            await model.get_pymongo_collection().update_one(
-                {"_id": raw["_id"]}, {"$pull": {"outbox": {"id": {"$in": published}}}}
-            )
+            async with self.locks.hold(lock_name(model, raw["_id"])):
+                await model.get_pymongo_collection().update_one(
+                    {"_id": raw["_id"]}, {"$pull": {"outbox": {"id": {"$in": published}}}}
+                )
 
     async def sweep(self, older_than: timedelta = timedelta(seconds=10)) -> int:
         """Publish events that a crashed or failed writer left behind; returns how many docs."""

@@ -21,8 +21,12 @@ PASSWORD = "correct horse battery"
 
 def test_settings(mongodb_url: str, redis_url: str, db_name: str, **extra: Any) -> Settings:
     return Settings(
-        mongodb_url=mongodb_url, mongodb_db=db_name, redis_url=redis_url,
-        secret_key="test-secret-" + db_name, var_dir=Path("var"), **{"broker": "memory", **extra},
+        mongodb_url=mongodb_url,
+        mongodb_db=db_name,
+        redis_url=redis_url,
+        secret_key="test-secret-" + db_name,
+        var_dir=Path("var"),
+        **{"broker": "memory", **extra},
     )
 
 
@@ -80,13 +84,21 @@ def unique_slug(prefix: str = "ws") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-async def sign_up(app: Starlette, slug: str | None = None, name: str = "Olivia Owner") -> AgentClient:
+async def sign_up(
+    app: Starlette, slug: str | None = None, name: str = "Olivia Owner"
+) -> AgentClient:
     client = new_client(app)
     slug = slug or unique_slug()
-    response = await client.post("/auth/signup", json={
-        "workspace_name": f"Workspace {slug}", "workspace_slug": slug, "name": name,
-        "email": f"owner@{slug}.example", "password": PASSWORD,
-    })
+    response = await client.post(
+        "/auth/signup",
+        json={
+            "workspace_name": f"Workspace {slug}",
+            "workspace_slug": slug,
+            "name": name,
+            "email": f"owner@{slug}.example",
+            "password": PASSWORD,
+        },
+    )
     client.adopt_session(response)
     client.workspace_slug = slug
     return client

@@ -169,6 +169,6 @@ async def invite(call: Call) -> InvitationOut:
 async def accept(call: Call) -> Response:
     body: AcceptIn = call.body
     user = await workspaces.accept_invitation(
-        token=body.token, password=body.password, name=body.name
+        locks=call.runtime.relay.locks, token=body.token, password=body.password, name=body.name
     )
     return _with_session(call, user, 201)

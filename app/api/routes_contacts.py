@@ -118,7 +118,11 @@ async def patch_contact(call: Call) -> ContactOut:
     call.agent.require(Action.MANAGE_CONTACTS)
     changes = {k: v for k, v in msgspec.structs.asdict(call.body).items() if v is not msgspec.UNSET}
     ws = require_id(call.agent.workspace_id, "workspace")
-    return contact_out(await contacts.update_contact(ws, call.path("contact_id"), changes))
+    return contact_out(
+        await contacts.update_contact(
+            call.runtime.relay.locks, ws, call.path("contact_id"), changes
+        )
+    )
 
 
 @api.op(

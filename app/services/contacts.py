@@ -9,6 +9,7 @@ from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from app.doclock import DocumentLocks
 from app.documents import Contact, Ticket
 from app.documents.common import utcnow
 from app.documents.contact import IDENTIFIERS, identity_key
@@ -81,7 +82,9 @@ async def get_contact(ws: PydanticObjectId, contact_id: str) -> Contact:
     return contact
 
 
-async def update_contact(ws: PydanticObjectId, contact_id: str, changes: dict[str, Any]) -> Contact:
+async def update_contact(
+    locks: DocumentLocks, ws: PydanticObjectId, contact_id: str, changes: dict[str, Any]
+) -> Contact:
     identifiers = {k: changes.pop(k) for k in IDENTIFIERS if k in changes}
     to_set, to_unset = identity_fields(ws, identifiers)
     to_set.update(changes)
@@ -89,12 +92,12 @@ async def update_contact(ws: PydanticObjectId, contact_id: str, changes: dict[st
     update: dict[str, Any] = {"$set": to_set}
     if to_unset:
         update["$unset"] = dict.fromkeys(to_unset, "")
+    cid = require_id(contact_id, "contact")
     try:
-        raw = await Contact.get_pymongo_collection().find_one_and_update(
-            {"_id": require_id(contact_id, "contact"), "workspace_id": ws},
-            update,
-            return_document=ReturnDocument.AFTER,
-        )
+        async with locks.hold(f"contacts:{cid}"):
+            raw = await Contact.get_pymongo_collection().find_one_and_update(
+                {"_id": cid, "workspace_id": ws}, update, return_document=ReturnDocument.AFTER
+            )
     except DuplicateKeyError as exc:
         raise _duplicate(exc) from None
     if raw is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -14,7 +15,7 @@ from app.documents import Message, Ticket, User
 from app.documents.common import utcnow
 from app.documents.message import Author, DeliveryStatus, Direction, Kind
 from app.domain.tickets import Channel, Status
-from app.outbox import EventRelay, outbox_entry
+from app.outbox import EventRelay, lock_name, outbox_entry
 from app.schemas.tickets import message_out, ticket_out
 from app.services.text import mention_handles, text_to_html
 from realtime.envelope import Actor
@@ -39,8 +40,8 @@ def _dedupe_key(ticket: Ticket, new: NewMessage) -> str | None:
 
 
 async def _mentions(ticket: Ticket, text: str) -> list[str]:
-    """User ids of agents named in a note as @handle, where handle is the part of their email
-    before the @ or their name without spaces."""
+    """User ids of agents named in a note as @handle: the part of their email before the @,
+    their first name, or their whole name without spaces."""
     handles = set(mention_handles(text))
     if not handles:
         return []
@@ -48,7 +49,12 @@ async def _mentions(ticket: Ticket, text: str) -> list[str]:
     return [
         str(u.id)
         for u in users
-        if u.email.split("@")[0].lower() in handles or u.name.replace(" ", "").lower() in handles
+        if handles
+        & {
+            u.email.split("@")[0].lower(),
+            u.name.replace(" ", "").lower(),
+            u.name.split()[0].lower() if u.name.split() else "",
+        }
     ]
 
 
@@ -101,17 +107,21 @@ async def add_message(
         if existing is None:
             raise
         return existing, ticket, False
-    ticket = await _touch_ticket(ticket, new, actor, now)
+    ticket = await _touch_ticket(relay, ticket, new, actor, now)
     await relay.flush(Message, message)
     await relay.flush(Ticket, ticket)
     return message, ticket, True
 
 
-async def _touch_ticket(ticket: Ticket, new: NewMessage, actor: Actor, now: Any) -> Ticket:
+async def _touch_ticket(
+    relay: EventRelay, ticket: Ticket, new: NewMessage, actor: Actor, now: datetime
+) -> Ticket:
     """A customer message reopens a pending, snoozed or resolved ticket; the first agent reply
-    stamps first_response_at. The update is conditional on the state it was computed from
-    (retried on a race), so the event's snapshot is exactly the stored ticket."""
-    for _ in range(20):
+    stamps first_response_at. Read and written under the ticket's lock, so the event carries
+    exactly the stored ticket."""
+    async with relay.locks.hold(lock_name(Ticket, ticket.id)):
+        fresh = await Ticket.get(ticket.id)
+        ticket = fresh or ticket
         fields: dict[str, Any] = {"updated_at": now}
         changed: list[str] = []
         if new.kind is Kind.MESSAGE and new.direction is Direction.IN:
@@ -125,7 +135,7 @@ async def _touch_ticket(ticket: Ticket, new: NewMessage, actor: Actor, now: Any)
             changed.append("first_response_at")
         # Only a change an agent could also be editing (the status) moves the version, so a
         # message arriving never turns an agent's concurrent edit into a conflict.
-        fields["version"] = ticket.version + (1 if changed and changed[0] == "status" else 0)
+        fields["version"] = ticket.version + (1 if "status" in changed else 0)
         after = ticket.model_copy(update=fields)
         entry = outbox_entry(
             str(ticket.workspace_id),
@@ -136,20 +146,11 @@ async def _touch_ticket(ticket: Ticket, new: NewMessage, actor: Actor, now: Any)
         )
         fields["status"] = after.status.value
         raw = await Ticket.get_pymongo_collection().find_one_and_update(
-            {
-                "_id": ticket.id,
-                "workspace_id": ticket.workspace_id,
-                "version": ticket.version,
-                "updated_at": ticket.updated_at,
-            },
+            {"_id": ticket.id, "workspace_id": ticket.workspace_id},
             {"$set": fields, "$push": {"outbox": entry}},
             return_document=ReturnDocument.AFTER,
         )
-        if raw is not None:
-            stored: Ticket = Ticket.model_validate(raw)
-            return stored
-        fresh = await Ticket.get(ticket.id)
-        if fresh is None:
-            return ticket
-        ticket = fresh
-    raise RuntimeError(f"ticket {ticket.id} kept changing; message stored, times not updated")
+    if raw is None:
+        return ticket
+    stored: Ticket = Ticket.model_validate(raw)
+    return stored

@@ -24,7 +24,7 @@ from app.domain.tickets import (
     normalize_tags,
     plan_update,
 )
-from app.outbox import EventRelay, outbox_entry
+from app.outbox import EventRelay, lock_name, outbox_entry
 from app.schemas.tickets import TicketQuery, ticket_out
 from app.services.ids import require_id
 from app.services.messages import NewMessage, add_message
@@ -44,13 +44,15 @@ def snapshot(ticket: Ticket) -> dict[str, Any]:
     return msgspec.to_builtins(ticket_out(ticket))  # type: ignore[no-any-return]
 
 
-async def next_number(workspace_id: PydanticObjectId) -> int:
-    raw = await Counter.get_pymongo_collection().find_one_and_update(
-        {"_id": f"{workspace_id}:tickets"},
-        {"$inc": {"value": 1}},
-        upsert=True,
-        return_document=ReturnDocument.AFTER,
-    )
+async def next_number(relay: EventRelay, workspace_id: PydanticObjectId) -> int:
+    counter = f"{workspace_id}:tickets"
+    async with relay.locks.hold(f"counters:{counter}"):
+        raw = await Counter.get_pymongo_collection().find_one_and_update(
+            {"_id": counter},
+            {"$inc": {"value": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
     assert raw is not None
     return int(raw["value"])
 
@@ -89,7 +91,7 @@ async def open_ticket(
     ticket = Ticket(
         id=PydanticObjectId(),
         workspace_id=workspace_id,
-        number=await next_number(workspace_id),
+        number=await next_number(relay, workspace_id),
         subject=subject.strip(),
         channel=channel,
         contact_id=contact_id,
@@ -170,42 +172,46 @@ async def update_ticket(
             changes.assignee_id if changes.has_assignee else None,
             changes.team_id if changes.has_team else None,
         )
-    state = TicketState(
-        status=ticket.status,
-        priority=ticket.priority,
-        assignee_id=ticket.assignee_id,
-        team_id=ticket.team_id,
-        tags=tuple(ticket.tags),
-        version=ticket.version,
-    )
-    now = utcnow()
-    fields = plan_update(state, changes, role=principal.role, actor_id=principal.user_id, now=now)
-    if not fields:
-        return ticket
-    previous = {k: getattr(ticket, k) for k in fields}
-    fields.update(updated_at=now, version=ticket.version + 1)
-    after = ticket.model_copy(update=fields)
-    data = {
-        "ticket": snapshot(after),
-        "changed": sorted(k for k in fields if k in previous),
-        "previous": msgspec.to_builtins(previous),
-    }
-    entry = outbox_entry(
-        principal.workspace_id, "ticket.updated", agent_actor(principal), data, ticket=ticket_id
-    )
-    raw = await Ticket.get_pymongo_collection().find_one_and_update(
-        {"_id": ticket.id, "workspace_id": ticket.workspace_id, "version": seen_version},
-        {"$set": fields, "$push": {"outbox": entry}},
-        return_document=ReturnDocument.AFTER,
-    )
+    async with relay.locks.hold(lock_name(Ticket, ticket.id)):
+        # Read again under the lock: the version check and the write are now one step.
+        ticket = await get_ticket(principal.workspace_id, ticket_id)
+        check_version(seen_version, ticket.version, snapshot(ticket))
+        state = TicketState(
+            status=ticket.status,
+            priority=ticket.priority,
+            assignee_id=ticket.assignee_id,
+            team_id=ticket.team_id,
+            tags=tuple(ticket.tags),
+            version=ticket.version,
+        )
+        now = utcnow()
+        fields = plan_update(
+            state, changes, role=principal.role, actor_id=principal.user_id, now=now
+        )
+        if not fields:
+            return ticket
+        previous = {k: getattr(ticket, k) for k in fields}
+        fields.update(updated_at=now, version=ticket.version + 1)
+        after = ticket.model_copy(update=fields)
+        changed = sorted(previous)
+        data = {
+            "ticket": snapshot(after),
+            "changed": changed,
+            "previous": msgspec.to_builtins(previous),
+        }
+        entry = outbox_entry(
+            principal.workspace_id, "ticket.updated", agent_actor(principal), data, ticket=ticket_id
+        )
+        raw = await Ticket.get_pymongo_collection().find_one_and_update(
+            {"_id": ticket.id, "workspace_id": ticket.workspace_id, "version": seen_version},
+            {"$set": fields, "$push": {"outbox": entry}},
+            return_document=ReturnDocument.AFTER,
+        )
     if raw is None:
-        # Another writer got in between our read and our write: the same 409 as a stale read.
-        current = await get_ticket(principal.workspace_id, ticket_id)
-        check_version(seen_version, current.version, snapshot(current))
-        raise RuntimeError("ticket version matched but the conditional update did not apply")
+        raise RuntimeError(f"ticket {ticket_id} changed while its write lock was held")
     updated: Ticket = Ticket.model_validate(raw)
     await relay.flush(Ticket, updated)
-    await _system_notes(relay, principal, updated, data["changed"], previous)
+    await _system_notes(relay, principal, updated, changed, previous)
     return updated
 
 
@@ -224,11 +230,12 @@ async def _system_notes(
         assignee = (
             await User.get(require_id(ticket.assignee_id, "user")) if ticket.assignee_id else None
         )
-        lines.append(
-            f"{principal.name} unassigned this ticket"
-            if assignee is None
-            else f"{principal.name} assigned this ticket to {assignee.name}"
-        )
+        if assignee is None:
+            lines.append(f"{principal.name} unassigned this ticket")
+        elif ticket.assignee_id == principal.user_id:
+            lines.append(f"{principal.name} took this ticket")
+        else:
+            lines.append(f"{principal.name} assigned this ticket to {assignee.name}")
     for line in lines:
         await add_message(
             relay,

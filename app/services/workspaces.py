@@ -10,6 +10,7 @@ from pymongo.errors import DuplicateKeyError
 from app.auth.passwords import check_strength, hash_password, verify_password
 from app.auth.principal import Principal
 from app.auth.tokens import digest, new_secret
+from app.doclock import DocumentLocks
 from app.documents import ApiToken, Invitation, Membership, Team, User, Workspace
 from app.documents.common import utcnow
 from app.domain.errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound
@@ -95,14 +96,17 @@ async def invite(
     return invitation, token
 
 
-async def accept_invitation(*, token: str, password: str, name: str | None) -> User:
+async def accept_invitation(
+    *, locks: DocumentLocks, token: str, password: str, name: str | None
+) -> User:
     check_strength(password)
     now = utcnow()
     # Claim the invitation atomically, so a token used twice at once makes one account.
-    claimed = await Invitation.get_pymongo_collection().find_one_and_update(
-        {"token_hash": digest(token), "accepted_at": None, "expires_at": {"$gt": now}},
-        {"$set": {"accepted_at": now}},
-    )
+    async with locks.hold(f"invitations:{digest(token)}"):
+        claimed = await Invitation.get_pymongo_collection().find_one_and_update(
+            {"token_hash": digest(token), "accepted_at": None, "expires_at": {"$gt": now}},
+            {"$set": {"accepted_at": now}},
+        )
     if claimed is None:
         raise NotFound("this invitation is unknown, used or expired", code="invitation_invalid")
     invitation = Invitation.model_validate(claimed)
