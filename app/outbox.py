@@ -79,10 +79,14 @@ class EventRelay:
             # Left in the outbox: the sweep publishes it later, in order.
             log.exception("publishing %s events of %s failed", model.__name__, raw.get("_id"))
         if published:
+            # Read-filter-write under the document's lock rather than `$pull` with a
+            # condition, which FerretDB v1 does not apply to arrays of documents.
+            collection = model.get_pymongo_collection()
             async with self.locks.hold(lock_name(model, raw["_id"])):
-                await model.get_pymongo_collection().update_one(
-                    {"_id": raw["_id"]}, {"$pull": {"outbox": {"id": {"$in": published}}}}
-                )
+                current = await collection.find_one({"_id": raw["_id"]}, {"outbox": 1})
+                if current is not None:
+                    left = [e for e in current.get("outbox") or [] if e["id"] not in published]
+                    await collection.update_one({"_id": raw["_id"]}, {"$set": {"outbox": left}})
 
     async def sweep(self, older_than: timedelta = timedelta(seconds=10)) -> int:
         """Publish events that a crashed or failed writer left behind; returns how many docs."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 from pathlib import Path
@@ -15,9 +16,12 @@ REDIS_HINT = (
 
 
 def find_redis_server() -> str:
-    path = shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").is_file() else None
-    )
+    configured = os.environ.get("TANDEM_REDIS_SERVER")
+    if configured:
+        candidates = [configured]
+    else:
+        candidates = [shutil.which("redis-server") or "", "/usr/bin/redis-server"]
+    path = next((c for c in candidates if c and Path(c).is_file()), None)
     if path is None:
         raise MissingTool(REDIS_HINT)
     return path

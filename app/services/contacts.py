@@ -47,8 +47,14 @@ def identity_fields(
     return to_set, to_unset
 
 
-def _duplicate(exc: DuplicateKeyError) -> Conflict:
-    kind = next((k for k in IDENTIFIERS if f"{k}_key" in str(exc)), "identifier")
+async def _duplicate(fields: dict[str, Any], own_id: object = None) -> Conflict:
+    """Name the identifier that clashed (not every store's error names the index)."""
+    for kind in IDENTIFIERS:
+        key = fields.get(f"{kind}_key")
+        if key and await Contact.find_one({f"{kind}_key": key, "_id": {"$ne": own_id}}):
+            break
+    else:
+        kind = "identifier"
     return Conflict(
         f"another contact has this {kind}", code="duplicate_identifier", details={"field": kind}
     )
@@ -68,8 +74,8 @@ async def create_contact(
     )
     try:
         await contact.insert()
-    except DuplicateKeyError as exc:
-        raise _duplicate(exc) from None
+    except DuplicateKeyError:
+        raise await _duplicate(fields) from None
     return contact
 
 
@@ -98,8 +104,8 @@ async def update_contact(
             raw = await Contact.get_pymongo_collection().find_one_and_update(
                 {"_id": cid, "workspace_id": ws}, update, return_document=ReturnDocument.AFTER
             )
-    except DuplicateKeyError as exc:
-        raise _duplicate(exc) from None
+    except DuplicateKeyError:
+        raise await _duplicate(to_set, cid) from None
     if raw is None:
         raise NotFound("no such contact")
     contact: Contact = Contact.model_validate(raw)

@@ -124,7 +124,7 @@ async def test_list_filters_and_cursor_pagination(app: Starlette) -> None:
         "Printer 5 jammed",
     }
     tagged = (await owner.get("/tickets", params={"tag": "hardware", "order": "oldest"})).json()
-    assert [t["subject"] for t in tagged["items"]][0] == "Printer 1 jammed"
+    assert tagged["items"][0]["subject"] == "Printer 1 jammed"
     by_number = (await owner.get("/tickets", params={"text": "#4"})).json()["items"]
     assert [t["number"] for t in by_number] == [4]
     unassigned = (await owner.get("/tickets", params={"assignee": "unassigned"})).json()
