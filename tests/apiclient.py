@@ -26,7 +26,7 @@ def test_settings(mongodb_url: str, redis_url: str, db_name: str, **extra: Any) 
         redis_url=redis_url,
         secret_key="test-secret-" + db_name,
         var_dir=Path("var"),
-        **{"broker": "memory", **extra},
+        **extra,
     )
 
 
