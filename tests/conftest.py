@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
-
 from starlette.applications import Starlette
 
 from app.devservices import LocalServices, local_services
