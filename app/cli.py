@@ -11,6 +11,7 @@ import sys
 from contextlib import ExitStack
 
 from app.devservices import MissingTool, local_services
+from app.devservices.errors import BuildFailed
 from app.devservices.ferretdb import ensure_ferretdb
 from app.settings import Settings
 
@@ -152,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     try:
         return int(args.run(args))
-    except MissingTool as exc:
+    except (MissingTool, BuildFailed) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 0

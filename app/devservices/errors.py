@@ -1,2 +1,6 @@
+class BuildFailed(RuntimeError):
+    """A local service could not be built; the message has each attempt's error."""
+
+
 class MissingTool(RuntimeError):
     """A program the local services need is not installed; the message says how to get it."""

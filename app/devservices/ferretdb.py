@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from app.devservices.errors import MissingTool
+from app.devservices.errors import BuildFailed, MissingTool
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,8 @@ def binary_works(path: Path) -> bool:
 
 def ensure_ferretdb(var_dir: Path) -> Path:
     """Return a working FerretDB binary under `var_dir/bin`, building it if needed."""
-    target = var_dir / "bin" / "ferretdb"
+    var_dir = var_dir.resolve()
+    target = (var_dir / "bin" / "ferretdb").resolve()
     if binary_works(target):
         return target
     go = shutil.which("go") or next(
@@ -59,8 +60,8 @@ def ensure_ferretdb(var_dir: Path) -> Path:
             if error is None and binary_works(target):
                 log.info("built FerretDB %s at %s", version, target)
                 return target
-            errors.append(f"{version} (GOSUMDB={gosumdb or 'default'}): {error}")
-    raise RuntimeError("FerretDB could not be built:\n" + "\n".join(errors))
+            errors.append(f"{version} (GOSUMDB={gosumdb or 'default'}): {error or 'no binary'}")
+    raise BuildFailed("FerretDB could not be built:\n" + "\n".join(errors))
 
 
 def _build(go: str, version: str, target: Path, var_dir: Path, env: dict[str, str]) -> str | None:
