@@ -1,0 +1,1 @@
+"""Customer channels: one adapter per channel (webchat, email, WhatsApp)."""
