@@ -25,6 +25,7 @@ from app.schemas.contacts import (
 from app.services import contacts
 from app.services.audit import record
 from app.services.ids import require_id
+from app.services.tickets import agent_actor
 
 api = Api()
 C = "contacts"
@@ -62,7 +63,9 @@ async def create_contact(call: Call) -> ContactOut:
     body: ContactIn = call.body
     ws = require_id(call.agent.workspace_id, "workspace")
     contact = await contacts.create_contact(
+        call.runtime.relay,
         ws,
+        actor=agent_actor(call.agent),
         name=body.name,
         custom_attributes=body.custom_attributes,
         identifiers={
@@ -120,7 +123,7 @@ async def patch_contact(call: Call) -> ContactOut:
     ws = require_id(call.agent.workspace_id, "workspace")
     return contact_out(
         await contacts.update_contact(
-            call.runtime.relay.locks, ws, call.path("contact_id"), changes
+            call.runtime.relay, ws, call.path("contact_id"), changes, agent_actor(call.agent)
         )
     )
 

@@ -68,7 +68,16 @@ async def create_ticket(call: Call) -> TicketOut:
         elif ref.email or ref.phone:
             kind, value = ("email", ref.email) if ref.email else ("phone", ref.phone)
             assert value is not None
-            contact_id = (await contacts.find_or_create(ws, kind, value, name=ref.name)).id
+            contact_id = (
+                await contacts.find_or_create(
+                    call.runtime.relay,
+                    ws,
+                    kind,
+                    value,
+                    actor=tickets.agent_actor(principal),
+                    name=ref.name,
+                )
+            ).id
         else:
             raise Invalid("a contact is named by id, email or phone", field="contact")
     first = (body.message.text, Direction(body.message.direction)) if body.message else None

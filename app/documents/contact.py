@@ -35,12 +35,14 @@ class Contact(Document):
     custom_attributes: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    outbox: list[dict[str, Any]] = Field(default_factory=list)  # see app/outbox.py
 
     class Settings:
         name = "contacts"
         keep_nulls = False
         indexes = [
             pymongo.IndexModel([("workspace_id", 1), ("_id", -1)]),
+            pymongo.IndexModel([("outbox.at", 1)], sparse=True),
             *(
                 pymongo.IndexModel([(f"{kind}_key", 1)], unique=True, sparse=True)
                 for kind in IDENTIFIERS

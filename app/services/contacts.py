@@ -5,16 +5,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import msgspec
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from app.doclock import DocumentLocks
 from app.documents import Contact, Ticket
 from app.documents.common import utcnow
 from app.documents.contact import IDENTIFIERS, identity_key
 from app.domain.errors import Conflict, Invalid, NotFound
+from app.outbox import EventRelay, lock_name, outbox_entry
+from app.schemas.contacts import contact_out
 from app.services.ids import require_id
+from realtime.envelope import Actor
 
 
 def normalize_identifier(kind: str, value: str) -> str:
@@ -61,8 +64,10 @@ async def _duplicate(fields: dict[str, Any], own_id: object = None) -> Conflict:
 
 
 async def create_contact(
+    relay: EventRelay,
     ws: PydanticObjectId,
     *,
+    actor: Actor,
     name: str | None,
     identifiers: dict[str, str | None],
     custom_attributes: dict[str, Any],
@@ -70,12 +75,19 @@ async def create_contact(
 ) -> Contact:
     fields, _ = identity_fields(ws, {k: v for k, v in identifiers.items() if v is not None})
     contact = Contact(
-        workspace_id=ws, name=name, custom_attributes=custom_attributes, verified=verified, **fields
+        id=PydanticObjectId(),
+        workspace_id=ws,
+        name=name,
+        custom_attributes=custom_attributes,
+        verified=verified,
+        **fields,
     )
+    contact.outbox = [_contact_event("contact.created", contact, actor)]
     try:
         await contact.insert()
     except DuplicateKeyError:
         raise await _duplicate(fields) from None
+    await relay.flush(Contact, contact)
     return contact
 
 
@@ -88,8 +100,17 @@ async def get_contact(ws: PydanticObjectId, contact_id: str) -> Contact:
     return contact
 
 
+def _contact_event(type_: str, contact: Contact, actor: Actor) -> dict[str, Any]:
+    data = {"contact": msgspec.to_builtins(contact_out(contact))}
+    return outbox_entry(str(contact.workspace_id), type_, actor, data)
+
+
 async def update_contact(
-    locks: DocumentLocks, ws: PydanticObjectId, contact_id: str, changes: dict[str, Any]
+    relay: EventRelay,
+    ws: PydanticObjectId,
+    contact_id: str,
+    changes: dict[str, Any],
+    actor: Actor,
 ) -> Contact:
     identifiers = {k: changes.pop(k) for k in IDENTIFIERS if k in changes}
     to_set, to_unset = identity_fields(ws, identifiers)
@@ -100,7 +121,10 @@ async def update_contact(
         update["$unset"] = dict.fromkeys(to_unset, "")
     cid = require_id(contact_id, "contact")
     try:
-        async with locks.hold(f"contacts:{cid}"):
+        async with relay.locks.hold(lock_name(Contact, cid)):
+            before = await get_contact(ws, contact_id)
+            after = before.model_copy(update={**to_set, **dict.fromkeys(to_unset)})
+            update["$push"] = {"outbox": _contact_event("contact.updated", after, actor)}
             raw = await Contact.get_pymongo_collection().find_one_and_update(
                 {"_id": cid, "workspace_id": ws}, update, return_document=ReturnDocument.AFTER
             )
@@ -108,6 +132,7 @@ async def update_contact(
         raise await _duplicate(to_set, cid) from None
     if raw is None:
         raise NotFound("no such contact")
+    await relay.flush(Contact, raw)
     contact: Contact = Contact.model_validate(raw)
     return contact
 
@@ -125,7 +150,14 @@ async def lookup(ws: PydanticObjectId, kind: str, value: str) -> Contact | None:
 
 
 async def find_or_create(
-    ws: PydanticObjectId, kind: str, value: str, *, name: str | None = None, verified: bool = False
+    relay: EventRelay,
+    ws: PydanticObjectId,
+    kind: str,
+    value: str,
+    *,
+    actor: Actor,
+    name: str | None = None,
+    verified: bool = False,
 ) -> Contact:
     """For inbound channels: the contact with this identifier, made on first contact. Two
     simultaneous first messages race on the unique key; the loser reads the winner's."""
@@ -134,7 +166,13 @@ async def find_or_create(
         return existing
     try:
         return await create_contact(
-            ws, name=name, identifiers={kind: value}, custom_attributes={}, verified=verified
+            relay,
+            ws,
+            actor=actor,
+            name=name,
+            identifiers={kind: value},
+            custom_attributes={},
+            verified=verified,
         )
     except Conflict:
         found = await lookup(ws, kind, value)

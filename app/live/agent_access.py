@@ -1,0 +1,54 @@
+"""What an agent's socket may subscribe to and see."""
+
+from __future__ import annotations
+
+from app.auth.principal import Principal
+from app.documents import Team, Ticket
+from app.domain.roles import RANK, Role
+from app.services.ids import require_id
+from realtime.broker import Signal
+from realtime.envelope import Event
+
+STATIC_TOPICS = frozenset({"inbox", "presence"})
+
+
+class AgentAccess:
+    """Agents see every ticket of their workspace; a team topic is for the team's members
+    (supervisors and up may watch any team); a ticket topic needs a ticket of this workspace."""
+
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+        self.user_id = principal.user_id
+        self.name = principal.name
+        self.workspace_id = principal.workspace_id
+
+    async def can_subscribe(self, topic: str) -> str | None:
+        if topic in STATIC_TOPICS:
+            return None
+        kind, _, ident = topic.partition(":")
+        ws = require_id(self.workspace_id, "workspace")
+        if kind == "ticket" and ident:
+            oid = _oid(ident)
+            found = oid and await Ticket.find_one(Ticket.id == oid, Ticket.workspace_id == ws)
+            return None if found else "not_found"
+        if kind == "team" and ident:
+            oid = _oid(ident)
+            if not oid or not await Team.find_one(Team.id == oid, Team.workspace_id == ws):
+                return "not_found"
+            in_team = ident in self.principal.team_ids
+            senior = RANK[self.principal.role] >= RANK[Role.SUPERVISOR]
+            return None if in_team or senior else "forbidden"
+        return "unknown_topic"
+
+    def can_see(self, event: Event) -> bool:
+        return event.ws == self.workspace_id
+
+    def can_see_signal(self, signal: Signal) -> bool:
+        return signal.ws == self.workspace_id
+
+
+def _oid(value: str) -> object | None:
+    try:
+        return require_id(value, "id")
+    except Exception:
+        return None
