@@ -16,7 +16,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from app.api import routes_admin, routes_auth, routes_contacts, routes_tickets
+from app.api import (
+    routes_admin,
+    routes_auth,
+    routes_contacts,
+    routes_presence,
+    routes_tickets,
+)
 from app.api.endpoint import Api
 from app.api.openapi import build_spec
 from app.api.responses import error_response, json_response
@@ -29,6 +35,7 @@ from app.outbox import EventRelay
 from app.runtime import Runtime
 from app.settings import Settings
 from realtime.broker import Broker
+from realtime.presence import CollisionStore, PresenceStore
 
 log = logging.getLogger("tandem")
 PREFIX = "/api/v1"
@@ -38,7 +45,7 @@ SWEEP_EVERY_SECONDS = 5.0
 
 def all_operations() -> Api:
     api = Api()
-    for module in (routes_auth, routes_tickets, routes_contacts, routes_admin):
+    for module in (routes_auth, routes_tickets, routes_contacts, routes_admin, routes_presence):
         api.operations += module.api.operations
     return api
 
@@ -68,6 +75,8 @@ async def build_runtime(settings: Settings) -> Runtime:
         redis=redis,
         relay=EventRelay(broker, [Ticket, Message, Contact], DocumentLocks(redis)),
         login_throttle=LoginThrottle(redis),
+        presence=PresenceStore(redis),
+        collision=CollisionStore(redis),
     )
 
 

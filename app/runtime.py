@@ -12,6 +12,7 @@ from app.auth.sessions import SessionCodec
 from app.auth.throttle import LoginThrottle
 from app.outbox import EventRelay
 from app.settings import Settings
+from realtime.presence import CollisionStore, PresenceStore
 
 
 @dataclass
@@ -22,3 +23,5 @@ class Runtime:
     redis: aioredis.Redis
     relay: EventRelay
     login_throttle: LoginThrottle
+    presence: PresenceStore
+    collision: CollisionStore

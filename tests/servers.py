@@ -1,0 +1,66 @@
+"""Real uvicorn processes running Tandem on the suite's FerretDB and Redis."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from app.devservices.process import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def tandem_processes(
+    count: int, *, mongodb_url: str, redis_url: str, db_name: str, log_dir: Path,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[list[str]]:
+    """Start `count` uvicorn processes sharing one store and one Redis; yield their URLs."""
+    env = dict(
+        os.environ, MONGODB_URL=mongodb_url, REDIS_URL=redis_url, MONGODB_DB=db_name,
+        TANDEM_SECRET_KEY="shared-secret-" + db_name, TANDEM_LOG_LEVEL="warning",
+        **(extra_env or {}),
+    )
+    procs: list[subprocess.Popen[bytes]] = []
+    urls: list[str] = []
+    log_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        for i in range(count):
+            port = free_port()
+            with (log_dir / f"server-{i}.log").open("wb") as log:
+                procs.append(subprocess.Popen(
+                    [sys.executable, "-m", "uvicorn", "app.main:app_from_env", "--factory",
+                     "--host", "127.0.0.1", "--port", str(port), "--ws-per-message-deflate",
+                     "false", "--log-level", "warning"],
+                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                ))
+            urls.append(f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 30
+        for url, proc in zip(urls, procs, strict=True):
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"server {url} exited; see {log_dir}")
+                try:
+                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"server {url} did not start; see {log_dir}")
+                time.sleep(0.1)
+        yield urls
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
