@@ -21,12 +21,14 @@ from app.api import (
     routes_auth,
     routes_contacts,
     routes_presence,
+    routes_realtime,
     routes_tickets,
 )
 from app.api.endpoint import Api
 from app.api.openapi import build_spec
 from app.api.responses import error_response, json_response
 from app.auth.sessions import SessionCodec
+from app.auth.socket_tokens import SocketTokens
 from app.auth.throttle import LoginThrottle
 from app.db import connect_store
 from app.doclock import DocumentLocks
@@ -45,7 +47,15 @@ SWEEP_EVERY_SECONDS = 5.0
 
 def all_operations() -> Api:
     api = Api()
-    for module in (routes_auth, routes_tickets, routes_contacts, routes_admin, routes_presence):
+    modules = (
+        routes_auth,
+        routes_tickets,
+        routes_contacts,
+        routes_admin,
+        routes_presence,
+        routes_realtime,
+    )
+    for module in modules:
         api.operations += module.api.operations
     return api
 
@@ -71,6 +81,7 @@ async def build_runtime(settings: Settings) -> Runtime:
     return Runtime(
         settings=settings,
         sessions=SessionCodec(settings.secret_key, settings.session_max_age),
+        socket_tokens=SocketTokens(settings.secret_key),
         store=store,
         redis=redis,
         relay=EventRelay(broker, [Ticket, Message, Contact], DocumentLocks(redis)),

@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 from pymongo import AsyncMongoClient
 
 from app.auth.sessions import SessionCodec
+from app.auth.socket_tokens import SocketTokens
 from app.auth.throttle import LoginThrottle
 from app.outbox import EventRelay
 from app.settings import Settings
@@ -19,6 +20,7 @@ from realtime.presence import CollisionStore, PresenceStore
 class Runtime:
     settings: Settings
     sessions: SessionCodec
+    socket_tokens: SocketTokens
     store: AsyncMongoClient[dict[str, Any]]
     redis: aioredis.Redis
     relay: EventRelay
