@@ -11,6 +11,7 @@ from pathlib import Path
 import redis.asyncio as aioredis
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -23,13 +24,16 @@ from app.api import (
     routes_presence,
     routes_realtime,
     routes_tickets,
+    routes_widget,
 )
+from app.api.cors import WidgetCORS
 from app.api.endpoint import Api
 from app.api.openapi import build_spec
 from app.api.responses import error_response, json_response
 from app.auth.sessions import SessionCodec
 from app.auth.socket_tokens import SocketTokens
 from app.auth.throttle import LoginThrottle
+from app.auth.visitor_tokens import VisitorTokens
 from app.db import connect_store
 from app.doclock import DocumentLocks
 from app.documents import Contact, Message, Ticket
@@ -54,6 +58,7 @@ def all_operations() -> Api:
         routes_admin,
         routes_presence,
         routes_realtime,
+        routes_widget,
     )
     for module in modules:
         api.operations += module.api.operations
@@ -82,6 +87,7 @@ async def build_runtime(settings: Settings) -> Runtime:
         settings=settings,
         sessions=SessionCodec(settings.secret_key, settings.session_max_age),
         socket_tokens=SocketTokens(settings.secret_key),
+        visitor_tokens=VisitorTokens(settings.secret_key),
         store=store,
         redis=redis,
         relay=EventRelay(broker, [Ticket, Message, Contact], DocumentLocks(redis)),
@@ -143,6 +149,7 @@ def create_app(settings: Settings) -> Starlette:
     ]
     return Starlette(
         routes=routes,
+        middleware=[Middleware(WidgetCORS, prefix=PREFIX + "/widget/")],
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, Exception: server_error},
     )

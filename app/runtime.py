@@ -11,6 +11,7 @@ from pymongo import AsyncMongoClient
 from app.auth.sessions import SessionCodec
 from app.auth.socket_tokens import SocketTokens
 from app.auth.throttle import LoginThrottle
+from app.auth.visitor_tokens import VisitorTokens
 from app.outbox import EventRelay
 from app.settings import Settings
 from realtime.presence import CollisionStore, PresenceStore
@@ -21,6 +22,7 @@ class Runtime:
     settings: Settings
     sessions: SessionCodec
     socket_tokens: SocketTokens
+    visitor_tokens: VisitorTokens
     store: AsyncMongoClient[dict[str, Any]]
     redis: aioredis.Redis
     relay: EventRelay

@@ -112,7 +112,9 @@ def _dispatch(ops: dict[str, Operation]) -> Callable[[Request], Awaitable[Respon
 
 
 async def _run(operation: Operation, request: Request, runtime: Runtime) -> Response:
-    principal, session = await authenticate(request, runtime.sessions)
+    principal, session = (
+        await authenticate(request, runtime.sessions) if operation.auth else (None, None)
+    )
     request.state.principal = principal
     if operation.auth and principal is None:
         raise NotAuthenticated("log in, or send an API token as `Authorization: Bearer …`")

@@ -44,3 +44,12 @@ class LoginThrottle:
                 pipe.incr(key)
                 pipe.expire(key, self.window, nx=True)
             await pipe.execute()
+
+
+async def within_limit(redis: aioredis.Redis, key: str, limit: int, window_seconds: int) -> bool:
+    """Count one hit in a fixed window shared by every process; False once over `limit`."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, window_seconds, nx=True)
+        count, _ = await pipe.execute()
+    return int(count) <= limit

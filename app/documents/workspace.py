@@ -17,6 +17,8 @@ class Workspace(Document):
     slug: str
     allowed_origins: list[str] = Field(default_factory=list)
     widget_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
+    widget_reply_time: str = "a few hours"  # shown to visitors when no agent is online
+    widget_greeting: str = "Hi! How can we help?"
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

@@ -19,7 +19,7 @@ class AgentAccess:
     def __init__(self, principal: Principal) -> None:
         self.principal = principal
         self.user_id = principal.user_id
-        self.name = principal.name
+        self.display_name = principal.name
         self.workspace_id = principal.workspace_id
 
     async def can_subscribe(self, topic: str) -> str | None:

@@ -9,6 +9,7 @@ from app.documents import Message, Ticket
 from app.domain.tickets import Channel, Priority, Status
 from app.schemas.common import Id, Page, Text, iso
 
+ClientId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,100}$")]
 Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
 Subject = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
@@ -86,7 +87,7 @@ class MessageOut(msgspec.Struct):
 def message_out(m: Message) -> MessageOut:
     client_id = None
     if m.dedupe_key and ":c:" in m.dedupe_key:
-        client_id = m.dedupe_key.split(":c:", 1)[1]
+        client_id = m.dedupe_key.rsplit(":", 1)[1]
     return MessageOut(
         id=str(m.id),
         ticket_id=str(m.ticket_id),
@@ -140,7 +141,7 @@ class TicketPatch(msgspec.Struct, forbid_unknown_fields=True):
 class MessageCreate(msgspec.Struct, forbid_unknown_fields=True):
     text: Text
     kind: Literal["message", "note"] = "message"
-    client_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    client_id: ClientId | None = None
 
 
 class TicketQuery(msgspec.Struct, forbid_unknown_fields=True):

@@ -20,6 +20,9 @@ from app.schemas.tickets import message_out, ticket_out
 from app.services.text import mention_handles, text_to_html
 from realtime.envelope import Actor
 
+# Replies on these reach the customer directly (API caller, widget socket): no provider.
+LIVE_CHANNELS = frozenset({Channel.API, Channel.WEBCHAT})
+
 
 @dataclass(frozen=True)
 class NewMessage:
@@ -31,12 +34,20 @@ class NewMessage:
     provider_message_id: str | None = None
 
 
-def _dedupe_key(ticket: Ticket, new: NewMessage) -> str | None:
+def dedupe_key(workspace_id: object, new: NewMessage) -> str | None:
+    """Provider ids are unique per workspace; client ids are unique per author (a visitor's
+    or an agent's browser makes them), so a resend finds the first copy even if it would now
+    land on another ticket."""
     if new.provider_message_id:
-        return f"{ticket.workspace_id}:p:{new.provider_message_id}"
+        return f"{workspace_id}:p:{new.provider_message_id}"
     if new.client_id:
-        return f"{ticket.workspace_id}:c:{ticket.id}:{new.client_id}"
+        return f"{workspace_id}:c:{new.author.id}:{new.client_id}"
     return None
+
+
+async def find_duplicate(workspace_id: object, new: NewMessage) -> Message | None:
+    key = dedupe_key(workspace_id, new)
+    return await Message.find_one(Message.dedupe_key == key) if key else None
 
 
 async def _mentions(ticket: Ticket, text: str) -> list[str]:
@@ -62,7 +73,7 @@ async def add_message(
     relay: EventRelay, ticket: Ticket, new: NewMessage
 ) -> tuple[Message, Ticket, bool]:
     """Store `new` and advance the ticket's times; returns (message, ticket, created)."""
-    key = _dedupe_key(ticket, new)
+    key = dedupe_key(ticket.workspace_id, new)
     if key:
         existing = await Message.find_one(Message.dedupe_key == key)
         if existing is not None:
@@ -86,7 +97,7 @@ async def add_message(
         created_at=now,
         mentions=await _mentions(ticket, new.text) if new.kind is Kind.NOTE else [],
         delivery_status=(
-            (DeliveryStatus.SENT if ticket.channel is Channel.API else DeliveryStatus.QUEUED)
+            (DeliveryStatus.SENT if ticket.channel in LIVE_CHANNELS else DeliveryStatus.QUEUED)
             if outbound
             else None
         ),

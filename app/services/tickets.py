@@ -306,3 +306,18 @@ async def thread(ticket: Ticket, *, include_notes: bool = True, limit: int = 100
         .to_list()
     )
     return [Message.model_validate(r) for r in raw]
+
+
+async def record_event(
+    relay: EventRelay, ticket: Ticket, type_: str, actor: Actor, data: dict[str, Any]
+) -> None:
+    """An event about a ticket that changes none of its fields (e.g. a read receipt)."""
+    entry = outbox_entry(str(ticket.workspace_id), type_, actor, data, ticket=str(ticket.id))
+    async with relay.locks.hold(lock_name(Ticket, ticket.id)):
+        raw = await Ticket.get_pymongo_collection().find_one_and_update(
+            {"_id": ticket.id, "workspace_id": ticket.workspace_id},
+            {"$push": {"outbox": entry}},
+            return_document=ReturnDocument.AFTER,
+        )
+    if raw is not None:
+        await relay.flush(Ticket, raw)

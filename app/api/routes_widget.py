@@ -1,0 +1,311 @@
+"""The webchat widget's endpoints, called cross-origin from customers' sites.
+
+Every call names (or carries a token for) one workspace and is refused unless the request's
+Origin is on that workspace's allowed list. Visitors authenticate with their visitor token
+(`Authorization: Bearer vt.…`), which grants their own conversation and nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.api.endpoint import Api, Call
+from app.auth.socket_tokens import SocketClaims
+from app.auth.throttle import within_limit
+from app.auth.visitor_tokens import VisitorClaims, identity_ok
+from app.documents import Contact, Message, Workspace
+from app.documents.message import DeliveryStatus, Direction, Kind
+from app.domain.errors import Forbidden, NotAuthenticated, NotFound, RateLimited
+from app.schemas.common import iso
+from app.schemas.widget import (
+    ConversationOut,
+    ProfileIn,
+    ReadIn,
+    SessionIn,
+    SessionOut,
+    VisitorOut,
+    WidgetMessageIn,
+    WidgetMessageOut,
+)
+from app.services import contacts
+from app.services.ids import require_id
+from app.services.tickets import record_event, thread
+from channels.adapter import Inbound
+from channels.webchat import WebchatAdapter, current_conversation
+from realtime.envelope import Actor
+
+api = Api()
+W = "widget"
+MESSAGES_PER_MINUTE = 20
+
+
+def check_origin(call: Call, workspace: Workspace) -> None:
+    origin = (call.request.headers.get("origin") or "").rstrip("/")
+    if origin not in workspace.allowed_origins:
+        raise Forbidden(
+            f"the origin {origin or '(none)'} may not embed this workspace's widget; an owner "
+            "adds it under allowed origins",
+            code="origin_not_allowed",
+        )
+
+
+async def load_workspace(workspace_id: str) -> Workspace:
+    workspace = await Workspace.get(require_id(workspace_id, "workspace"))
+    if workspace is None:
+        raise NotFound("no such workspace")
+    return workspace
+
+
+async def visitor_of(call: Call) -> tuple[Workspace, Contact]:
+    header = call.request.headers.get("authorization", "")
+    claims = (
+        call.runtime.visitor_tokens.read(header[7:].strip())
+        if header[:7].lower() == "bearer "
+        else None
+    )
+    if claims is None:
+        raise NotAuthenticated("a valid visitor token is needed", code="visitor_token_invalid")
+    workspace = await load_workspace(claims.workspace_id)
+    check_origin(call, workspace)
+    contact = await Contact.find_one(
+        Contact.id == require_id(claims.contact_id, "contact"),
+        Contact.workspace_id == workspace.id,
+    )
+    if contact is None:
+        raise NotAuthenticated("this visitor no longer exists", code="visitor_token_invalid")
+    return workspace, contact
+
+
+def visitor_actor(contact: Contact) -> Actor:
+    return Actor(kind="contact", id=str(contact.id), name=contact.name)
+
+
+async def agents_online(call: Call, workspace: Workspace) -> bool:
+    snapshot = await call.runtime.presence.snapshot(str(workspace.id))
+    return any(status == "online" for status in snapshot.values())
+
+
+def widget_message(message: Message) -> WidgetMessageOut:
+    client_id = message.dedupe_key.rsplit(":", 1)[1] if message.dedupe_key else None
+    return WidgetMessageOut(
+        id=str(message.id),
+        client_id=client_id,
+        conversation_id=str(message.ticket_id),
+        direction=message.direction.value,
+        author_name=message.author.name,
+        text=message.text,
+        created_at=iso(message.created_at),
+        status=message.delivery_status.value if message.delivery_status else None,
+    )
+
+
+async def _session_contact(call: Call, body: SessionIn, workspace: Workspace) -> Contact:
+    claims = call.runtime.visitor_tokens.read(body.visitor_token) if body.visitor_token else None
+    current = None
+    if claims is not None and claims.workspace_id == str(workspace.id):
+        current = await Contact.find_one(
+            Contact.id == require_id(claims.contact_id, "contact"),
+            Contact.workspace_id == workspace.id,
+        )
+    if body.user is not None:
+        if not identity_ok(workspace.widget_secret, body.user.id, body.user.hash):
+            raise Forbidden(
+                "the identity hash does not match this user id", code="identity_invalid"
+            )
+        # A proven identity: that contact, whatever the browser was before. The anonymous
+        # visitor's conversation stays with the anonymous contact; nothing merges.
+        assert workspace.id is not None
+        verified = await contacts.find_or_create(
+            call.runtime.relay,
+            workspace.id,
+            "external_id",
+            body.user.id,
+            actor=Actor(kind="contact"),
+            name=body.user.name,
+            verified=True,
+        )
+        if not verified.verified:
+            # An agent made this contact by hand earlier; the host site has now proven it.
+            verified = await contacts.update_contact(
+                call.runtime.relay,
+                workspace.id,
+                str(verified.id),
+                {"verified": True},
+                Actor(kind="system"),
+            )
+        return verified
+    if current is not None and not current.verified:
+        return current
+    # No token, or a verified visitor's token without its proof (the visitor logged out of
+    # the host site): a fresh anonymous visitor, never acting as that user.
+    assert workspace.id is not None
+    return await contacts.create_contact(
+        call.runtime.relay,
+        workspace.id,
+        actor=Actor(kind="contact"),
+        name=None,
+        identifiers={},
+        custom_attributes={"source": "webchat"},
+    )
+
+
+@api.op(
+    "POST",
+    "/widget/session",
+    summary="Start or resume a visitor session (optionally with a verified identity)",
+    tag=W,
+    body=SessionIn,
+    response=SessionOut,
+    auth=False,
+    errors=(403, 404, 422),
+)
+async def session(call: Call) -> SessionOut:
+    body: SessionIn = call.body
+    workspace = await load_workspace(body.workspace)
+    check_origin(call, workspace)
+    contact = await _session_contact(call, body, workspace)
+    ws, cid = str(workspace.id), str(contact.id)
+    conversation = await current_conversation(contact)
+    return SessionOut(
+        visitor_token=call.runtime.visitor_tokens.issue(
+            VisitorClaims(workspace_id=ws, contact_id=cid, verified=contact.verified)
+        ),
+        socket_token=call.runtime.socket_tokens.issue(
+            SocketClaims(kind="visitor", workspace_id=ws, subject_id=cid)
+        ),
+        socket_path="/live",
+        visitor=VisitorOut(cid, contact.name, contact.email, contact.verified),
+        conversation_id=str(conversation.id) if conversation else None,
+        agents_online=await agents_online(call, workspace),
+        reply_time=workspace.widget_reply_time,
+        greeting=workspace.widget_greeting,
+    )
+
+
+@api.op(
+    "GET",
+    "/widget/conversation",
+    summary="The visitor's conversation (no private notes), with the event seq",
+    tag=W,
+    response=ConversationOut,
+    auth=False,
+    errors=(401, 403),
+)
+async def conversation(call: Call) -> ConversationOut:
+    workspace, contact = await visitor_of(call)
+    seq = await call.runtime.relay.broker.last_seq(str(workspace.id))
+    ticket = await current_conversation(contact)
+    messages = await thread(ticket, include_notes=False) if ticket else []
+    return ConversationOut(
+        conversation_id=str(ticket.id) if ticket else None,
+        status=ticket.status.value if ticket else None,
+        messages=[widget_message(m) for m in messages if m.kind is Kind.MESSAGE],
+        seq=seq,
+        agents_online=await agents_online(call, workspace),
+    )
+
+
+@api.op(
+    "POST",
+    "/widget/messages",
+    summary="Send a visitor message; resending the same client_id stores it once",
+    tag=W,
+    body=WidgetMessageIn,
+    response=WidgetMessageOut,
+    status=201,
+    auth=False,
+    errors=(401, 403, 413, 422, 429),
+)
+async def send_message(call: Call) -> WidgetMessageOut:
+    workspace, contact = await visitor_of(call)
+    body: WidgetMessageIn = call.body
+    if not await within_limit(
+        call.runtime.redis, f"tandem:widget:flood:{contact.id}", MESSAGES_PER_MINUTE, 60
+    ):
+        raise RateLimited(
+            f"at most {MESSAGES_PER_MINUTE} messages a minute; please wait a moment",
+            code="rate_limited",
+        )
+    received = await WebchatAdapter(call.runtime.relay).receive(
+        Inbound(
+            workspace_id=str(workspace.id),
+            text=body.text,
+            contact_id=str(contact.id),
+            client_id=body.client_id,
+            sender_name=contact.name,
+        )
+    )
+    return widget_message(received.message)
+
+
+@api.op(
+    "POST",
+    "/widget/profile",
+    summary="The pre-chat form: the visitor's name and email (never merges contacts)",
+    tag=W,
+    body=ProfileIn,
+    response=VisitorOut,
+    auth=False,
+    errors=(401, 403, 422),
+)
+async def profile(call: Call) -> VisitorOut:
+    workspace, contact = await visitor_of(call)
+    body: ProfileIn = call.body
+    changes: dict[str, Any] = {}
+    if body.name and not contact.verified:
+        changes["name"] = body.name
+    if body.email and not contact.verified:
+        assert workspace.id is not None
+        owner = await contacts.lookup(workspace.id, "email", body.email)
+        if owner is None or owner.id == contact.id:
+            changes["email"] = body.email
+        else:
+            # Someone else's address: an unproven claim is kept on this visitor, so the
+            # reply can follow by email, but the two contacts never merge.
+            changes["custom_attributes"] = {
+                **contact.custom_attributes,
+                "claimed_email": body.email.lower(),
+            }
+    if changes:
+        assert workspace.id is not None
+        contact = await contacts.update_contact(
+            call.runtime.relay, workspace.id, str(contact.id), changes, visitor_actor(contact)
+        )
+    return VisitorOut(str(contact.id), contact.name, contact.email, contact.verified)
+
+
+@api.op(
+    "POST",
+    "/widget/read",
+    summary="The visitor has read the conversation up to a message",
+    tag=W,
+    body=ReadIn,
+    status=204,
+    auth=False,
+    errors=(401, 403, 404),
+)
+async def read(call: Call) -> None:
+    workspace, contact = await visitor_of(call)
+    body: ReadIn = call.body
+    ticket = await current_conversation(contact)
+    up_to = require_id(body.up_to, "message")
+    if ticket is None or not await Message.find_one(
+        Message.id == up_to, Message.ticket_id == ticket.id
+    ):
+        raise NotFound("no such message in this conversation")
+    await Message.get_pymongo_collection().update_many(
+        {
+            "workspace_id": workspace.id,
+            "ticket_id": ticket.id,
+            "_id": {"$lte": up_to},
+            "direction": Direction.OUT.value,
+            "delivery_status": {"$in": [DeliveryStatus.SENT.value, DeliveryStatus.DELIVERED.value]},
+        },
+        {"$set": {"delivery_status": DeliveryStatus.READ.value}},
+    )
+    await record_event(
+        call.runtime.relay,
+        ticket,
+        "message.read",
+        visitor_actor(contact),
+        {"by": "contact", "up_to": body.up_to},
+    )

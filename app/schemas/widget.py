@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from app.schemas.common import Id
+from app.schemas.tickets import ClientId
+
+WidgetText = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
+
+
+class VerifiedUser(msgspec.Struct, forbid_unknown_fields=True):
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    hash: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{64}$")]
+    name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    email: Annotated[str, msgspec.Meta(max_length=254)] | None = None
+
+
+class SessionIn(msgspec.Struct, forbid_unknown_fields=True):
+    workspace: Id
+    visitor_token: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    user: VerifiedUser | None = None
+
+
+class VisitorOut(msgspec.Struct):
+    contact_id: str
+    name: str | None
+    email: str | None
+    verified: bool
+
+
+class SessionOut(msgspec.Struct):
+    visitor_token: str
+    socket_token: str
+    socket_path: str
+    visitor: VisitorOut
+    conversation_id: str | None
+    agents_online: bool
+    reply_time: str
+    greeting: str
+
+
+class WidgetMessageIn(msgspec.Struct, forbid_unknown_fields=True):
+    text: WidgetText
+    client_id: ClientId
+
+
+class WidgetMessageOut(msgspec.Struct):
+    id: str
+    client_id: str | None
+    conversation_id: str
+    direction: str
+    author_name: str | None
+    text: str
+    created_at: str | None
+    status: str | None
+
+
+class ConversationOut(msgspec.Struct):
+    conversation_id: str | None
+    status: str | None
+    messages: list[WidgetMessageOut]
+    seq: int
+    agents_online: bool
+
+
+class ProfileIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    email: (
+        Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)] | None
+    ) = None
+
+
+class ReadIn(msgspec.Struct, forbid_unknown_fields=True):
+    up_to: Id
