@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from app.api import (
@@ -37,10 +37,13 @@ from app.auth.visitor_tokens import VisitorTokens
 from app.db import connect_store
 from app.doclock import DocumentLocks
 from app.documents import Contact, Message, Ticket
+from app.live.endpoint import live
+from app.live.presence_sink import RedisPresenceSink
 from app.outbox import EventRelay
 from app.runtime import Runtime
 from app.settings import Settings
 from realtime.broker import Broker
+from realtime.hub import Hub
 from realtime.presence import CollisionStore, PresenceStore
 
 log = logging.getLogger("tandem")
@@ -79,10 +82,13 @@ def make_broker(settings: Settings) -> Broker:
 async def build_runtime(settings: Settings) -> Runtime:
     if not settings.mongodb_url or not settings.redis_url:
         raise RuntimeError("MONGODB_URL and REDIS_URL must be set (`tandem serve` sets them)")
-    store = await connect_store(settings.mongodb_url, settings.mongodb_db)
     redis = aioredis.from_url(settings.redis_url)
+    locks = DocumentLocks(redis)
+    store = await connect_store(settings.mongodb_url, settings.mongodb_db, locks)
     broker = make_broker(settings)
+    hub = Hub(broker)  # registers its handlers before the broker starts delivering
     await broker.start()
+    presence, collision = PresenceStore(redis), CollisionStore(redis)
     return Runtime(
         settings=settings,
         sessions=SessionCodec(settings.secret_key, settings.session_max_age),
@@ -90,14 +96,17 @@ async def build_runtime(settings: Settings) -> Runtime:
         visitor_tokens=VisitorTokens(settings.secret_key),
         store=store,
         redis=redis,
-        relay=EventRelay(broker, [Ticket, Message, Contact], DocumentLocks(redis)),
+        relay=EventRelay(broker, [Ticket, Message, Contact], locks),
         login_throttle=LoginThrottle(redis),
-        presence=PresenceStore(redis),
-        collision=CollisionStore(redis),
+        presence=presence,
+        collision=collision,
+        presence_sink=RedisPresenceSink(presence, collision),
+        hub=hub,
     )
 
 
 async def close_runtime(runtime: Runtime) -> None:
+    await runtime.hub.close()
     await runtime.relay.broker.close()
     await runtime.redis.aclose()
     await runtime.store.close()
@@ -144,6 +153,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/", home),
         Route("/healthz", health),
         Route("/openapi.json", openapi),
+        WebSocketRoute("/live", live),
         *api.routes(PREFIX),
         Mount("/", StaticFiles(directory=STATIC_DIR, html=True, check_dir=False), name="static"),
     ]

@@ -12,8 +12,10 @@ from app.auth.sessions import SessionCodec
 from app.auth.socket_tokens import SocketTokens
 from app.auth.throttle import LoginThrottle
 from app.auth.visitor_tokens import VisitorTokens
+from app.live.presence_sink import RedisPresenceSink
 from app.outbox import EventRelay
 from app.settings import Settings
+from realtime.hub import Hub
 from realtime.presence import CollisionStore, PresenceStore
 
 
@@ -29,3 +31,5 @@ class Runtime:
     login_throttle: LoginThrottle
     presence: PresenceStore
     collision: CollisionStore
+    presence_sink: RedisPresenceSink
+    hub: Hub

@@ -1,0 +1,98 @@
+"""The live WebSocket (`/live`): checks Origin and authentication before accepting, then hands
+the socket to the hub, which runs the protocol session (realtime/session.py).
+
+Authentication, in order: `?token=` (a one-minute socket token from
+`POST /api/v1/realtime/token` or the widget session), else the agent's session cookie.
+Origin: a cookie is only honoured from Tandem's own origin (no cross-site WebSocket
+hijacking); a visitor's socket only from the workspace's allowed origins; an agent's token
+from Tandem's own origin, an allowed origin, or a non-browser client (no Origin header).
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from starlette.websockets import WebSocket
+
+from app.auth.authenticate import authenticate, principal_for
+from app.auth.socket_tokens import SocketClaims
+from app.documents import Contact, Workspace
+from app.live.agent_access import AgentAccess
+from app.live.visitor_access import VisitorAccess
+from app.runtime import Runtime
+from app.services.ids import require_id
+from realtime.access import Authorizer
+from realtime.session import Session
+
+log = logging.getLogger("tandem.live")
+POLICY_VIOLATION = 1008
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def own_origins(websocket: WebSocket, runtime: Runtime) -> set[str]:
+    host = websocket.headers.get("host", "")
+    scheme = "https" if websocket.url.scheme == "wss" else "http"
+    return {origin_of(runtime.settings.public_url), f"{scheme}://{host}"}
+
+
+async def _from_token(
+    claims: SocketClaims, origin: str | None, own: set[str]
+) -> tuple[Authorizer | None, str]:
+    workspace = await Workspace.get(require_id(claims.workspace_id, "workspace"))
+    if workspace is None:
+        return None, "unknown workspace"
+    allowed = set(workspace.allowed_origins)
+    if claims.kind == "visitor":
+        if origin is None or origin not in allowed:
+            return None, "origin not allowed for this workspace's widget"
+        contact = await Contact.find_one(
+            Contact.id == require_id(claims.subject_id, "contact"),
+            Contact.workspace_id == workspace.id,
+        )
+        if contact is None:
+            return None, "unknown visitor"
+        return VisitorAccess(claims.workspace_id, claims.subject_id, contact.name), ""
+    if origin is not None and origin not in own | allowed:
+        return None, "origin not allowed"
+    principal = await principal_for(
+        claims.subject_id, claims.workspace_id, via="token", epoch=claims.epoch
+    )
+    if principal is None:
+        return None, "the account is gone or its sessions were ended"
+    return AgentAccess(principal), ""
+
+
+async def authorize(websocket: WebSocket, runtime: Runtime) -> tuple[Authorizer | None, str]:
+    origin = websocket.headers.get("origin")
+    own = own_origins(websocket, runtime)
+    token = websocket.query_params.get("token")
+    if token:
+        claims = runtime.socket_tokens.read(token)
+        if claims is None:
+            return None, "invalid or expired token"
+        return await _from_token(claims, origin, own)
+    if origin is None or origin not in own:
+        return None, "cookie authentication is only accepted from this site"
+    principal, _ = await authenticate(websocket, runtime.sessions)
+    if principal is None:
+        return None, "not logged in"
+    return AgentAccess(principal), ""
+
+
+async def live(websocket: WebSocket) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    authorizer, reason = await authorize(websocket, runtime)
+    if authorizer is None:
+        log.info("refused live socket from %s: %s", websocket.headers.get("origin"), reason)
+        await websocket.close(code=POLICY_VIOLATION, reason=reason)
+        return
+    await websocket.accept()
+    session = Session(
+        broker=runtime.relay.broker, authorizer=authorizer, presence=runtime.presence_sink
+    )
+    await runtime.hub.serve(websocket, session)
