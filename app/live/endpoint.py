@@ -2,7 +2,8 @@
 the socket to the hub, which runs the protocol session (realtime/session.py).
 
 Authentication, in order: `?token=` (a one-minute socket token from
-`POST /api/v1/realtime/token` or the widget session), else the agent's session cookie.
+`POST /api/v1/realtime/token` or the widget session), else the agent's session cookie, else
+the token in the first frame (`hello {token}`), checked by the session before anything else.
 Origin: a cookie is only honoured from Tandem's own origin (no cross-site WebSocket
 hijacking); a visitor's socket only from the workspace's allowed origins; an agent's token
 from Tandem's own origin, an allowed origin, or a non-browser client (no Origin header).
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 from starlette.websockets import WebSocket
 
 from app.auth.authenticate import authenticate, principal_for
+from app.auth.sessions import COOKIE_NAME
 from app.auth.socket_tokens import SocketClaims
 from app.documents import Contact, Workspace
 from app.live.agent_access import AgentAccess
@@ -27,6 +29,7 @@ from realtime.session import Session
 
 log = logging.getLogger("tandem.live")
 POLICY_VIOLATION = 1008
+HELLO_TOKEN = "credentials expected in hello"
 
 
 def origin_of(url: str) -> str:
@@ -76,6 +79,8 @@ async def authorize(websocket: WebSocket, runtime: Runtime) -> tuple[Authorizer 
         if claims is None:
             return None, "invalid or expired token"
         return await _from_token(claims, origin, own)
+    if not websocket.cookies.get(COOKIE_NAME):
+        return None, HELLO_TOKEN
     if origin is None or origin not in own:
         return None, "cookie authentication is only accepted from this site"
     principal, _ = await authenticate(websocket, runtime.sessions)
@@ -87,6 +92,20 @@ async def authorize(websocket: WebSocket, runtime: Runtime) -> tuple[Authorizer 
 async def live(websocket: WebSocket) -> None:
     runtime: Runtime = websocket.app.state.runtime
     authorizer, reason = await authorize(websocket, runtime)
+    if reason == HELLO_TOKEN:
+        # No credentials yet: the first frame must be a hello carrying a socket token.
+        origin, own = websocket.headers.get("origin"), own_origins(websocket, runtime)
+
+        async def from_hello(token: str) -> Authorizer | None:
+            claims = runtime.socket_tokens.read(token)
+            return (await _from_token(claims, origin, own))[0] if claims else None
+
+        await websocket.accept()
+        session = Session(
+            broker=runtime.relay.broker, authenticate=from_hello, presence=runtime.presence_sink
+        )
+        await runtime.hub.serve(websocket, session)
+        return
     if authorizer is None:
         log.info("refused live socket from %s: %s", websocket.headers.get("origin"), reason)
         await websocket.close(code=POLICY_VIOLATION, reason=reason)
