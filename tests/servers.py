@@ -19,13 +19,22 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @contextmanager
 def tandem_processes(
-    count: int, *, mongodb_url: str, redis_url: str, db_name: str, log_dir: Path,
+    count: int,
+    *,
+    mongodb_url: str,
+    redis_url: str,
+    db_name: str,
+    log_dir: Path,
     extra_env: dict[str, str] | None = None,
 ) -> Iterator[list[str]]:
     """Start `count` uvicorn processes sharing one store and one Redis; yield their URLs."""
     env = dict(
-        os.environ, MONGODB_URL=mongodb_url, REDIS_URL=redis_url, MONGODB_DB=db_name,
-        TANDEM_SECRET_KEY="shared-secret-" + db_name, TANDEM_LOG_LEVEL="warning",
+        os.environ,
+        MONGODB_URL=mongodb_url,
+        REDIS_URL=redis_url,
+        MONGODB_DB=db_name,
+        TANDEM_SECRET_KEY="shared-secret-" + db_name,
+        TANDEM_LOG_LEVEL="warning",
         **(extra_env or {}),
     )
     procs: list[subprocess.Popen[bytes]] = []
@@ -35,12 +44,29 @@ def tandem_processes(
         for i in range(count):
             port = free_port()
             with (log_dir / f"server-{i}.log").open("wb") as log:
-                procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "uvicorn", "app.main:app_from_env", "--factory",
-                     "--host", "127.0.0.1", "--port", str(port), "--ws-per-message-deflate",
-                     "false", "--log-level", "warning"],
-                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                ))
+                procs.append(
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "uvicorn",
+                            "app.main:app_from_env",
+                            "--factory",
+                            "--host",
+                            "127.0.0.1",
+                            "--port",
+                            str(port),
+                            "--ws-per-message-deflate",
+                            "false",
+                            "--log-level",
+                            "warning",
+                        ],
+                        cwd=ROOT,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
             urls.append(f"http://127.0.0.1:{port}")
         deadline = time.monotonic() + 30
         for url, proc in zip(urls, procs, strict=True):
