@@ -1,7 +1,7 @@
 """What a socket can subscribe to, and which topics an event or a signal belongs to.
 
-    inbox          every ticket and message event of the workspace (as far as the principal
-                   may see it), and typing/viewing on any ticket
+    inbox          every ticket, message and contact event of the workspace (as far as the
+                   principal may see it), and typing/viewing on any ticket
     team:<id>      events whose data names the team (`team_id`, or `ticket.team_id`)
     ticket:<id>    events and typing/viewing of one ticket
     presence       who is online or away
@@ -38,7 +38,7 @@ def event_topics(event: Event) -> frozenset[str]:
     topics: set[str] = set()
     if event.ticket:
         topics.add(f"ticket:{event.ticket}")
-    if event.ticket or event.type.startswith(("ticket.", "message.")):
+    if event.ticket or event.type.startswith(("ticket.", "message.", "contact.")):
         topics.add("inbox")
     team = _team_of(event.data)
     if team:
