@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from pymongo import MongoClient
 
 from app.devservices.process import free_port
 
@@ -66,20 +65,6 @@ def _spawn(name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> Se
             [*argv, "--port", str(port)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     return Server(name, port, proc, log)
-
-
-def drop_indexes(mongodb_url: str, db_name: str) -> None:
-    """Drop every secondary index, so that the next Tandem process to start creates them anew.
-
-    Why: FerretDB v1.24 drops the connection (its log: `panic: slice bounds out of range
-    [:2:1]`) when a createIndexes names two indexes that both exist already, which is what
-    Beanie sends for `invitations` when a second process starts on an initialised database,
-    and that process then fails to start. Dropped here, they are recreated identically.
-    """
-    with MongoClient(mongodb_url) as client:
-        db = client[db_name]
-        for collection in db.list_collection_names():
-            db[collection].drop_indexes()
 
 
 def start_tandem(name: str, env: dict[str, str], log_dir: Path) -> Server:

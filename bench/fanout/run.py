@@ -29,7 +29,6 @@ from bench.fanout.floor_server import raise_fd_limit
 from bench.fanout.processes import (
     ROOT,
     Server,
-    drop_indexes,
     gc_pauses,
     log_problems,
     start_floor,
@@ -181,8 +180,6 @@ def main(argv: list[str] | None = None) -> None:
             tandem: list[Server] = []
             floor: list[Server] = []
             for i in range(args.servers):  # one by one, so a failed start stops the others
-                if i:
-                    drop_indexes(store.mongodb_url, env["MONGODB_DB"])
                 tandem.append(start_tandem(f"tandem-{i}", env, args.logs))
                 all_servers.append(tandem[-1])
             for i in range(args.servers):
@@ -224,7 +221,6 @@ def main(argv: list[str] | None = None) -> None:
             if args.idle > 0:
                 fresh_floor = start_floor("floor-idle", args.logs)
                 all_servers.append(fresh_floor)
-                drop_indexes(store.mongodb_url, env["MONGODB_DB"])
                 fresh_tandem = start_tandem("tandem-idle", env, args.logs)
                 all_servers.append(fresh_tandem)
                 idle.append(runner.hold_idle("floor", "floor", fresh_floor, args.idle))
@@ -256,11 +252,6 @@ def standard_notes(
     servers: list[Server],
 ) -> list[str]:
     notes = [
-        "Before each Tandem process after the first starts, the runner drops the store's "
-        "secondary indexes (the new process recreates them): on a database whose indexes exist, "
-        "Beanie's createIndexes for `invitations` makes FerretDB v1.24 panic and drop the "
-        "connection, and the process fails to start. See `drop_indexes` in "
-        "bench/fanout/processes.py.",
         f"The floor runs as {args.servers} processes, like Tandem, with the sockets spread the "
         "same way: one floor process would hold twice the sockets per event loop and on this "
         "machine use one core where Tandem uses both, which is no floor for Tandem to be held to.",
