@@ -14,7 +14,7 @@ from app.auth.throttle import within_limit
 from app.auth.visitor_tokens import VisitorClaims, identity_ok
 from app.documents import Contact, Message, Workspace
 from app.documents.message import DeliveryStatus, Direction, Kind
-from app.domain.errors import Forbidden, NotAuthenticated, NotFound, RateLimited
+from app.domain.errors import Forbidden, Invalid, NotAuthenticated, NotFound, RateLimited
 from app.schemas.common import iso
 from app.schemas.widget import (
     ConversationOut,
@@ -36,6 +36,8 @@ from realtime.envelope import Actor
 api = Api()
 W = "widget"
 MESSAGES_PER_MINUTE = 20
+# Attributes Tandem itself sets on a visitor; the host page may not overwrite them.
+RESERVED_ATTRIBUTES = frozenset({"source", "claimed_email"})
 
 
 def check_origin(call: Call, workspace: Workspace) -> None:
@@ -237,10 +239,15 @@ async def send_message(call: Call) -> WidgetMessageOut:
     return widget_message(received.message)
 
 
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Equal including types (1 and True differ), so an unchanged page writes nothing."""
+    return a.keys() == b.keys() and all(type(a[k]) is type(b[k]) and a[k] == b[k] for k in a)
+
+
 @api.op(
     "POST",
     "/widget/profile",
-    summary="The pre-chat form: the visitor's name and email (never merges contacts)",
+    summary="The pre-chat form (name, email) and the host page's attributes; never merges",
     tag=W,
     body=ProfileIn,
     response=VisitorOut,
@@ -250,7 +257,17 @@ async def send_message(call: Call) -> WidgetMessageOut:
 async def profile(call: Call) -> VisitorOut:
     workspace, contact = await visitor_of(call)
     body: ProfileIn = call.body
+    reserved = sorted(RESERVED_ATTRIBUTES & set(body.attributes or {}))
+    if reserved:
+        raise Invalid(
+            f"the attribute {reserved[0]!r} is set by Tandem, not by the page",
+            field=f"attributes.{reserved[0]}",
+            code="reserved_attribute",
+        )
     changes: dict[str, Any] = {}
+    attributes = dict(contact.custom_attributes)
+    if body.attributes:
+        attributes.update(body.attributes)
     if body.name and not contact.verified:
         changes["name"] = body.name
     if body.email and not contact.verified:
@@ -261,10 +278,9 @@ async def profile(call: Call) -> VisitorOut:
         else:
             # Someone else's address: an unproven claim is kept on this visitor, so the
             # reply can follow by email, but the two contacts never merge.
-            changes["custom_attributes"] = {
-                **contact.custom_attributes,
-                "claimed_email": body.email.lower(),
-            }
+            attributes["claimed_email"] = body.email.lower()
+    if not _same(attributes, contact.custom_attributes):
+        changes["custom_attributes"] = attributes
     if changes:
         assert workspace.id is not None
         contact = await contacts.update_contact(

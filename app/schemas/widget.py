@@ -65,11 +65,18 @@ class ConversationOut(msgspec.Struct):
     agents_online: bool
 
 
+AttributeKey = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
+AttributeValue = Annotated[str, msgspec.Meta(max_length=500)] | int | float | bool
+# Set by the host page (`Tandem.setAttributes`): shown to agents, never trusted as identity.
+Attributes = Annotated[dict[AttributeKey, AttributeValue], msgspec.Meta(max_length=20)]
+
+
 class ProfileIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
     email: (
         Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)] | None
     ) = None
+    attributes: Attributes | None = None
 
 
 class ReadIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -178,3 +178,45 @@ async def test_visitors_are_isolated_and_floods_are_limited(app: Starlette) -> N
     for client in (alice, bob):
         await client.aclose()
     await owner.aclose()
+
+
+async def test_the_host_page_sets_bounded_attributes_but_not_reserved_ones(
+    app: Starlette,
+) -> None:
+    owner, ws, _ = await widget_workspace(app)
+    visitor = site_client(app)
+    session = await start(visitor, ws)
+    contact_id = session["visitor"]["contact_id"]
+    first = await visitor.post("/profile", json={"attributes": {"plan": "pro", "seats": 12}})
+    assert first.status_code == 200, first.text
+    second = await visitor.post(
+        "/profile", json={"attributes": {"seats": 14, "trial": False, "mrr": 99.5}}
+    )
+    assert second.status_code == 200, second.text
+    contact = (await owner.get(f"/contacts/{contact_id}")).json()
+    assert contact["custom_attributes"] == {
+        "source": "webchat",
+        "plan": "pro",
+        "seats": 14,
+        "trial": False,
+        "mrr": 99.5,
+    }
+
+    refused = [
+        {"source": "ads"},  # Tandem's own
+        {"claimed_email": "ceo@bank.example"},
+        {f"k{i}": i for i in range(21)},  # too many keys
+        {"k" * 51: 1},  # key too long
+        {"note": "v" * 501},  # value too long
+        {"nested": {"a": 1}},  # only strings, numbers and booleans
+        {"empty": None},
+    ]
+    for attributes in refused:
+        answer = await visitor.post("/profile", json={"attributes": attributes})
+        assert answer.status_code == 422, (attributes, answer.text)
+    reserved = await visitor.post("/profile", json={"attributes": {"source": "ads"}})
+    assert reserved.json()["error"]["code"] == "reserved_attribute"
+    after = (await owner.get(f"/contacts/{contact_id}")).json()
+    assert after["custom_attributes"] == contact["custom_attributes"]  # nothing was written
+    await visitor.aclose()
+    await owner.aclose()
