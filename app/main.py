@@ -22,6 +22,7 @@ from app.api import (
     routes_admin,
     routes_auth,
     routes_contacts,
+    routes_dashboard,
     routes_presence,
     routes_realtime,
     routes_tickets,
@@ -57,6 +58,7 @@ def all_operations() -> Api:
     api = Api()
     modules = (
         routes_auth,
+        routes_dashboard,  # before routes_tickets: /tickets/counts is not a ticket id
         routes_tickets,
         routes_contacts,
         routes_admin,

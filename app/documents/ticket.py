@@ -27,6 +27,8 @@ class Ticket(Document):
     updated_at: datetime = Field(default_factory=utcnow)
     first_response_at: datetime | None = None
     last_customer_message_at: datetime | None = None
+    # Since when the customer has been waiting for an agent's reply; cleared by a reply.
+    waiting_since: datetime | None = None
     snoozed_until: datetime | None = None
     resolved_at: datetime | None = None
     # Events written in the same atomic update as the change they describe, removed once
@@ -41,5 +43,6 @@ class Ticket(Document):
             pymongo.IndexModel([("workspace_id", 1), ("status", 1), ("_id", -1)]),
             pymongo.IndexModel([("workspace_id", 1), ("assignee_id", 1), ("_id", -1)]),
             pymongo.IndexModel([("workspace_id", 1), ("contact_id", 1)]),
+            pymongo.IndexModel([("workspace_id", 1), ("waiting_since", 1)]),
             pymongo.IndexModel([("outbox.at", 1)], sparse=True),
         ]

@@ -30,6 +30,7 @@ class TicketOut(msgspec.Struct):
     updated_at: str | None
     first_response_at: str | None
     last_customer_message_at: str | None
+    waiting_since: str | None
     snoozed_until: str | None
     resolved_at: str | None
 
@@ -51,6 +52,7 @@ def ticket_out(t: Ticket) -> TicketOut:
         updated_at=iso(t.updated_at),
         first_response_at=iso(t.first_response_at),
         last_customer_message_at=iso(t.last_customer_message_at),
+        waiting_since=iso(t.waiting_since),
         snoozed_until=iso(t.snoozed_until),
         resolved_at=iso(t.resolved_at),
     )

@@ -127,9 +127,9 @@ async def add_message(
 async def _touch_ticket(
     relay: EventRelay, ticket: Ticket, new: NewMessage, actor: Actor, now: datetime
 ) -> Ticket:
-    """A customer message reopens a pending, snoozed or resolved ticket; the first agent reply
-    stamps first_response_at. Read and written under the ticket's lock, so the event carries
-    exactly the stored ticket."""
+    """A customer message reopens a pending, snoozed or resolved ticket and starts the wait
+    clock; an agent reply stops it, and the first one stamps first_response_at. Read and
+    written under the ticket's lock, so the event carries exactly the stored ticket."""
     async with relay.locks.hold(lock_name(Ticket, ticket.id)):
         fresh = await Ticket.get(ticket.id)
         ticket = fresh or ticket
@@ -137,6 +137,9 @@ async def _touch_ticket(
         changed: list[str] = []
         if new.kind is Kind.MESSAGE and new.direction is Direction.IN:
             fields["last_customer_message_at"] = now
+            if ticket.waiting_since is None:
+                fields["waiting_since"] = now
+                changed.append("waiting_since")
             if ticket.status in (Status.PENDING, Status.SNOOZED, Status.RESOLVED):
                 fields.update(status=Status.OPEN, snoozed_until=None, resolved_at=None)
                 changed.append("status")
@@ -144,6 +147,9 @@ async def _touch_ticket(
         if outbound and ticket.first_response_at is None:
             fields["first_response_at"] = now
             changed.append("first_response_at")
+        if outbound and ticket.waiting_since is not None:
+            fields["waiting_since"] = None
+            changed.append("waiting_since")
         # Only a change an agent could also be editing (the status) moves the version, so a
         # message arriving never turns an agent's concurrent edit into a conflict.
         fields["version"] = ticket.version + (1 if "status" in changed else 0)

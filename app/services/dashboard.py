@@ -1,0 +1,182 @@
+"""Counts for the inbox views and the supervisor's dashboard, read with a few aggregations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from beanie import PydanticObjectId
+
+from app.documents import Team, Ticket
+from app.documents.common import utcnow
+from app.domain import metrics
+from app.domain.metrics import ACTIVE, Group, Tally
+from app.domain.tickets import Status
+from app.schemas.common import iso
+from app.schemas.dashboard import (
+    AgentLoad,
+    Dashboard,
+    Hourly,
+    Queue,
+    TeamQueue,
+    TicketCounts,
+    Today,
+    Waiting,
+)
+from app.services.ids import require_id
+from app.services.workspaces import list_members
+from realtime.presence import PresenceStore
+
+WAITING_SHOWN = 10
+
+
+async def groups(ws: PydanticObjectId) -> list[Group]:
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"workspace_id": ws}},
+        {
+            "$group": {
+                "_id": {
+                    "status": "$status",
+                    "assignee_id": "$assignee_id",
+                    "team_id": "$team_id",
+                    "channel": "$channel",
+                },
+                "count": {"$sum": 1},
+            }
+        },
+    ]
+    rows = await Ticket.get_pymongo_collection().aggregate(pipeline)
+    return [
+        Group(
+            status=row["_id"]["status"],
+            assignee_id=row["_id"].get("assignee_id"),
+            team_id=row["_id"].get("team_id"),
+            channel=row["_id"]["channel"],
+            count=row["count"],
+        )
+        async for row in rows
+    ]
+
+
+async def active_tags(ws: PydanticObjectId) -> dict[str, int]:
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"workspace_id": ws, "status": {"$in": [s.value for s in ACTIVE]}}},
+        {"$unwind": "$tags"},
+        {"$group": {"_id": "$tags", "count": {"$sum": 1}}},
+    ]
+    rows = await Ticket.get_pymongo_collection().aggregate(pipeline)
+    return {row["_id"]: row["count"] async for row in rows}
+
+
+async def ticket_counts(workspace_id: str, user_id: str, seq: int) -> TicketCounts:
+    ws = require_id(workspace_id, "workspace")
+    counted = metrics.tally(await groups(ws), user_id)
+    return TicketCounts(
+        seq=seq,
+        views=dict(counted.views),
+        status=dict(counted.status),
+        teams=dict(counted.teams),
+        channels=dict(counted.channels),
+        tags=await active_tags(ws),
+    )
+
+
+def waiting_out(ticket: Ticket, now: datetime) -> Waiting:
+    assert ticket.waiting_since is not None
+    return Waiting(
+        ticket_id=str(ticket.id),
+        number=ticket.number,
+        subject=ticket.subject,
+        status=ticket.status.value,
+        assignee_id=ticket.assignee_id,
+        version=ticket.version,
+        waiting_since=iso(metrics.aware(ticket.waiting_since)) or "",
+        age_seconds=metrics.age_seconds(ticket.waiting_since, now),
+    )
+
+
+async def longest_waiting(ws: PydanticObjectId, now: datetime) -> list[Waiting]:
+    """Open tickets whose customer waits for a reply, longest wait first."""
+    raw = await (
+        Ticket.get_pymongo_collection()
+        .find(
+            {"workspace_id": ws, "status": Status.OPEN.value, "waiting_since": {"$ne": None}},
+            {"outbox": 0},
+        )
+        .sort("waiting_since", 1)
+        .limit(WAITING_SHOWN)
+        .to_list()
+    )
+    return [waiting_out(Ticket.model_validate(r), now) for r in raw]
+
+
+async def team_queues(ws: PydanticObjectId, counted: Tally) -> list[TeamQueue]:
+    names = {str(t.id): t.name for t in await Team.find(Team.workspace_id == ws).to_list()}
+    queues = [
+        TeamQueue(team_id=tid, name=name, count=counted.teams[tid]) for tid, name in names.items()
+    ]
+    if counted.teams[""]:
+        queues.append(TeamQueue(team_id=None, name="No team", count=counted.teams[""]))
+    return sorted(queues, key=lambda q: (-q.count, q.name))
+
+
+async def today(ws: PydanticObjectId, start: datetime) -> tuple[Today, Hourly]:
+    collection = Ticket.get_pymongo_collection()
+    fields = {"created_at": 1, "resolved_at": 1, "first_response_at": 1}
+    created = await collection.find(
+        {"workspace_id": ws, "created_at": {"$gte": start}}, fields
+    ).to_list()
+    resolved = await collection.find(
+        {"workspace_id": ws, "resolved_at": {"$gte": start}}, fields
+    ).to_list()
+    answered = await collection.find(
+        {"workspace_id": ws, "first_response_at": {"$gte": start}}, fields
+    ).to_list()
+    figures = Today(
+        since=iso(start) or "",
+        created=len(created),
+        resolved=len(resolved),
+        median_first_response_seconds=metrics.median_seconds(
+            (r["created_at"], r["first_response_at"]) for r in answered
+        ),
+    )
+    chart = Hourly(
+        created=metrics.hourly((r["created_at"] for r in created), start),
+        resolved=metrics.hourly((r["resolved_at"] for r in resolved), start),
+    )
+    return figures, chart
+
+
+async def dashboard(workspace_id: str, presence: PresenceStore, seq: int) -> Dashboard:
+    ws = require_id(workspace_id, "workspace")
+    now = utcnow()
+    counted = metrics.tally(await groups(ws), "")
+    waiting = await longest_waiting(ws, now)
+    online = await presence.snapshot(workspace_id)
+    agents = [
+        AgentLoad(
+            user_id=str(user.id),
+            name=user.name,
+            role=membership.role.value,
+            presence=online.get(str(user.id), "offline"),
+            open_tickets=counted.assignees[str(user.id)],
+        )
+        for user, membership in await list_members(workspace_id)
+        if user.active
+    ]
+    figures, chart = await today(ws, metrics.day_start(now))
+    return Dashboard(
+        seq=seq,
+        generated_at=iso(now) or "",
+        queue=Queue(
+            status={s.value: counted.status[s.value] for s in ACTIVE},
+            teams=await team_queues(ws, counted),
+            channels=dict(counted.channels),
+            unassigned=counted.views["unassigned"],
+        ),
+        oldest_waiting=waiting[0] if waiting else None,
+        waiting=waiting,
+        agents=sorted(agents, key=lambda a: (a.presence == "offline", a.name)),
+        today=figures,
+        hourly=chart,
+    )
