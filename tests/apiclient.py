@@ -70,7 +70,10 @@ class AgentClient:
         await self.http.aclose()
 
 
-def new_client(app: Starlette) -> AgentClient:
+def new_client(app: Starlette | str) -> AgentClient:
+    """A client of the in-process app, or of a running server when given its base URL."""
+    if isinstance(app, str):
+        return AgentClient(httpx.AsyncClient(base_url=app, timeout=10))
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
     return AgentClient(httpx.AsyncClient(transport=transport, base_url="http://testserver"))
 
@@ -85,7 +88,7 @@ def unique_slug(prefix: str = "ws") -> str:
 
 
 async def sign_up(
-    app: Starlette, slug: str | None = None, name: str = "Olivia Owner"
+    app: Starlette | str, slug: str | None = None, name: str = "Olivia Owner"
 ) -> AgentClient:
     client = new_client(app)
     slug = slug or unique_slug()
@@ -105,7 +108,7 @@ async def sign_up(
 
 
 async def invite_and_join(
-    owner: AgentClient, app: Starlette, name: str, role: str = "agent"
+    owner: AgentClient, app: Starlette | str, name: str, role: str = "agent"
 ) -> AgentClient:
     handle = name.split()[0].lower()
     email = f"{handle}@{owner.workspace_slug}.example"
