@@ -1,0 +1,84 @@
+// The HTTP side: same-origin fetch with the session cookie, the CSRF header on unsafe
+// methods, JSON error bodies turned into ApiError, and 401 handed to whoever shows login.
+
+const BASE = "/api/v1";
+let csrfToken = null;
+let unauthorizedHandler = () => {};
+
+export class ApiError extends Error {
+  constructor(status, code, message, details) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function setCsrf(token) {
+  csrfToken = token || null;
+}
+
+/** The CSRF token from the readable `tandem_csrf` cookie: a reload recovers it from there. */
+export function csrfFromCookie() {
+  for (const part of document.cookie.split(";")) {
+    const [name, ...rest] = part.trim().split("=");
+    if (name === "tandem_csrf") return decodeURIComponent(rest.join("="));
+  }
+  return null;
+}
+
+/** `handler(error)` runs when the server says the session is gone (401). */
+export function onUnauthorized(handler) {
+  unauthorizedHandler = handler;
+}
+
+export async function request(method, path, body) {
+  const headers = { accept: "application/json" };
+  const init = { method, headers, credentials: "same-origin" };
+  if (body !== undefined) {
+    headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  if (method !== "GET" && method !== "HEAD") {
+    const token = csrfToken || csrfFromCookie();
+    if (token) headers["X-CSRF-Token"] = token;
+  }
+  let response;
+  try {
+    response = await fetch(BASE + path, init);
+  } catch {
+    throw new ApiError(0, "unreachable", "Tandem cannot be reached; check the connection.");
+  }
+  if (response.status === 204) return null;
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const error = (data && data.error) || {};
+    const failure = new ApiError(
+      response.status,
+      error.code || `http_${response.status}`,
+      error.message || response.statusText || "request failed",
+      error.details,
+    );
+    if (response.status === 401 && !path.startsWith("/auth/")) unauthorizedHandler(failure);
+    throw failure;
+  }
+  return data;
+}
+
+export const get = (path) => request("GET", path);
+export const post = (path, body) => request("POST", path, body ?? {});
+export const patch = (path, body) => request("PATCH", path, body);
+
+export function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "") search.set(key, value);
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}

@@ -1,0 +1,363 @@
+// What the app fetches and how events and signals change the state. Views call these; the
+// socket (live.js) feeds applyEvent / applySignal.
+
+import * as api from "./api.js";
+import { ApiError, query } from "./api.js";
+import { clearDraft } from "./drafts.js";
+import { describeChange } from "./format.js";
+import { isActive, memberName, putTicket, state, update } from "./store.js";
+import { toast } from "./views/toast.js";
+
+let live = null;
+
+export function useLive(socket) {
+  live = socket;
+}
+
+export function sendSignal(frame) {
+  return live ? live.send(frame) : false;
+}
+
+// ---- workspace -------------------------------------------------------------------------
+
+export async function loadWorkspace() {
+  const [members, teams, canned, presence] = await Promise.all([
+    api.get("/members"),
+    api.get("/teams"),
+    api.get("/canned-responses").catch(() => []),
+    api.get("/presence"),
+  ]);
+  update({ members, teams, canned, presence: presenceMap(presence) });
+}
+
+function presenceMap(list) {
+  const map = {};
+  for (const entry of list) map[entry.user_id] = entry.status;
+  return map;
+}
+
+export const refreshPresence = debounce(async () => {
+  try {
+    update({ presence: presenceMap(await api.get("/presence")) });
+  } catch (error) {
+    reportQuietly(error);
+  }
+}, 300);
+
+// ---- the ticket list and its counts ------------------------------------------------------
+
+let listRequest = 0;
+
+export async function loadList() {
+  const mine = ++listRequest;
+  const f = state.filter;
+  const params = {
+    assignee: f.view === "mine" ? "me" : f.view === "unassigned" ? "unassigned" : "",
+    status: f.status === "active" ? "" : f.status,
+    team: f.team,
+    tag: f.tag,
+    channel: f.channel,
+    limit: 200,
+  };
+  if (state.listIds === undefined) update({ listIds: null });
+  try {
+    const page = await api.get("/tickets" + query(params));
+    if (mine !== listRequest) return;
+    for (const ticket of page.items) putTicket(ticket);
+    update({ listIds: page.items.map((t) => t.id) });
+  } catch (error) {
+    if (mine === listRequest) reportQuietly(error);
+  }
+}
+
+let countsMissing = false;
+
+export const refreshCounts = debounce(async () => {
+  if (countsMissing) {
+    update({ counts: countLocally() });
+    return;
+  }
+  try {
+    update({ counts: await api.get("/tickets/counts") });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) {
+      // An older server without the counts endpoint: count what this tab knows.
+      countsMissing = true;
+      await loadAllForCounts();
+      update({ counts: countLocally() });
+    } else reportQuietly(error);
+  }
+}, 300);
+
+async function loadAllForCounts() {
+  try {
+    const page = await api.get("/tickets?limit=200");
+    for (const ticket of page.items) putTicket(ticket);
+  } catch (error) {
+    reportQuietly(error);
+  }
+}
+
+function countLocally() {
+  const counts = {
+    views: { mine: 0, unassigned: 0, all: 0 },
+    status: { open: 0, pending: 0, snoozed: 0, resolved: 0, closed: 0 },
+    teams: {},
+    channels: {},
+    tags: {},
+  };
+  const me = state.me && state.me.user_id;
+  for (const t of Object.values(state.tickets)) {
+    counts.status[t.status] = (counts.status[t.status] || 0) + 1;
+    if (!isActive(t)) continue;
+    counts.views.all += 1;
+    if (t.assignee_id === me) counts.views.mine += 1;
+    if (!t.assignee_id) counts.views.unassigned += 1;
+    if (t.team_id) counts.teams[t.team_id] = (counts.teams[t.team_id] || 0) + 1;
+    counts.channels[t.channel] = (counts.channels[t.channel] || 0) + 1;
+    for (const tag of t.tags) counts.tags[tag] = (counts.tags[tag] || 0) + 1;
+  }
+  return counts;
+}
+
+// ---- one ticket ------------------------------------------------------------------------------
+
+export async function openTicket(id) {
+  const previous = state.open && state.open.id;
+  if (previous && previous !== id) sendSignal({ type: "viewing", ticket: previous, on: false });
+  if (!state.open || state.open.id !== id) {
+    update({ open: { id, messages: null, contact: null, contactTickets: [] }, conflict: null });
+  }
+  sendSignal({ type: "viewing", ticket: id, on: true });
+  await reloadTicket(id);
+}
+
+export function closeTicket() {
+  if (state.open) sendSignal({ type: "viewing", ticket: state.open.id, on: false });
+  update({ open: null, conflict: null });
+}
+
+export async function reloadTicket(id) {
+  try {
+    const detail = await api.get(`/tickets/${encodeURIComponent(id)}`);
+    if (!state.open || state.open.id !== id) return;
+    const ticket = putTicket(detail.ticket);
+    state.open.messages = mergeMessages(state.open.messages || [], detail.messages);
+    update();
+    await loadContact(ticket);
+  } catch (error) {
+    if (state.open && state.open.id === id) {
+      state.open.loadError = error.message;
+      update();
+    }
+    reportQuietly(error);
+  }
+}
+
+async function loadContact(ticket) {
+  if (!ticket.contact_id) return;
+  try {
+    const [contact, others] = await Promise.all([
+      api.get(`/contacts/${encodeURIComponent(ticket.contact_id)}`),
+      api.get(`/tickets${query({ contact: ticket.contact_id, limit: 20 })}`),
+    ]);
+    if (!state.open || state.open.id !== ticket.id) return;
+    for (const other of others.items) putTicket(other);
+    state.open.contact = contact;
+    state.open.contactTickets = others.items.map((t) => t.id);
+    update();
+  } catch (error) {
+    reportQuietly(error);
+  }
+}
+
+function mergeMessages(known, incoming) {
+  const byId = new Map(known.map((m) => [m.id, m]));
+  for (const message of incoming) byId.set(message.id, message);
+  return [...byId.values()].sort((a, b) => (a.created_at || "").localeCompare(b.created_at || "") || a.id.localeCompare(b.id));
+}
+
+/**
+ * Change fields of a ticket, naming the version this tab saw. A 409 (someone changed it
+ * first) shows the fresh state and what changed instead of overwriting it.
+ */
+export async function changeTicket(id, changes) {
+  const seen = state.tickets[id];
+  if (!seen) return;
+  try {
+    const ticket = await api.patch(`/tickets/${encodeURIComponent(id)}`, {
+      ...changes,
+      version: seen.version,
+    });
+    putTicket(ticket);
+    update({ conflict: state.conflict && state.conflict.ticketId === id ? null : state.conflict });
+    return ticket;
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "stale_version") {
+      const current = error.details && error.details.current;
+      if (current) putTicket(current);
+      update({ conflict: { ticketId: id, mine: changes, seen, current: current || state.tickets[id] } });
+      return null;
+    }
+    toast(`Could not change the ticket: ${error.message}`, "error");
+    return null;
+  }
+}
+
+export async function sendMessage(id, text, kind) {
+  const clientId = `c${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  const created = await api.post(`/tickets/${encodeURIComponent(id)}/messages`, {
+    text,
+    kind,
+    client_id: clientId,
+  });
+  clearDraft(id);
+  putTicket(created.ticket);
+  if (state.open && state.open.id === id) {
+    state.open.messages = mergeMessages(state.open.messages || [], [created.message]);
+  }
+  update();
+  return created;
+}
+
+// ---- the dashboard ---------------------------------------------------------------------------
+
+let dashboardWanted = false;
+
+export function watchDashboard(on) {
+  dashboardWanted = on;
+  if (on) refreshDashboard();
+}
+
+export const refreshDashboard = debounce(async () => {
+  if (!dashboardWanted) return;
+  try {
+    update({ dashboard: await api.get("/dashboard"), dashboardError: null });
+  } catch (error) {
+    update({ dashboardError: error.message });
+  }
+}, 300);
+
+// ---- events and signals ------------------------------------------------------------------------
+
+export function applyEvent(event) {
+  const data = event.data || {};
+  if (event.type === "ticket.created" || event.type === "ticket.updated") {
+    const ticket = data.ticket;
+    if (ticket) {
+      putTicket(ticket);
+      if (event.type === "ticket.updated") {
+        state.lastChange[ticket.id] = {
+          version: ticket.version,
+          actor: event.actor,
+          changed: data.changed || [],
+        };
+      }
+    }
+    refreshCounts();
+    refreshDashboard();
+  } else if (event.type === "message.created") {
+    const message = data.message;
+    if (message && state.open && state.open.id === message.ticket_id) {
+      state.open.messages = mergeMessages(state.open.messages || [], [message]);
+    }
+    if (message) notifyMention(message, event);
+    if (data.ticket) putTicket(data.ticket);
+    refreshDashboard();
+  } else if (event.type === "contact.updated" && state.open && state.open.contact) {
+    const contact = data.contact;
+    if (contact && contact.id === state.open.contact.id) state.open.contact = contact;
+  }
+  update();
+}
+
+function notifyMention(message, event) {
+  const me = state.me && state.me.user_id;
+  if (!me || message.kind !== "note" || !(message.mentions || []).includes(me)) return;
+  if (message.author && message.author.id === me) return;
+  const ticket = state.tickets[message.ticket_id];
+  const where = ticket ? `#${ticket.number} ${ticket.subject}` : "a ticket";
+  const who = (message.author && message.author.name) || (event.actor && event.actor.name) || "Someone";
+  toast(`${who} mentioned you on ${where}: ${message.text.slice(0, 140)}`, "mention", () => {
+    location.hash = `#/tickets/${message.ticket_id}`;
+  });
+}
+
+export function applySignal(signal) {
+  const data = signal.data || {};
+  if (signal.type === "presence") {
+    if (data.state === "online" || data.state === "away") {
+      state.presence[data.user] = data.state;
+    }
+    refreshPresence(); // the server knows about the user's other tabs
+    refreshDashboard();
+  } else if ((signal.type === "viewing" || signal.type === "typing") && signal.ticket) {
+    const table = state[signal.type];
+    const entries = (table[signal.ticket] = table[signal.ticket] || {});
+    if (data.on) {
+      entries[data.user] = {
+        name: data.name || memberName(data.user),
+        until: Date.now() + (data.expires_in || 10) * 1000,
+      };
+    } else {
+      delete entries[data.user];
+    }
+  }
+  update();
+}
+
+/** Who made the change that produced `ticket`'s current version, when an event told us. */
+export function changeAuthor(ticket) {
+  const last = state.lastChange[ticket.id];
+  if (last && last.version === ticket.version && last.actor) {
+    return last.actor.name || memberName(last.actor.id);
+  }
+  return null;
+}
+
+export function conflictSummary(conflict) {
+  const current = state.tickets[conflict.ticketId] || conflict.current;
+  const changed = [];
+  for (const field of ["status", "priority", "assignee_id", "team_id", "tags"]) {
+    if (JSON.stringify(conflict.seen[field]) !== JSON.stringify(current[field])) {
+      changed.push(describeChange(field, current[field]));
+    }
+  }
+  return { current, changed };
+}
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+export function debounce(fn, wait) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), wait);
+  };
+}
+
+function reportQuietly(error) {
+  if (error instanceof ApiError && error.status === 401) return; // login takes over
+  console.warn(error);
+  if (error instanceof ApiError && error.status === 0) return; // the banner says it
+  toast(error.message, "error");
+}
+
+/** Reassign from the dashboard, with the version the dashboard showed. */
+export async function reassign(ticketId, version, assigneeId) {
+  try {
+    const ticket = await api.patch(`/tickets/${encodeURIComponent(ticketId)}`, {
+      assignee_id: assigneeId || null,
+      version,
+    });
+    putTicket(ticket);
+    toast(`#${ticket.number} assigned to ${assigneeId ? memberName(assigneeId) : "nobody"}`, "info");
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "stale_version") {
+      toast("That ticket changed meanwhile; the dashboard shows its current state now.", "error");
+    } else {
+      toast(`Could not reassign: ${error.message}`, "error");
+    }
+  }
+  refreshDashboard();
+}

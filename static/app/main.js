@@ -1,0 +1,288 @@
+// The inbox app: session start, the page shell, routing (#/inbox, #/tickets/<id>,
+// #/dashboard), the live socket wiring, and the one-second clock for ages and expiries.
+
+import * as api from "./api.js";
+import {
+  applyEvent,
+  applySignal,
+  changeTicket,
+  closeTicket,
+  loadList,
+  loadWorkspace,
+  openTicket,
+  refreshCounts,
+  refreshDashboard,
+  refreshPresence,
+  reloadTicket,
+  sendSignal,
+  useLive,
+  watchDashboard,
+} from "./data.js";
+import { h, mount } from "./dom.js";
+import { Live } from "./live.js";
+import { installShortcuts } from "./shortcuts.js";
+import { can, state, subscribe, update, visibleTickets } from "./store.js";
+import { renderDashboard, tickAges } from "./views/dashboard.js";
+import { toggleHelp } from "./views/help.js";
+import { renderList } from "./views/list.js";
+import { renderLogin } from "./views/login.js";
+import { renderSidebar } from "./views/sidebar.js";
+import { createTicketView } from "./views/ticket.js";
+import { since } from "./format.js";
+
+const root = document.getElementById("app");
+const VIEWING_REFRESH = 20_000;
+let live = null;
+let shell = null;
+let viewingTimer = null;
+
+// ---- session ---------------------------------------------------------------------------------
+
+async function boot() {
+  api.onUnauthorized(() => toLogin("Your session has ended. Log in again — your drafts are kept."));
+  try {
+    const me = await api.get("/me");
+    await startSession(me);
+  } catch (error) {
+    if (error.status === 401) toLogin("");
+    else toLogin(error.message);
+  }
+}
+
+async function startSession(me) {
+  api.setCsrf(me.csrf_token || api.csrfFromCookie());
+  update({ me, loginMessage: "", tickets: {}, listIds: null, counts: null, open: null, dashboard: null, conflict: null });
+  buildShell();
+  await loadWorkspace().catch((error) => console.warn(error));
+  live = new Live({
+    onEvent: applyEvent,
+    onSignal: applySignal,
+    onResync: () => {
+      loadList();
+      refreshCounts();
+      refreshPresence();
+      refreshDashboard();
+      if (state.open) reloadTicket(state.open.id);
+    },
+    onState: (connection) => update({ connection }),
+    onReady: (first) => {
+      state.presence[state.me.user_id] = live.presenceState; // our own signal is not echoed
+      // Subscribed before fetching: events after the fetched state's seq are not missed.
+      if (first) {
+        loadList();
+        refreshCounts();
+      } else {
+        refreshCounts();
+        refreshPresence();
+        // Presence and "viewing" are not replayed: say again where this tab is.
+        api.get("/me").catch(() => {});
+      }
+      if (state.open) sendSignal({ type: "viewing", ticket: state.open.id, on: true });
+      refreshDashboard();
+    },
+    onDenied: () => toLogin("Your session has ended. Log in again — your drafts are kept."),
+  });
+  useLive(live);
+  live.start();
+  clearInterval(viewingTimer);
+  viewingTimer = setInterval(() => {
+    if (state.open) sendSignal({ type: "viewing", ticket: state.open.id, on: true });
+  }, VIEWING_REFRESH);
+  route();
+}
+
+function toLogin(message) {
+  if (!state.me && document.getElementById("login-password")) {
+    if (message) document.getElementById("login-error").textContent = message;
+    return; // already there (several requests may fail with 401 at once)
+  }
+  if (live) {
+    live.stop();
+    live = null;
+    useLive(null);
+  }
+  clearInterval(viewingTimer);
+  shell = null;
+  update({ me: null, connection: "offline", loginMessage: message, open: null, conflict: null });
+  renderLogin(root, async () => startSession(await api.get("/me")));
+}
+
+async function logout() {
+  await api.post("/auth/logout").catch(() => {});
+  api.setCsrf(null);
+  toLogin("");
+}
+
+// ---- shell -----------------------------------------------------------------------------------
+
+function buildShell() {
+  const nav = h("nav", { class: "main-nav", "aria-label": "Main" });
+  const banner = h("div", { class: "banner", id: "connection-banner", role: "status", "aria-live": "polite" });
+  const sidebar = h("nav", { class: "sidebar", id: "sidebar", "aria-label": "Views and filters" });
+  const team = h("section", { class: "team-presence", "aria-label": "Team" });
+  const list = h("section", { class: "list-pane", id: "list-pane", "aria-label": "Tickets" });
+  const ticket = h("div", { class: "ticket-host", id: "ticket-host" });
+  const dashboard = h("main", { class: "dashboard", id: "dashboard", hidden: true });
+  const me = h("div", { class: "me" });
+  const header = h(
+    "header",
+    { class: "topbar" },
+    h("a", { class: "skip", href: "#list-pane", onclick: (e) => { e.preventDefault(); list.querySelector("a")?.focus(); } }, "Skip to conversations"),
+    h("span", { class: "brand" }, "Tandem"),
+    h("span", { class: "workspace-name" }, state.me.workspace.name),
+    nav,
+    banner,
+    me,
+    h("button", { type: "button", class: "ghost", onclick: toggleHelp, "aria-keyshortcuts": "?" }, "Shortcuts (?)"),
+    h("button", { type: "button", class: "ghost", id: "logout", onclick: logout }, "Log out"),
+  );
+  const inbox = h("main", { class: "inbox", id: "inbox" }, h("div", { class: "left" }, sidebar, team), list, ticket);
+  mount(root, header, inbox, dashboard);
+  shell = { nav, banner, sidebar, team, list, ticket: createTicketView(ticket), dashboard, inbox, me };
+}
+
+function draw() {
+  if (!shell || !state.me) return;
+  const r = state.route;
+  mount(
+    shell.nav,
+    h("a", { href: "#/inbox", "aria-current": r.name !== "dashboard" ? "page" : null }, "Inbox"),
+    can("view_dashboard") ? h("a", { href: "#/dashboard", "aria-current": r.name === "dashboard" ? "page" : null }, "Dashboard") : null,
+  );
+  drawBanner();
+  mount(shell.me, h("span", { class: `dot dot-${state.presence[state.me.user_id] || "online"}`, "aria-hidden": "true" }), h("span", {}, state.me.name), h("span", { class: "muted" }, ` · ${state.me.role}`));
+  const onDashboard = r.name === "dashboard";
+  shell.inbox.hidden = onDashboard;
+  shell.dashboard.hidden = !onDashboard;
+  if (onDashboard) {
+    renderDashboard(shell.dashboard);
+    return;
+  }
+  renderSidebar(shell.sidebar, setFilter);
+  drawTeam();
+  renderList(shell.list, listTitle());
+  shell.ticket.render();
+}
+
+function drawBanner() {
+  const c = state.connection;
+  const text = c === "reconnecting" ? "Reconnecting… your drafts are safe." : c === "connecting" ? "Connecting…" : "";
+  if (shell.banner.textContent !== text) shell.banner.textContent = text;
+  shell.banner.className = `banner${text ? " visible" : ""}${c === "reconnecting" ? " warn" : ""}`;
+  document.body.classList.toggle("is-reconnecting", c === "reconnecting");
+}
+
+function drawTeam() {
+  const members = state.members.filter((m) => m.active);
+  mount(
+    shell.team,
+    h("h3", {}, "Team"),
+    h(
+      "ul",
+      { class: "presence-list" },
+      members.map((m) => {
+        const status = state.presence[m.user_id] || "offline";
+        return h("li", { dataset: { user: m.user_id } }, h("span", { class: `dot dot-${status}`, "aria-hidden": "true" }), h("span", {}, m.name), h("span", { class: "sr-only" }, ` (${status})`));
+      }),
+    ),
+  );
+}
+
+function listTitle() {
+  const f = state.filter;
+  const view = { mine: "Mine", unassigned: "Unassigned", all: "All" }[f.view];
+  const extra = [f.status !== "active" ? f.status : "", f.tag && `#${f.tag}`, f.channel].filter(Boolean);
+  return extra.length ? `${view} · ${extra.join(" · ")}` : view;
+}
+
+function setFilter(patch) {
+  const filter = { ...state.filter, ...patch };
+  localStorage.setItem("tandem.filter", JSON.stringify(filter));
+  update({ filter, listIds: null });
+  loadList();
+}
+
+// ---- routing ---------------------------------------------------------------------------------
+
+function route() {
+  if (!state.me) return;
+  const hash = location.hash || "#/inbox";
+  const ticketMatch = /^#\/tickets\/([A-Za-z0-9]+)$/.exec(hash);
+  if (hash === "#/dashboard" && can("view_dashboard")) {
+    update({ route: { name: "dashboard" } });
+    watchDashboard(true);
+    return;
+  }
+  watchDashboard(false);
+  if (ticketMatch) {
+    update({ route: { name: "ticket", id: ticketMatch[1] } });
+    if (!state.open || state.open.id !== ticketMatch[1]) openTicket(ticketMatch[1]);
+  } else {
+    update({ route: { name: "inbox" } });
+    if (state.open) closeTicket();
+  }
+}
+
+function go(hash) {
+  if (location.hash !== hash) location.hash = hash;
+}
+
+// ---- clock -------------------------------------------------------------------------------------
+
+function tick() {
+  if (!shell) return;
+  const now = Date.now();
+  let expired = false;
+  for (const kind of ["viewing", "typing"]) {
+    for (const entries of Object.values(state[kind])) {
+      for (const [user, entry] of Object.entries(entries)) {
+        if (entry.until <= now) {
+          delete entries[user];
+          expired = true;
+        }
+      }
+    }
+  }
+  if (expired) update();
+  tickAges(shell.dashboard);
+  for (const node of shell.list.querySelectorAll("[data-since]")) {
+    if (node.dataset.since) node.textContent = since(node.dataset.since);
+  }
+}
+
+// ---- start -------------------------------------------------------------------------------------
+
+try {
+  const saved = JSON.parse(localStorage.getItem("tandem.filter") || "null");
+  if (saved && saved.view) state.filter = { ...state.filter, ...saved };
+} catch {
+  // a broken saved filter: keep the default
+}
+
+subscribe(draw);
+window.addEventListener("hashchange", route);
+document.addEventListener("visibilitychange", () => {
+  if (live) live.setPresence(document.visibilityState === "hidden" ? "away" : "online");
+});
+setInterval(tick, 1000);
+installShortcuts({
+  enabled: () => Boolean(shell && state.me),
+  go,
+  move(step) {
+    const tickets = visibleTickets();
+    if (!tickets.length) return;
+    const index = state.open ? tickets.findIndex((t) => t.id === state.open.id) : -1;
+    const next = tickets[Math.min(tickets.length - 1, Math.max(0, index + step))];
+    if (index === -1 && step < 0) return go(`#/tickets/${tickets[0].id}`);
+    go(`#/tickets/${next.id}`);
+    setTimeout(() => document.getElementById(`row-${next.id}`)?.scrollIntoView({ block: "nearest" }), 50);
+  },
+  compose(kind) {
+    if (state.open) shell.ticket.focusComposer(kind);
+  },
+  resolve() {
+    const ticket = state.open && state.tickets[state.open.id];
+    if (ticket && ticket.status !== "resolved" && ticket.status !== "closed") changeTicket(ticket.id, { status: "resolved" });
+  },
+});
+boot();

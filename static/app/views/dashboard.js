@@ -1,0 +1,167 @@
+// The supervisor's live dashboard: queue depth, the longest waits (ticking), agents and their
+// load, today's numbers and hourly charts; refetched as events arrive. Reassign in place.
+
+import { reassign } from "../data.js";
+import { h, mount, preservingFocus } from "../dom.js";
+import { age, duration } from "../format.js";
+import { state } from "../store.js";
+import { barList, hourlyBars } from "./charts.js";
+
+let drawn = null;
+
+export function renderDashboard(root) {
+  const d = state.dashboard;
+  if (d === drawn && root.firstChild) return;
+  drawn = d;
+  if (!d) {
+    mount(root, h("h2", {}, "Dashboard"), h("p", { class: "muted" }, state.dashboardError || "Loading…"));
+    return;
+  }
+  const fetchedAt = Date.now();
+  const q = d.queue;
+  const queued = q.status.open + q.status.pending + q.status.snoozed;
+  preservingFocus(root, () =>
+    mount(
+      root,
+      h("div", { class: "dash-head" }, h("h2", {}, "Live dashboard"), h("span", { class: "muted" }, "Updates as conversations move.")),
+      h(
+        "div",
+        { class: "dash-grid" },
+        card(
+          "Queue",
+          "dash-queue",
+          h(
+            "dl",
+            { class: "stats" },
+            stat("In queue", queued, "queue-total"),
+            stat("Open", q.status.open, "queue-open"),
+            stat("Pending", q.status.pending, "queue-pending"),
+            stat("Snoozed", q.status.snoozed, "queue-snoozed"),
+            stat("Unassigned", q.unassigned, "queue-unassigned"),
+          ),
+        ),
+        card(
+          "Oldest waiting",
+          "dash-oldest",
+          d.oldest_waiting
+            ? [
+                h("p", { class: "big", dataset: { age: d.oldest_waiting.age_seconds, at: fetchedAt } }, age(d.oldest_waiting.age_seconds)),
+                h("a", { href: `#/tickets/${d.oldest_waiting.ticket_id}` }, `#${d.oldest_waiting.number} ${d.oldest_waiting.subject}`),
+              ]
+            : h("p", { class: "muted" }, "Nobody is waiting."),
+        ),
+        card(
+          "Today (UTC)",
+          "dash-today",
+          h(
+            "dl",
+            { class: "stats" },
+            stat("Created", d.today.created, "today-created"),
+            stat("Resolved", d.today.resolved, "today-resolved"),
+            stat("Median first response", duration(d.today.median_first_response_seconds), "today-frt"),
+          ),
+        ),
+        card(
+          "Agents now",
+          "dash-presence",
+          h(
+            "dl",
+            { class: "stats" },
+            ["online", "away", "offline"].map((p) => stat(p[0].toUpperCase() + p.slice(1), d.agents.filter((a) => a.presence === p).length, `agents-${p}`)),
+          ),
+        ),
+        card(
+          "Created and resolved per hour",
+          "dash-hourly",
+          hourlyBars(d.hourly.created, d.hourly.resolved, { label: `Today: ${d.today.created} created, ${d.today.resolved} resolved` }),
+          h("p", { class: "legend" }, h("span", { class: "key key-created" }), "created ", h("span", { class: "key key-resolved" }), "resolved"),
+          { wide: true },
+        ),
+        card("By team", "dash-teams", q.teams.length ? barList(q.teams.map((t) => [t.name, t.count])) : h("p", { class: "muted" }, "No active tickets.")),
+        card(
+          "By channel",
+          "dash-channels",
+          Object.keys(q.channels).length ? barList(Object.entries(q.channels)) : h("p", { class: "muted" }, "No active tickets."),
+        ),
+        card("Agents", "dash-agents", agentsTable(d.agents), { wide: true }),
+        card("Longest waits", "dash-waiting", waitingTable(d.waiting, d.agents, fetchedAt), { wide: true }),
+      ),
+    ),
+  );
+}
+
+function card(title, id, ...rest) {
+  const last = rest[rest.length - 1];
+  const options = last && !(last instanceof Node) && !Array.isArray(last) && typeof last === "object" ? rest.pop() : {};
+  return h("section", { class: `card${options.wide ? " wide" : ""}`, id, "aria-labelledby": `${id}-title` }, h("h3", { id: `${id}-title` }, title), rest);
+}
+
+function stat(label, value, id) {
+  return h("div", { class: "stat" }, h("dt", {}, label), h("dd", { id }, String(value)));
+}
+
+function agentsTable(agents) {
+  return h(
+    "table",
+    { class: "agents" },
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Agent"), h("th", { scope: "col" }, "Role"), h("th", { scope: "col" }, "Status"), h("th", { scope: "col" }, "Open tickets"))),
+    h(
+      "tbody",
+      {},
+      agents.map((a) =>
+        h(
+          "tr",
+          { dataset: { user: a.user_id } },
+          h("th", { scope: "row" }, h("span", { class: `dot dot-${a.presence}`, "aria-hidden": "true" }), a.name),
+          h("td", {}, a.role),
+          h("td", { class: `presence presence-${a.presence}` }, a.presence),
+          h("td", {}, String(a.open_tickets)),
+        ),
+      ),
+    ),
+  );
+}
+
+function waitingTable(waiting, agents, fetchedAt) {
+  if (!waiting.length) return h("p", { class: "muted" }, "Nobody is waiting for a reply.");
+  const assignable = state.me.permissions.includes("assign_others");
+  return h(
+    "table",
+    { class: "waiting" },
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Ticket"), h("th", { scope: "col" }, "Status"), h("th", { scope: "col" }, "Waiting"), h("th", { scope: "col" }, "Assignee"))),
+    h(
+      "tbody",
+      {},
+      waiting.map((w) => {
+        const id = `reassign-${w.ticket_id}`;
+        const assignee = assignable
+          ? [
+              h("label", { for: id, class: "sr-only" }, `Assignee of #${w.number}`),
+              h(
+                "select",
+                { id, onchange: (event) => reassign(w.ticket_id, w.version, event.target.value) },
+                h("option", { value: "", selected: !w.assignee_id }, "Unassigned"),
+                agents.map((a) => h("option", { value: a.user_id, selected: a.user_id === w.assignee_id }, `${a.name} (${a.presence}, ${a.open_tickets})`)),
+              ),
+            ]
+          : (agents.find((a) => a.user_id === w.assignee_id) || { name: "Unassigned" }).name;
+        return h(
+          "tr",
+          {},
+          h("th", { scope: "row" }, h("a", { href: `#/tickets/${w.ticket_id}` }, `#${w.number} ${w.subject}`)),
+          h("td", {}, w.status),
+          h("td", { dataset: { age: w.age_seconds, at: fetchedAt } }, age(w.age_seconds)),
+          h("td", {}, assignee),
+        );
+      }),
+    ),
+  );
+}
+
+/** Advance every waiting age by the time since the fetch: called once a second. */
+export function tickAges(root) {
+  const now = Date.now();
+  for (const node of root.querySelectorAll("[data-age]")) {
+    node.textContent = age(Number(node.dataset.age) + (now - Number(node.dataset.at)) / 1000);
+  }
+}

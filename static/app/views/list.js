@@ -1,0 +1,66 @@
+// The ticket list: rows slide in when a ticket arrives or starts to match the filter, and
+// each row shows who is viewing or replying to it right now.
+
+import { h, mount, preservingFocus } from "../dom.js";
+import { since } from "../format.js";
+import { memberName, state, visibleTickets, whoIs } from "../store.js";
+
+const seen = new Set();
+let firstDraw = true;
+
+export function renderList(root, title) {
+  const tickets = visibleTickets();
+  const openId = state.open && state.open.id;
+  const rows = tickets.map((t) => row(t, t.id === openId));
+  preservingFocus(root, () =>
+    mount(
+      root,
+      h("div", { class: "list-head" }, h("h2", { id: "list-title" }, title), h("span", { class: "muted" }, state.listIds === null ? "Loading…" : `${tickets.length} shown`)),
+      tickets.length || state.listIds === null
+        ? h("ul", { class: "ticket-list", "aria-labelledby": "list-title" }, rows)
+        : h("p", { class: "empty" }, "Nothing here. New conversations appear by themselves."),
+    ),
+  );
+  firstDraw = firstDraw && state.listIds === null;
+}
+
+function row(ticket, current) {
+  const fresh = !seen.has(ticket.id) && !firstDraw && state.listIds !== null;
+  seen.add(ticket.id);
+  const viewing = whoIs("viewing", ticket.id);
+  const typing = whoIs("typing", ticket.id);
+  const collision = [];
+  if (typing.length) collision.push(`${typing.join(", ")} ${typing.length > 1 ? "are" : "is"} replying…`);
+  const onlyViewing = viewing.filter((n) => !typing.includes(n));
+  if (onlyViewing.length) collision.push(`${onlyViewing.join(", ")} ${onlyViewing.length > 1 ? "are" : "is"} viewing`);
+  const assignee = ticket.assignee_id ? memberName(ticket.assignee_id) : "Unassigned";
+  return h(
+    "li",
+    { class: `ticket-row${current ? " current" : ""}${fresh ? " slide-in" : ""}`, dataset: { ticket: ticket.id } },
+    h(
+      "a",
+      {
+        href: `#/tickets/${ticket.id}`,
+        id: `row-${ticket.id}`,
+        "aria-current": current ? "true" : null,
+      },
+      h(
+        "span",
+        { class: "row-top" },
+        h("span", { class: "number" }, `#${ticket.number}`),
+        h("span", { class: `badge status-${ticket.status}` }, ticket.status),
+        ticket.priority !== "normal" ? h("span", { class: `badge priority-${ticket.priority}` }, ticket.priority) : null,
+        h("span", { class: "channel" }, ticket.channel),
+        h("span", { class: "age", dataset: { since: ticket.updated_at || ticket.created_at || "" } }, since(ticket.updated_at || ticket.created_at)),
+      ),
+      h("span", { class: "subject" }, ticket.subject),
+      h(
+        "span",
+        { class: "row-bottom" },
+        h("span", { class: "assignee" }, assignee),
+        ticket.tags.length ? h("span", { class: "tags" }, ticket.tags.map((t) => h("span", { class: "tag" }, t))) : null,
+      ),
+      collision.length ? h("span", { class: "collision" }, collision.join(" · ")) : null,
+    ),
+  );
+}

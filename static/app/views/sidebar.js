@@ -1,0 +1,98 @@
+// The left column: views (Mine / Unassigned / All) and filters by status, team, tag and
+// channel, each with its live count.
+
+import { h, mount, preservingFocus } from "../dom.js";
+import { CHANNELS, STATUSES, teamName } from "../format.js";
+import { state } from "../store.js";
+
+const VIEWS = [
+  ["mine", "Mine"],
+  ["unassigned", "Unassigned"],
+  ["all", "All"],
+];
+
+export function renderSidebar(root, onFilter) {
+  const f = state.filter;
+  const counts = state.counts;
+  const count = (n) => h("span", { class: "count", "aria-label": `${n ?? 0} tickets` }, String(n ?? "…"));
+
+  const views = h(
+    "ul",
+    { class: "views" },
+    VIEWS.map(([key, label]) =>
+      h(
+        "li",
+        {},
+        h(
+          "button",
+          {
+            type: "button",
+            id: `view-${key}`,
+            class: `view-button${f.view === key ? " current" : ""}`,
+            "aria-pressed": f.view === key ? "true" : "false",
+            onclick: () => onFilter({ view: key }),
+          },
+          h("span", {}, label),
+          count(counts && counts.views[key]),
+        ),
+      ),
+    ),
+  );
+
+  const statusOptions = [["active", "Active (open, pending, snoozed)"], ...STATUSES.map((s) => [s, s])];
+  const statusSelect = select("filter-status", "Status", f.status, statusOptions, counts && counts.status, (v) =>
+    onFilter({ status: v }),
+  );
+  const teamOptions = [["", "Any team"], ...state.teams.map((t) => [t.id, t.name])];
+  const teamSelect = select("filter-team", "Team", f.team, teamOptions, counts && counts.teams, (v) =>
+    onFilter({ team: v }),
+  );
+  const tags = Object.keys((counts && counts.tags) || {}).sort();
+  if (f.tag && !tags.includes(f.tag)) tags.push(f.tag);
+  const tagSelect = select("filter-tag", "Tag", f.tag, [["", "Any tag"], ...tags.map((t) => [t, t])], counts && counts.tags, (v) =>
+    onFilter({ tag: v }),
+  );
+  const channelSelect = select(
+    "filter-channel",
+    "Channel",
+    f.channel,
+    [["", "Any channel"], ...CHANNELS.map((c) => [c, c])],
+    counts && counts.channels,
+    (v) => onFilter({ channel: v }),
+  );
+
+  preservingFocus(root, () =>
+    mount(
+      root,
+      h("h2", { class: "sr-only" }, "Views and filters"),
+      views,
+      h("div", { class: "filters" }, statusSelect, teamSelect, tagSelect, channelSelect),
+      teamsSummary(counts),
+    ),
+  );
+}
+
+function select(id, label, value, options, counts, onChange) {
+  const control = h(
+    "select",
+    { id, onchange: (event) => onChange(event.target.value) },
+    options.map(([key, text]) =>
+      h("option", { value: key, selected: key === value }, counts && key && counts[key] !== undefined ? `${text} (${counts[key]})` : text),
+    ),
+  );
+  return h("div", { class: "field" }, h("label", { for: id }, label), control);
+}
+
+function teamsSummary(counts) {
+  if (!counts || !state.teams.length) return null;
+  return h(
+    "div",
+    { class: "team-counts" },
+    h("h3", {}, "Active by team"),
+    h(
+      "ul",
+      {},
+      state.teams.map((t) => h("li", {}, h("span", {}, teamName(t.id)), h("span", { class: "count" }, String(counts.teams[t.id] || 0)))),
+    ),
+  );
+}

@@ -1,0 +1,239 @@
+// One ticket: who else is on it, the conflict notice, the controls (status, priority,
+// assignee, team, tags), the thread, the composer and the contact sidebar.
+
+import { changeAuthor, changeTicket, conflictSummary } from "../data.js";
+import { h, mount, preservingFocus } from "../dom.js";
+import { PRIORITIES, describeChange } from "../format.js";
+import { can, memberName, state, update, whoIs } from "../store.js";
+import { createComposer } from "./composer.js";
+import { renderContact } from "./contact.js";
+import { renderThread } from "./thread.js";
+
+const NEXT_STATUS = {
+  open: ["pending", "snoozed", "resolved", "closed"],
+  pending: ["open", "snoozed", "resolved", "closed"],
+  snoozed: ["open", "pending", "resolved", "closed"],
+  resolved: ["open", "closed"],
+  closed: [],
+};
+const SNOOZE_HOURS = 4;
+
+export function createTicketView(root) {
+  const top = h("div", { class: "ticket-top" });
+  const who = h("div", { class: "collision-slot" });
+  const notice = h("div", { class: "conflict-slot" });
+  const props = h("div", { class: "controls-slot" });
+  const thread = h("div", { class: "thread", id: "thread", tabindex: "0", "aria-label": "Conversation" });
+  const composerSlot = h("div", { class: "composer-slot" });
+  const contact = h("aside", { class: "contact-pane", "aria-label": "Contact" });
+  const pane = h("section", { class: "ticket-pane", "aria-labelledby": "ticket-title" }, top, who, notice, props, thread, composerSlot);
+  mount(root, h("div", { class: "ticket-layout" }, pane, contact));
+
+  let composer = null;
+  let drawnMessages = null;
+  let drawnControlsKey = "";
+  let drawnConflict = null;
+
+  function render() {
+    const open = state.open;
+    const ticket = open && state.tickets[open.id];
+    if (!open || !ticket) {
+      mount(top, h("h2", { id: "ticket-title" }, open && open.loadError ? open.loadError : open ? "Loading…" : "No ticket open"));
+      mount(thread, open ? null : h("p", { class: "muted empty" }, "Pick a conversation on the left, or press j."));
+      who.replaceChildren();
+      notice.replaceChildren();
+      props.replaceChildren();
+      if (composer) {
+        composer.dispose();
+        composer = null;
+        composerSlot.replaceChildren();
+      }
+      renderContact(contact);
+      drawnMessages = null;
+      drawnControlsKey = "";
+      drawnConflict = null;
+      return;
+    }
+    const controlsKey = `${ticket.id}:${ticket.version}:${state.members.length}:${state.teams.length}`;
+    if (controlsKey !== drawnControlsKey) {
+      drawnControlsKey = controlsKey;
+      mount(top, header(ticket));
+      preservingFocus(props, () => mount(props, controls(ticket)));
+    }
+    const line = collisionLine(ticket);
+    if (who.dataset.line !== line || !who.firstChild) {
+      who.dataset.line = line;
+      mount(who, h("p", { class: `collision-banner${line ? "" : " quiet"}`, role: "status", "aria-live": "polite" }, line));
+    }
+    const conflictKey = state.conflict ? `${JSON.stringify(state.conflict)}:${changeAuthor(state.tickets[state.conflict.ticketId] || {})}` : null;
+    if (conflictKey !== drawnConflict) {
+      drawnConflict = conflictKey;
+      preservingFocus(notice, () => mount(notice, conflictNotice(ticket)));
+    }
+    const customer = (open.contact && (open.contact.name || open.contact.email)) || "Customer";
+    if (open.messages !== drawnMessages || thread.dataset.customer !== customer) {
+      drawnMessages = open.messages;
+      thread.dataset.customer = customer;
+      renderThread(thread, open.messages, customer);
+    }
+    if (!composer || composer.ticketId !== ticket.id) {
+      if (composer) composer.dispose();
+      composer = createComposer(ticket.id);
+      mount(composerSlot, composer.element);
+    }
+    composer.setClosed(ticket.status === "closed");
+    renderContact(contact);
+  }
+
+  return {
+    render,
+    focusComposer(kind) {
+      if (composer) composer.focus(kind);
+    },
+  };
+}
+
+function header(ticket) {
+  return h(
+    "div",
+    { class: "ticket-header" },
+    h("h2", { id: "ticket-title" }, h("span", { class: "number" }, `#${ticket.number} `), ticket.subject),
+    h("span", { class: `badge status-${ticket.status}`, id: "ticket-status-badge" }, ticket.status),
+    h("span", { class: "channel" }, ticket.channel),
+  );
+}
+
+function collisionLine(ticket) {
+  const typing = whoIs("typing", ticket.id);
+  const viewing = whoIs("viewing", ticket.id).filter((n) => !typing.includes(n));
+  const lines = [];
+  for (const name of typing) lines.push(`${name} is replying…`);
+  for (const name of viewing) lines.push(`${name} is viewing`);
+  return lines.join(" · ");
+}
+
+function conflictNotice(ticket) {
+  const conflict = state.conflict;
+  if (!conflict || conflict.ticketId !== ticket.id) return null;
+  const { current, changed } = conflictSummary(conflict);
+  const who = changeAuthor(current) || "Someone";
+  const mine = Object.entries(conflict.mine)
+    .filter(([field]) => field !== "snoozed_until")
+    .map(([field, value]) => describeChange(field, value));
+  const retry = h("button", {
+    type: "button",
+    onclick: async () => {
+      const mineChanges = conflict.mine;
+      update({ conflict: null });
+      await changeTicket(ticket.id, mineChanges);
+    },
+  }, "Apply my change anyway");
+  const dismiss = h("button", { type: "button", onclick: () => update({ conflict: null }) }, "Keep theirs");
+  return h(
+    "div",
+    { class: "conflict", role: "alert", id: "conflict" },
+    h("strong", {}, "This ticket changed while you were looking at it. "),
+    h("span", { class: "conflict-who" }, changed.length ? `${who} changed ${changed.join(", ")}.` : `${who} changed it.`),
+    " ",
+    h("span", {}, `Your change (${mine.join(", ") || "none"}) was not applied; what you see now is the current state.`),
+    h("div", { class: "conflict-actions" }, retry, dismiss),
+  );
+}
+
+function controls(ticket) {
+  const statusOptions = [ticket.status, ...NEXT_STATUS[ticket.status]];
+  const status = h(
+    "select",
+    {
+      id: "ticket-status",
+      disabled: ticket.status === "closed",
+      onchange: (event) => {
+        const value = event.target.value;
+        const changes = { status: value };
+        if (value === "snoozed") changes.snoozed_until = new Date(Date.now() + SNOOZE_HOURS * 3600_000).toISOString();
+        changeTicket(ticket.id, changes);
+      },
+    },
+    statusOptions.map((s) => h("option", { value: s, selected: s === ticket.status }, s === "snoozed" && s !== ticket.status ? `snoozed (${SNOOZE_HOURS} h)` : s)),
+  );
+  const priority = h(
+    "select",
+    { id: "ticket-priority", onchange: (event) => changeTicket(ticket.id, { priority: event.target.value }) },
+    PRIORITIES.map((p) => h("option", { value: p, selected: p === ticket.priority }, p)),
+  );
+  const team = h(
+    "select",
+    { id: "ticket-team", onchange: (event) => changeTicket(ticket.id, { team_id: event.target.value || null }) },
+    h("option", { value: "", selected: !ticket.team_id }, "No team"),
+    state.teams.map((t) => h("option", { value: t.id, selected: t.id === ticket.team_id }, t.name)),
+  );
+  const resolve =
+    ticket.status === "resolved" || ticket.status === "closed"
+      ? null
+      : h("button", { type: "button", id: "ticket-resolve", onclick: () => changeTicket(ticket.id, { status: "resolved" }) }, "Resolve (e)");
+  return h(
+    "div",
+    { class: "controls", role: "group", "aria-label": "Ticket properties" },
+    field("ticket-status", "Status", status),
+    field("ticket-priority", "Priority", priority),
+    assigneeControl(ticket),
+    field("ticket-team", "Team", team),
+    tagsControl(ticket),
+    resolve,
+  );
+}
+
+function field(id, label, control) {
+  return h("div", { class: "field" }, h("label", { for: id }, label), control);
+}
+
+/** Everyone for supervisors and up; agents may take an unassigned ticket or release their
+ * own, so that is all they are offered. */
+function assigneeControl(ticket) {
+  const me = state.me.user_id;
+  let choices;
+  if (can("assign_others")) {
+    choices = [["", "Unassigned"], ...state.members.filter((m) => m.active || m.user_id === ticket.assignee_id).map((m) => [m.user_id, m.user_id === me ? `${m.name} (me)` : m.name])];
+  } else if (!ticket.assignee_id) {
+    choices = [["", "Unassigned"], [me, `${state.me.name} (me)`]];
+  } else if (ticket.assignee_id === me) {
+    choices = [[me, `${state.me.name} (me)`], ["", "Unassigned"]];
+  } else {
+    return h("div", { class: "field" }, h("span", { class: "label" }, "Assignee"), h("span", { class: "value", id: "ticket-assignee" }, memberName(ticket.assignee_id)));
+  }
+  const select = h(
+    "select",
+    { id: "ticket-assignee", onchange: (event) => changeTicket(ticket.id, { assignee_id: event.target.value || null }) },
+    choices.map(([id, name]) => h("option", { value: id, selected: (ticket.assignee_id || "") === id }, name)),
+  );
+  return field("ticket-assignee", "Assignee", select);
+}
+
+function tagsControl(ticket) {
+  const input = h("input", { id: "ticket-tag-input", placeholder: "add tag", size: 10, autocomplete: "off" });
+  input.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    const tag = input.value.trim().toLowerCase();
+    if (tag && !ticket.tags.includes(tag)) changeTicket(ticket.id, { tags: [...ticket.tags, tag] });
+    input.value = "";
+  });
+  return h(
+    "div",
+    { class: "field tags-field" },
+    h("label", { for: "ticket-tag-input" }, "Tags"),
+    h(
+      "span",
+      { class: "tag-chips" },
+      ticket.tags.map((tag) =>
+        h(
+          "span",
+          { class: "tag" },
+          tag,
+          h("button", { type: "button", class: "tag-remove", "aria-label": `Remove tag ${tag}`, onclick: () => changeTicket(ticket.id, { tags: ticket.tags.filter((t) => t !== tag) }) }, "×"),
+        ),
+      ),
+      input,
+    ),
+  );
+}
