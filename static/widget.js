@@ -1,0 +1,636 @@
+/* Tandem webchat widget — see README "Embedding the widget".
+   <script src="https://TANDEM/widget.js" data-workspace="WORKSPACE_ID" async></script>
+   Calls made before it loads: window.Tandem = window.Tandem || {q: []};
+   Tandem.q.push(["setUser", {id, hash}]); they run in order once it has loaded.
+   No dependencies; its UI lives in a Shadow DOM; message text is only ever set as text. */
+(() => {
+  "use strict";
+  const W = window;
+  const D = document;
+  const me = D.currentScript || D.querySelector("script[data-workspace]");
+  if (!me || W.__tandemWidget) return;
+  W.__tandemWidget = 1;
+  const ws = me.dataset.workspace;
+  const prechat = me.dataset.prechat === "true";
+  const base = me.src.replace(/\/widget\.js([?#].*)?$/, "");
+  const KEY = "tandem:" + ws + ":";
+  const load = (k, d) => {
+    try {
+      const v = localStorage.getItem(KEY + k);
+      return v == null ? d : JSON.parse(v);
+    } catch (e) {
+      return d;
+    }
+  };
+  const save = (k, v) => {
+    try {
+      if (v == null) localStorage.removeItem(KEY + k);
+      else localStorage.setItem(KEY + k, JSON.stringify(v));
+    } catch (e) {
+      /* storage off: the conversation lasts as long as the page */
+    }
+  };
+  const uuid = () =>
+    crypto.randomUUID
+      ? crypto.randomUUID()
+      : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) =>
+          (b + 256).toString(16).slice(1),
+        ).join("");
+
+  let token = load("token");
+  let outbox = load("outbox", []);
+  let sess = null;
+  let user = null;
+  let contactId = null;
+  let convId = null;
+  let last = null; // the last event seq applied
+  let sock = null;
+  let topics = new Set();
+  let gen = 0;
+  let tries = 0;
+  let retryT = 0;
+  let pingT = 0;
+  let flushT = 0;
+  let typingT = 0;
+  let typingAt = 0;
+  let resuming = false;
+  let flushing = false;
+  let again = false;
+  let dead = false;
+  let isOpen = false;
+  let asked = false;
+  let unread = 0;
+  let lastAgent = null;
+  let readSent = null;
+  let attrs = {};
+  let booting = true;
+  const byKey = new Map(); // "i"+message id or "c"+client id → <li>
+  const cbs = { message: [], unread: [], error: [] };
+  const emit = (kind, v) =>
+    cbs[kind].forEach((cb) => {
+      try {
+        cb(v);
+      } catch (e) {
+        console.error(e);
+      }
+    });
+
+  /* ---- UI ---- */
+  const el = (tag, props, ...kids) => {
+    const e = D.createElement(tag);
+    for (const k in props || {}) {
+      const v = props[k];
+      if (k === "text") e.textContent = v;
+      else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v);
+    }
+    e.append(...kids); // strings become text nodes
+    return e;
+  };
+  const CSS = `:host{all:initial;position:fixed;right:20px;bottom:20px;z-index:2147483000;font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;--c:${
+    /^#[0-9a-f]{3,8}$/i.test(me.dataset.color || "") ? me.dataset.color : "#2f6feb"
+  }}
+*{box-sizing:border-box;font:inherit}[hidden]{display:none!important}
+.l{display:grid;place-items:center;margin-left:auto;position:relative;width:56px;height:56px;border-radius:50%;border:0;background:var(--c);color:#fff;cursor:pointer;box-shadow:0 4px 14px #0003}
+.l svg{width:28px;height:28px;fill:currentColor}
+.b{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;padding:0 5px;border-radius:10px;background:#d1242f;color:#fff;font-size:12px;line-height:20px}
+.p{position:absolute;right:0;bottom:68px;width:min(360px,calc(100vw - 40px));height:min(540px,calc(100vh - 110px));background:#fff;border-radius:14px;box-shadow:0 10px 40px #0004;display:flex;flex-direction:column;overflow:hidden}
+header{display:flex;gap:8px;padding:14px 16px;background:var(--c);color:#fff}
+header div{flex:1}header b{display:block;font-size:16px;font-weight:600}header small{font-size:12px;opacity:.9}
+header button{background:none;border:0;color:#fff;font-size:22px;line-height:1;cursor:pointer}
+.s,.n,.e{padding:8px 12px;font-size:13px}.s{background:#fff8c5}.n{background:#ddf4ff}.e{background:#ffebe9;color:#82071e}
+ol{flex:1;overflow-y:auto;list-style:none;margin:0;padding:12px;display:flex;flex-direction:column;gap:8px}
+li{max-width:80%;align-self:flex-start}li.in{align-self:flex-end}
+li p{margin:0;padding:8px 12px;border-radius:12px;background:#f0f2f5;white-space:pre-wrap;overflow-wrap:anywhere}
+li.in p{background:var(--c);color:#fff}li.q p{opacity:.7}
+li small{display:block;margin:2px 4px;font-size:11px;color:#656d76}li.in small{text-align:right}li.x small{color:#d1242f}
+.t{padding:0 14px 6px;font-size:12px;font-style:italic;color:#656d76}
+form{display:flex;flex-wrap:wrap;gap:6px;padding:10px;border-top:1px solid #d0d7de}form p{width:100%;margin:0;font-size:13px}
+textarea,input{flex:1;min-width:0;padding:8px;border:1px solid #d0d7de;border-radius:8px;resize:none}
+form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);color:#fff;cursor:pointer}`;
+
+  const host = el("tandem-chat");
+  const root = host.attachShadow({ mode: "open" });
+  const badge = el("span", { class: "b", hidden: "" });
+  const launcher = el("button", {
+    class: "l",
+    type: "button",
+    "aria-label": "Open chat",
+    onclick: () => T.toggle(),
+  });
+  launcher.innerHTML =
+    '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
+  launcher.append(badge);
+  const title = el("b", { text: "Chat" });
+  const sub = el("small");
+  const bar = el(
+    "div",
+    { class: "s", role: "status", hidden: "" },
+    "You're offline — messages will be sent when you're back.",
+  );
+  const err = el("div", { class: "e", role: "alert", hidden: "" });
+  const notice = el("div", { class: "n", role: "status", hidden: "" });
+  const list = el("ol", { "aria-live": "polite" });
+  const typing = el("div", { class: "t", hidden: "" });
+  const email = el("input", {
+    type: "email",
+    required: "",
+    placeholder: "you@example.com",
+    "aria-label": "Your email",
+  });
+  const away = el(
+    "form",
+    { hidden: "", onsubmit: (e) => profile(e, { email: email.value }) },
+    el("p", { text: "Leave your email and we'll follow up there." }),
+    email,
+    el("button", { text: "Notify me" }),
+  );
+  const pName = el("input", { required: "", placeholder: "Name", "aria-label": "Your name" });
+  const pEmail = el("input", {
+    type: "email",
+    required: "",
+    placeholder: "you@example.com",
+    "aria-label": "Your email",
+  });
+  const pre = el(
+    "form",
+    {
+      hidden: "",
+      onsubmit: (e) => profile(e, { name: pName.value, email: pEmail.value }),
+    },
+    el("p", { text: "Before we start:" }),
+    pName,
+    pEmail,
+    el("button", { text: "Start chat" }),
+  );
+  const box = el("textarea", {
+    rows: "2",
+    placeholder: "Write a message…",
+    "aria-label": "Message",
+  });
+  const composer = el(
+    "form",
+    {
+      onsubmit: (e) => {
+        e.preventDefault();
+        send(box.value);
+        box.value = "";
+      },
+    },
+    box,
+    el("button", { text: "Send" }),
+  );
+  const panel = el(
+    "div",
+    { class: "p", role: "dialog", "aria-label": "Chat", hidden: "" },
+    el(
+      "header",
+      {},
+      el("div", {}, title, sub),
+      el("button", {
+        type: "button",
+        "aria-label": "Minimize chat",
+        text: "×",
+        onclick: () => T.close(),
+      }),
+    ),
+    bar,
+    err,
+    notice,
+    list,
+    typing,
+    away,
+    pre,
+    composer,
+  );
+  root.append(el("style", { text: CSS }), panel, launcher);
+
+  box.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+  box.addEventListener("input", () => {
+    const now = Date.now();
+    if (convId && box.value && now - typingAt > 3000) {
+      typingAt = now;
+      tx({ type: "typing", ticket: convId, on: true });
+    }
+  });
+
+  const note = (text) => {
+    notice.textContent = text;
+    notice.hidden = !text;
+  };
+  const seen = () => isOpen && D.visibilityState === "visible";
+  const scroll = () => {
+    list.scrollTop = list.scrollHeight;
+  };
+  const setUnread = (n) => {
+    if (n === unread) return;
+    unread = n;
+    badge.textContent = n > 99 ? "99+" : String(n);
+    badge.hidden = !n;
+    emit("unread", n);
+  };
+  const typingOff = () => {
+    clearTimeout(typingT);
+    typing.hidden = true;
+  };
+  function header() {
+    if (!sess) return;
+    const v = sess.visitor;
+    title.textContent = sess.greeting;
+    sub.textContent = sess.agents_online
+      ? "We're online."
+      : "We usually reply in " + sess.reply_time + ".";
+    pre.hidden = !(prechat && !asked && !v.email && !convId && !v.verified);
+    away.hidden = sess.agents_online || asked || !!v.email || !pre.hidden;
+    composer.hidden = !pre.hidden;
+  }
+
+  /* ---- messages: each shown once, whichever of the POST answer, the live event and a refetch
+     comes first (matched by message id and by client id) ---- */
+  function status(li, text, failed) {
+    li.lastChild.textContent = text;
+    li.classList.toggle("x", !!failed);
+  }
+  function pend(o) {
+    let li = byKey.get("c" + o.client_id);
+    if (!li) {
+      li = el("li", { class: "in q" }, el("p", { text: o.text }), el("small"));
+      byKey.set("c" + o.client_id, li);
+    }
+    list.append(li); // queued ones stay last
+    status(li, navigator.onLine ? "Sending…" : "Waiting for the connection…");
+    scroll();
+  }
+  function unqueue(cid) {
+    if (!cid || !outbox.some((o) => o.client_id === cid)) return;
+    outbox = outbox.filter((o) => o.client_id !== cid);
+    save("outbox", outbox);
+  }
+  function add(raw, live) {
+    if (raw.kind && raw.kind !== "message") return;
+    const m = {
+      id: raw.id,
+      client_id: raw.client_id || null,
+      conversation_id: raw.conversation_id || raw.ticket_id,
+      direction: raw.direction,
+      author_name: raw.author_name || (raw.author && raw.author.name) || null,
+      text: raw.text,
+      created_at: raw.created_at,
+    };
+    const out = m.direction === "out";
+    let li = byKey.get("i" + m.id) || (m.client_id && byKey.get("c" + m.client_id));
+    const fresh = !li;
+    if (fresh) {
+      li = el("li", { class: out ? "out" : "in" });
+      if (out) li.append(el("small", { text: m.author_name || "Support" }));
+      li.append(el("p", { text: m.text }), el("small"));
+      list.insertBefore(li, list.querySelector("li.q"));
+    } else if (li.classList.contains("q")) {
+      li.classList.remove("q");
+      list.insertBefore(li, list.querySelector("li.q"));
+    }
+    byKey.set("i" + m.id, li);
+    if (m.client_id) byKey.set("c" + m.client_id, li);
+    if (!out) status(li, "");
+    unqueue(m.client_id);
+    if (out) {
+      if (!lastAgent || m.id > lastAgent) lastAgent = m.id;
+      if (fresh && (live || raw.status !== "read") && !seen()) setUnread(unread + 1);
+      if (fresh && live) {
+        typingOff();
+        emit("message", m);
+      }
+    }
+    scroll();
+  }
+  function markRead() {
+    if (!seen()) return;
+    setUnread(0);
+    if (lastAgent && lastAgent !== readSent && token) {
+      const id = (readSent = lastAgent);
+      api("POST", "/read", { up_to: id }).catch(() => {
+        if (readSent === id) readSent = null;
+      });
+    }
+  }
+  function send(text) {
+    text = text.trim();
+    if (!text || dead) return;
+    if (typingAt && convId) tx({ type: "typing", ticket: convId, on: false });
+    typingAt = 0;
+    const o = { client_id: uuid(), text };
+    outbox.push(o);
+    save("outbox", outbox);
+    pend(o);
+    flush();
+  }
+
+  /* ---- HTTP ---- */
+  async function api(method, path, body) {
+    const headers = { "content-type": "application/json" };
+    if (token && path !== "/session") headers.authorization = "Bearer " + token;
+    const r = await fetch(base + "/api/v1/widget" + path, {
+      method,
+      headers,
+      body: body && JSON.stringify(body),
+      credentials: "omit",
+    });
+    const j = r.status === 204 ? {} : await r.json().catch(() => ({}));
+    if (!r.ok) {
+      const e = new Error((j.error && j.error.message) || "HTTP " + r.status);
+      e.status = r.status;
+      e.code = (j.error && j.error.code) || "http_" + r.status;
+      throw e;
+    }
+    return j;
+  }
+  async function flush() {
+    if (flushing) return void (again = true);
+    if (!token || !sess || !navigator.onLine) return;
+    flushing = true;
+    clearTimeout(flushT);
+    try {
+      while (outbox.length) {
+        const o = outbox[0];
+        let m;
+        try {
+          m = await api("POST", "/messages", { text: o.text, client_id: o.client_id });
+        } catch (e) {
+          if (e.status === 413 || e.status === 422) {
+            unqueue(o.client_id);
+            const li = byKey.get("c" + o.client_id);
+            if (li) {
+              li.classList.remove("q");
+              status(
+                li,
+                "Not sent: " +
+                  (e.status === 413 ? "this message is too large." : e.message),
+                1,
+              );
+            }
+            continue;
+          }
+          if (e.status === 429) {
+            note("You're sending messages too fast. We'll send the rest in a moment.");
+            flushT = setTimeout(flush, 15000);
+          } else if (e.status === 401) {
+            start();
+          } else if (e.status !== 403) {
+            outbox.forEach(pend);
+            flushT = setTimeout(flush, 2000 + Math.random() * 3000);
+          }
+          break;
+        }
+        note("");
+        add(m);
+        if (m.conversation_id !== convId) {
+          convId = m.conversation_id;
+          header();
+          subscribe();
+        }
+      }
+    } finally {
+      flushing = false;
+      if (again) {
+        again = false;
+        flush();
+      }
+    }
+  }
+  async function fetchConversation() {
+    const c = await api("GET", "/conversation");
+    convId = c.conversation_id;
+    c.messages.forEach((m) => add(m));
+    outbox.forEach(pend);
+    sess.agents_online = c.agents_online;
+    header();
+    subscribe();
+    markRead();
+    return c.seq;
+  }
+  async function profile(e, body) {
+    e.preventDefault();
+    try {
+      const v = await api("POST", "/profile", body);
+      sess.visitor = v;
+      asked = true;
+      header();
+      note("Thanks! If you leave, we'll reply to " + body.email + ".");
+      box.focus();
+    } catch (x) {
+      note("That didn't work: " + x.message);
+    }
+  }
+  function sendAttributes() {
+    const a = attrs;
+    if (!sess || !Object.keys(a).length) return Promise.resolve();
+    attrs = {};
+    return api("POST", "/profile", { attributes: a }).catch((x) => {
+      if (!x.status) attrs = Object.assign(a, attrs);
+      emit("error", { code: x.code || "network", message: x.message });
+    });
+  }
+
+  /* ---- the session and the live socket ---- */
+  function fatal(x) {
+    dead = true;
+    drop();
+    err.textContent = "Chat is unavailable here: " + x.message + " (" + x.code + ")";
+    err.hidden = false;
+    composer.hidden = pre.hidden = away.hidden = true;
+    emit("error", { code: x.code, message: x.message });
+  }
+  async function start() {
+    const g = ++gen;
+    clearTimeout(retryT);
+    if (!navigator.onLine) return null;
+    try {
+      const s = await api("POST", "/session", {
+        workspace: ws,
+        visitor_token: token || undefined,
+        user: user || undefined,
+      });
+      if (g !== gen) return s;
+      sess = s;
+      token = s.visitor_token;
+      save("token", token);
+      err.hidden = true;
+      if (s.visitor.contact_id !== contactId) {
+        // Another person (logged in or out on the host site): start from their state.
+        if (contactId) {
+          list.textContent = "";
+          byKey.clear();
+          lastAgent = readSent = null;
+          setUnread(0);
+        }
+        contactId = s.visitor.contact_id;
+        last = null;
+      }
+      if (last === null || s.conversation_id !== convId) {
+        const seq = await fetchConversation();
+        if (last === null) last = seq;
+      }
+      if (g !== gen) return s;
+      header();
+      connect(s);
+      flush();
+      sendAttributes();
+      return s;
+    } catch (x) {
+      if (g !== gen) return null;
+      if (x.code === "identity_invalid") {
+        user = null; // stay (or become) the anonymous visitor
+        emit("error", { code: x.code, message: x.message });
+        return sess ? null : start();
+      }
+      if (x.status === 403 || x.status === 404 || x.status === 422) fatal(x);
+      else retry();
+      return null;
+    }
+  }
+  function retry() {
+    if (dead || !navigator.onLine) return;
+    clearTimeout(retryT);
+    retryT = setTimeout(start, Math.min(30000, 500 * 2 ** tries++) * (0.5 + Math.random() / 2));
+  }
+  function drop() {
+    const s = sock;
+    sock = null;
+    clearInterval(pingT);
+    if (s) s.close(1000);
+  }
+  function tx(frame) {
+    if (sock && sock.readyState === 1) sock.send(JSON.stringify(frame));
+  }
+  function subscribe() {
+    if (!convId || topics.has(convId) || !sock || sock.readyState !== 1) return;
+    topics.add(convId);
+    tx({ type: "subscribe", topic: "ticket:" + convId });
+  }
+  function connect(s) {
+    drop();
+    const url = base.replace(/^http/, "ws") + s.socket_path + "?token=";
+    const so = (sock = new WebSocket(url + encodeURIComponent(s.socket_token)));
+    so.onopen = () => {
+      topics = new Set(convId ? [convId] : []);
+      resuming = false;
+      tx({ type: "hello", since: last, topics: [...topics].map((t) => "ticket:" + t) });
+      pingT = setInterval(() => tx({ type: "ping" }), 25000);
+    };
+    so.onmessage = (e) => receive(JSON.parse(e.data));
+    so.onclose = () => {
+      if (sock !== so) return;
+      sock = null;
+      clearInterval(pingT);
+      retry();
+    };
+  }
+  function receive(f) {
+    if (f.type === "ack") {
+      resuming = false;
+      if (f.for === "hello") tries = 0;
+      if (f.for === "subscribe") {
+        // Events of a conversation that began after hello: replay what came before the
+        // subscription took effect (duplicates are dropped below).
+        resuming = true;
+        tx({ type: "resume", since: last });
+      }
+    } else if (f.type === "event") {
+      const e = f.event;
+      if (e.seq <= last) return; // seen already
+      if ((f.prev == null ? e.seq - 1 : f.prev) > last) {
+        // A gap: ask for what is missing, once.
+        if (!resuming) tx({ type: "resume", since: last });
+        resuming = true;
+        return;
+      }
+      last = e.seq;
+      const d = e.data || {};
+      if (e.type === "message.created" && d.message) {
+        add(d.message, 1);
+        markRead();
+      } else if (e.type === "message.read" && d.by === "contact") setUnread(0);
+    } else if (f.type === "resync") {
+      last = f.seq;
+      fetchConversation().catch(retry);
+    } else if (f.type === "signal" && f.signal.type === "typing") {
+      const d = f.signal.data || {};
+      typingOff();
+      if (d.on) {
+        typing.textContent = (d.name || "Support") + " is typing…";
+        typing.hidden = false;
+        typingT = setTimeout(typingOff, (d.expires_in || 6) * 1000);
+      }
+    }
+  }
+
+  // Chromium keeps a socket open when the network is emulated offline; the events are what
+  // a page can rely on: close it, queue what is typed, and resume from `last` when back.
+  W.addEventListener("offline", () => {
+    bar.hidden = false;
+    clearTimeout(retryT);
+    drop();
+    outbox.forEach(pend);
+  });
+  W.addEventListener("online", () => {
+    bar.hidden = true;
+    tries = 0;
+    if (!dead) start();
+  });
+  D.addEventListener("visibilitychange", markRead);
+
+  /* ---- the host page's API ---- */
+  const T = {
+    open() {
+      isOpen = true;
+      panel.hidden = false;
+      launcher.setAttribute("aria-label", "Close chat");
+      scroll();
+      markRead();
+      box.focus();
+    },
+    close() {
+      isOpen = false;
+      panel.hidden = true;
+      launcher.setAttribute("aria-label", "Open chat");
+    },
+    toggle() {
+      isOpen ? T.close() : T.open();
+    },
+    /* {id, hash, name?, email?}: hash = HMAC-SHA256(widget secret, id) in hex, computed on the
+       host's server. Resolves to the verified visitor, or null (the reason goes to onError). */
+    setUser(u) {
+      user = u ? { id: String(u.id), hash: u.hash, name: u.name, email: u.email } : null;
+      if (!u) token = null;
+      const p = booting ? boot : start();
+      return p.then((s) => (s && user && s.visitor.verified ? s.visitor : null));
+    },
+    setAttributes(a) {
+      Object.assign(attrs, a);
+      return booting ? boot.then(sendAttributes) : sendAttributes();
+    },
+    onMessage(cb) {
+      cbs.message.push(cb);
+    },
+    onUnread(cb) {
+      cbs.unread.push(cb);
+    },
+    onError(cb) {
+      cbs.error.push(cb);
+    },
+  };
+  const queued = (W.Tandem && W.Tandem.q) || [];
+  W.Tandem = T;
+  const boot = Promise.resolve().then(() => {
+    booting = false;
+    return start();
+  });
+  queued.forEach(([name, ...args]) => T[name] && T[name](...args));
+  outbox.forEach(pend);
+  (D.body || D.documentElement).append(host);
+})();
