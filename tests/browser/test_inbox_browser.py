@@ -1,0 +1,237 @@
+"""The agent inbox and the supervisor dashboard in real Chromium, against a real Tandem process:
+two agents and a supervisor, each in their own browser context, all logged in through the UI."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from tests.apiclient import PASSWORD, AgentClient, invite_and_join, sign_up
+
+pytestmark = pytest.mark.browser
+
+VIEWPORT = {"width": 1280, "height": 800}
+SITE = "https://shop.example"
+TOUR = Path(__file__).resolve().parent.parent.parent / "docs" / "tour"
+
+
+async def log_in(browser: Browser, url: str, slug: str, email: str) -> tuple[BrowserContext, Page]:
+    context = await browser.new_context(viewport=VIEWPORT)
+    page = await context.new_page()
+    await page.goto(url + "/")
+    await page.get_by_label("Workspace").fill(slug)
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await expect(page.get_by_role("link", name="Inbox")).to_be_visible()
+    # The socket is up (the "Connecting…" banner is gone) and the list is loaded.
+    await expect(page.locator("#connection-banner")).to_have_text("")
+    await expect(page.locator(".list-head")).not_to_contain_text("Loading")
+    return context, page
+
+
+def email_of(client: AgentClient, handle: str) -> str:
+    return f"{handle}@{client.workspace_slug}.example"
+
+
+async def new_ticket(owner: AgentClient, subject: str, text: str) -> dict:
+    created = await owner.post(
+        "/tickets",
+        json={
+            "subject": subject,
+            "contact": {"email": f"{uuid.uuid4().hex[:8]}@customer.example", "name": "Carla"},
+            "message": {"text": text},
+            "tags": ["billing"],
+        },
+    )
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+async def screenshot(page: Page, artifacts_dir: Path, name: str) -> None:
+    path = artifacts_dir / name
+    await page.screenshot(path=str(path))
+    TOUR.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, TOUR / name)
+
+
+async def test_two_agents_and_a_supervisor_work_the_inbox_live(
+    browser: Browser, tandem_url: str, artifacts_dir: Path
+) -> None:
+    owner = await sign_up(tandem_url)
+    ana = await invite_and_join(owner, tandem_url, "Ana Agent")
+    bo = await invite_and_join(owner, tandem_url, "Bo Agent")
+    sue = await invite_and_join(owner, tandem_url, "Sue Supervisor", role="supervisor")
+    await owner.post(
+        "/canned-responses",
+        json={"shortcut": "refund", "title": "Refund", "body": "Your refund is on its way."},
+    )
+    await new_ticket(owner, "Where is my parcel?", "It was due on Monday.")
+    ticket = await new_ticket(owner, "Charged twice for one order", "I see two charges of $40.")
+    tid = ticket["id"]
+    slug = owner.workspace_slug
+
+    (ctx_a, a), (ctx_b, b), (ctx_s, sup) = await asyncio.gather(
+        log_in(browser, tandem_url, slug, email_of(owner, "ana")),
+        log_in(browser, tandem_url, slug, email_of(owner, "bo")),
+        log_in(browser, tandem_url, slug, email_of(owner, "sue")),
+    )
+    try:
+        # An agent is not offered the dashboard, and the server refuses it anyway.
+        await expect(a.get_by_role("link", name="Dashboard")).to_have_count(0)
+        assert (await a.request.get(tandem_url + "/api/v1/dashboard")).status == 403
+        await sup.get_by_role("link", name="Dashboard").click()
+        await expect(sup.locator("#queue-total")).to_have_text("2")
+        await expect(sup.locator("#dash-agents tr", has_text="Bo Agent")).to_contain_text("online")
+
+        # A opens the ticket: B's list says so.
+        await a.locator(f"#row-{tid}").click()
+        await expect(a.locator("#ticket-title")).to_contain_text("Charged twice for one order")
+        await expect(b.locator(f"#row-{tid}")).to_contain_text("Ana Agent is viewing")
+        await screenshot(b, artifacts_dir, "inbox.png")
+
+        # B opens it too; A writes (B sees "replying…"), using the canned response picker.
+        await b.locator(f"#row-{tid}").click()
+        await expect(b.locator(".collision-banner")).to_contain_text("Ana Agent is viewing")
+        composer = a.get_by_label("Reply to the customer")
+        await composer.fill("/ref")
+        await expect(a.get_by_role("option", name="/refund")).to_be_visible()
+        await composer.press("Enter")
+        await expect(composer).to_have_value("Your refund is on its way.")
+        await expect(b.locator(".collision-banner")).to_contain_text("Ana Agent is replying…")
+        await a.get_by_role("button", name="Send reply").click()
+        reply = b.locator(".msg-out", has_text="Your refund is on its way.")
+        await expect(reply).to_be_visible()
+        await expect(reply).to_contain_text("Ana Agent")
+
+        # A private note mentioning Bo: shown as a note, and Bo is told live.
+        await a.keyboard.press("Escape")
+        await a.keyboard.press("n")
+        note = a.get_by_label("Private note (only your team sees it)")
+        await expect(note).to_be_focused()
+        await note.fill("@bo can you check the second charge?")
+        await note.press("Control+Enter")
+        await expect(b.locator(".msg-note", has_text="can you check")).to_contain_text(
+            "Private note"
+        )
+        await expect(b.locator(".toast-mention")).to_contain_text("Ana Agent mentioned you")
+
+        # Both change the status at the same moment: one wins, the other sees the conflict.
+        async with (
+            a.expect_response(lambda r: r.request.method == "PATCH") as answer_a,
+            b.expect_response(lambda r: r.request.method == "PATCH") as answer_b,
+        ):
+            await asyncio.gather(
+                a.locator("#ticket-status").select_option("pending"),
+                b.locator("#ticket-status").select_option("resolved"),
+            )
+        status_a = (await answer_a.value).status
+        status_b = (await answer_b.value).status
+        assert sorted([status_a, status_b]) == [200, 409]
+        if status_a == 200:
+            winner, loser, who, status = a, b, "Ana Agent", "pending"
+        else:
+            winner, loser, who, status = b, a, "Bo Agent", "resolved"
+        conflict = loser.locator("#conflict")
+        await expect(conflict).to_contain_text(f"{who} changed status to {status}")
+        await expect(conflict).to_contain_text("was not applied")
+        await expect(loser.locator("#ticket-status-badge")).to_have_text(status)
+        await expect(
+            loser.locator(".msg-system", has_text=f"set the status to {status}")
+        ).to_be_visible()
+        await expect(winner.locator("#conflict")).to_have_count(0)
+        await expect(winner.locator("#ticket-status-badge")).to_have_text(status)
+        server = (await owner.get(f"/tickets/{tid}")).json()["ticket"]
+        assert server["status"] == status
+        assert server["version"] == ticket["version"] + 1
+        await screenshot(loser, artifacts_dir, "ticket.png")
+
+        # A widget visitor writes: both lists show the conversation, the queue count moves.
+        await expect(sup.locator("#queue-total")).to_have_text("2" if status == "pending" else "1")
+        before = int(await sup.locator("#queue-total").inner_text())
+        allowed = await owner.patch("/workspace", json={"allowed_origins": [SITE]})
+        assert allowed.status_code == 200, allowed.text
+        async with httpx.AsyncClient(
+            base_url=tandem_url + "/api/v1/widget", headers={"Origin": SITE}, timeout=10
+        ) as visitor:
+            session = await visitor.post("/session", json={"workspace": allowed.json()["id"]})
+            assert session.status_code == 200, session.text
+            visitor.headers["Authorization"] = "Bearer " + session.json()["visitor_token"]
+            sent = await visitor.post(
+                "/messages", json={"text": "Hi! Is the sale still on?", "client_id": "v1"}
+            )
+            assert sent.status_code == 201, sent.text
+        chat = sent.json()["conversation_id"]
+        for page in (a, b):
+            await expect(page.locator(f"#row-{chat}")).to_contain_text("webchat")
+        await expect(sup.locator("#queue-total")).to_have_text(str(before + 1))
+        await expect(sup.locator("#dash-waiting")).to_contain_text("Is the sale still on?")
+        await expect(sup.locator("#today-created")).to_have_text("3")
+
+        # The supervisor reassigns the chat to Ana from the dashboard; Ana's "Mine" has it.
+        await sup.locator(f"#reassign-{chat}").select_option(ana.user_id)
+        await a.locator("#view-mine").click()
+        await expect(a.locator(f"#row-{chat}")).to_be_visible()
+
+        # B goes away (the tab closes): the dashboard shows B offline.
+        await ctx_b.close()
+        await expect(sup.locator("#dash-agents tr", has_text="Bo Agent")).to_contain_text("offline")
+        await expect(sup.locator("#dash-agents tr", has_text="Ana Agent")).to_contain_text("online")
+        await screenshot(sup, artifacts_dir, "dashboard.png")
+    finally:
+        for context in (ctx_a, ctx_b, ctx_s):
+            await context.close()
+        for client in (owner, ana, bo, sue):
+            await client.aclose()
+
+
+async def test_html_and_script_in_a_message_show_as_text(browser: Browser, tandem_url: str) -> None:
+    owner = await sign_up(tandem_url)
+    hostile = '<img src=x onerror="window.__owned=1"><script>window.__owned=2</script><b>hi</b>'
+    ticket = await new_ticket(owner, "<i>Subject</i> with markup", hostile)
+    context, page = await log_in(
+        browser, tandem_url, owner.workspace_slug, email_of(owner, "owner")
+    )
+    try:
+        await page.locator(f"#row-{ticket['id']}").click()
+        body = page.locator(".msg-in .msg-text")
+        await expect(body).to_have_text(hostile)
+        await expect(page.locator("#ticket-title")).to_contain_text("<i>Subject</i> with markup")
+        assert await page.locator(".thread img, .thread script, .thread b").count() == 0
+        assert await page.evaluate("window.__owned") is None
+    finally:
+        await context.close()
+        await owner.aclose()
+
+
+async def test_an_ended_session_returns_to_login_and_keeps_the_draft(
+    browser: Browser, tandem_url: str
+) -> None:
+    owner = await sign_up(tandem_url)
+    ticket = await new_ticket(owner, "Password reset link expired", "The link says expired.")
+    context, page = await log_in(
+        browser, tandem_url, owner.workspace_slug, email_of(owner, "owner")
+    )
+    try:
+        await page.locator(f"#row-{ticket['id']}").click()
+        draft = "Sorry about that — here is a fresh link"
+        await page.get_by_label("Reply to the customer").fill(draft)
+        await context.clear_cookies()  # the session ends (expired, or logged out elsewhere)
+        await page.get_by_role("button", name="Send reply").click()
+        await expect(page.get_by_role("alert")).to_contain_text("Your session has ended")
+        await page.get_by_label("Password").fill(PASSWORD)
+        await page.get_by_role("button", name="Log in").click()
+        # Back on the same ticket, the unsent reply is still there, and nothing was sent.
+        await expect(page.locator("#ticket-title")).to_contain_text("Password reset link expired")
+        await expect(page.get_by_label("Reply to the customer")).to_have_value(draft)
+        thread = (await owner.get(f"/tickets/{ticket['id']}")).json()["messages"]
+        assert [m["text"] for m in thread] == ["The link says expired."]
+    finally:
+        await context.close()
+        await owner.aclose()
