@@ -87,7 +87,7 @@
     e.append(...kids); // strings become text nodes
     return e;
   };
-  const CSS = `:host{all:initial;position:fixed;right:20px;bottom:20px;z-index:2147483000;font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;--c:${
+  const CSS = `.p,.l{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;--c:${
     /^#[0-9a-f]{3,8}$/i.test(me.dataset.color || "") ? me.dataset.color : "#2f6feb"
   }}
 *{box-sizing:border-box;font:inherit}[hidden]{display:none!important}
@@ -109,7 +109,11 @@ form{display:flex;flex-wrap:wrap;gap:6px;padding:10px;border-top:1px solid #d0d7
 textarea,input{flex:1;min-width:0;padding:8px;border:1px solid #d0d7de;border-radius:8px;resize:none}
 form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);color:#fff;cursor:pointer}`;
 
-  const host = el("tandem-chat");
+  // Inline and !important: the host page's own rules cannot move or hide the widget.
+  const host = el("tandem-chat", {
+    style:
+      "all:initial!important;display:block!important;position:fixed!important;right:20px!important;bottom:20px!important;z-index:2147483000!important",
+  });
   const root = host.attachShadow({ mode: "open" });
   const badge = el("span", { class: "b", hidden: "" });
   const launcher = el("button", {
@@ -369,7 +373,11 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
               status(
                 li,
                 "Not sent: " +
-                  (e.status === 413 ? "this message is too large." : e.message),
+                  (e.status === 413
+                    ? "this message is too large."
+                    : o.text.length > 1e4
+                      ? "this message is too long (10,000 characters at most)."
+                      : e.message),
                 1,
               );
             }

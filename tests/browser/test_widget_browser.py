@@ -4,6 +4,7 @@ across a network cut."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -16,6 +17,8 @@ from playwright.async_api import Browser, BrowserContext, Page, Response, expect
 from pymongo import AsyncMongoClient
 
 from app.auth.visitor_tokens import identity_hash
+from realtime.broker import Signal
+from realtime.client import TandemClient
 from tests.apiclient import AgentClient, sign_up
 from tests.browser.conftest import HostSite
 
@@ -23,7 +26,10 @@ pytestmark = pytest.mark.browser
 
 OWNER = "Olivia Owner"
 # The host site's own CSS: none of it may reach the widget inside its shadow root.
-HOSTILE_CSS = "p, li, ol, form, textarea { display: none !important; } * { font-size: 3px; }"
+HOSTILE_CSS = (
+    "p, li, ol, form, textarea, button { display: none !important; }"
+    " * { font-size: 3px !important; position: static !important; }"
+)
 
 
 @dataclass
@@ -173,6 +179,11 @@ async def test_live_both_ways_and_exactly_once_across_a_network_cut(
         "Sorry! Looking into it now.",
         "Found it: it ships tomorrow.",
     ]
+    # The host page's CSS did not reach inside: readable text, the widget pinned in place.
+    size = await bubble(page, "Offline one").evaluate("p => getComputedStyle(p).fontSize")
+    assert size == "14px"
+    host = page.locator("tandem-chat")
+    assert await host.evaluate("h => getComputedStyle(h).position") == "fixed"
     await page.screenshot(path=artifacts_dir / "widget-open.png")
 
 
@@ -334,3 +345,58 @@ async def test_the_pre_chat_form_comes_first_when_the_site_turns_it_on(
     await first_message(page, "Hi, Dana here")
     contact = (await shop.owner.get(f"/contacts/{contact_id}")).json()
     assert (contact["name"], contact["email"]) == ("Dana", "dana@example.com")
+
+
+async def test_typing_reaches_the_agent_and_the_agents_typing_shows_in_the_widget(
+    shop: Shop, context: BrowserContext
+) -> None:
+    page = await context.new_page()
+    await page.goto(shop.page("typing.html"))
+    await open_widget(page)
+    ticket_id = await first_message(page, "Quick question")
+    visitor_typing = asyncio.Event()
+
+    async def on_signal(signal: Signal) -> None:
+        if signal.type == "typing" and signal.ticket == ticket_id and signal.data["on"]:
+            visitor_typing.set()
+
+    token = (await shop.owner.post("/realtime/token")).json()["token"]
+    live = shop.tandem_url.replace("http://", "ws://") + "/live"
+    async with TandemClient(
+        live, token=token, topics=[f"ticket:{ticket_id}"], on_signal=on_signal
+    ) as agent:
+        await agent.wait_ready()
+        await page.get_by_role("textbox", name="Message").press_sequentially("about sizes")
+        await asyncio.wait_for(visitor_typing.wait(), timeout=10)
+
+        await agent.typing(ticket_id, True)
+        indicator = page.get_by_text(f"{OWNER} is typing…")
+        await expect(indicator).to_be_visible()
+        await reply(shop, ticket_id, "Ask away!")
+        await expect(bubble(page, "Ask away!")).to_be_visible()
+        await expect(indicator).to_be_hidden()  # the reply replaces the indicator
+
+
+async def test_a_message_the_server_refuses_shows_why_and_is_not_retried(
+    shop: Shop, context: BrowserContext
+) -> None:
+    page = await context.new_page()
+    await page.goto(shop.page("refused.html"))
+    await open_widget(page)
+    ticket_id = await first_message(page, "Here is my log:")
+    for size, status in ((10_001, 422), (1_100_000, 413)):
+        async with page.expect_response(is_post("/messages")) as answer:
+            await write(page, "x" * size)
+        assert (await answer.value).status == status
+    reasons = page.locator("tandem-chat li.x small")
+    await expect(reasons).to_have_count(2)
+    await expect(reasons.first).to_have_text(
+        "Not sent: this message is too long (10,000 characters at most)."
+    )
+    await expect(reasons.last).to_have_text("Not sent: this message is too large.")
+    await write(page, "Sorry, it was too long")  # the queue moves on
+    await settled(page, shop)
+    assert [m["text"] for m in await thread(shop, ticket_id)] == [
+        "Here is my log:",
+        "Sorry, it was too long",
+    ]
