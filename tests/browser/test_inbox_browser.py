@@ -4,6 +4,7 @@ two agents and a supervisor, each in their own browser context, all logged in th
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -94,7 +95,6 @@ async def test_two_agents_and_a_supervisor_work_the_inbox_live(
         await a.locator(f"#row-{tid}").click()
         await expect(a.locator("#ticket-title")).to_contain_text("Charged twice for one order")
         await expect(b.locator(f"#row-{tid}")).to_contain_text("Ana Agent is viewing")
-        await screenshot(b, artifacts_dir, "inbox.png")
 
         # B opens it too; A writes (B sees "replying…"), using the canned response picker.
         await b.locator(f"#row-{tid}").click()
@@ -170,6 +170,9 @@ async def test_two_agents_and_a_supervisor_work_the_inbox_live(
         chat = sent.json()["conversation_id"]
         for page in (a, b):
             await expect(page.locator(f"#row-{chat}")).to_contain_text("webchat")
+        if status == "pending":  # a resolved ticket has left the Active list
+            await expect(a.locator(f"#row-{tid}")).to_contain_text("Bo Agent is viewing")
+        await screenshot(a, artifacts_dir, "inbox.png")
         await expect(sup.locator("#queue-total")).to_have_text(str(before + 1))
         await expect(sup.locator("#dash-waiting")).to_contain_text("Is the sale still on?")
         await expect(sup.locator("#today-created")).to_have_text("3")
@@ -220,6 +223,7 @@ async def test_an_ended_session_returns_to_login_and_keeps_the_draft(
     )
     try:
         await page.locator(f"#row-{ticket['id']}").click()
+        await expect(page.locator(".contact-name")).to_contain_text("Carla")  # all loaded
         draft = "Sorry about that — here is a fresh link"
         await page.get_by_label("Reply to the customer").fill(draft)
         await context.clear_cookies()  # the session ends (expired, or logged out elsewhere)
@@ -232,6 +236,69 @@ async def test_an_ended_session_returns_to_login_and_keeps_the_draft(
         await expect(page.get_by_label("Reply to the customer")).to_have_value(draft)
         thread = (await owner.get(f"/tickets/{ticket['id']}")).json()["messages"]
         assert [m["text"] for m in thread] == ["The link says expired."]
+    finally:
+        await context.close()
+        await owner.aclose()
+
+
+async def test_keyboard_moves_through_the_inbox(browser: Browser, tandem_url: str) -> None:
+    owner = await sign_up(tandem_url)
+    older = await new_ticket(owner, "Older question", "First.")
+    newer = await new_ticket(owner, "Newer question", "Second.")
+    context, page = await log_in(
+        browser, tandem_url, owner.workspace_slug, email_of(owner, "owner")
+    )
+    try:
+        await page.keyboard.press("j")  # the list is newest first
+        await expect(page.locator("#ticket-title")).to_contain_text("Newer question")
+        await expect(page.locator(f"#row-{newer['id']}")).to_have_attribute("aria-current", "true")
+        await page.keyboard.press("j")
+        await expect(page.locator("#ticket-title")).to_contain_text("Older question")
+        await page.keyboard.press("k")
+        await expect(page.locator("#ticket-title")).to_contain_text("Newer question")
+        await page.keyboard.press("r")
+        await expect(page.get_by_label("Reply to the customer")).to_be_focused()
+        await page.keyboard.press("Escape")
+        await page.keyboard.press("e")
+        await expect(page.locator("#ticket-status-badge")).to_have_text("resolved")
+        await expect(page.locator(f"#row-{newer['id']}")).to_have_count(0)  # left "Active"
+        await expect(page.locator(f"#row-{older['id']}")).to_be_visible()
+        await page.keyboard.press("?")
+        await expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    finally:
+        await context.close()
+        await owner.aclose()
+
+
+async def test_a_dropped_network_shows_reconnecting_and_catches_up(
+    browser: Browser, tandem_url: str
+) -> None:
+    owner = await sign_up(tandem_url)
+    ticket = await new_ticket(owner, "Delivery to the wrong address", "It went next door.")
+    context, page = await log_in(
+        browser, tandem_url, owner.workspace_slug, email_of(owner, "owner")
+    )
+    try:
+        await page.locator(f"#row-{ticket['id']}").click()
+        await expect(page.locator(".msg-in")).to_have_text(re.compile("It went next door"))
+        await context.set_offline(True)
+        await expect(page.locator("#connection-banner")).to_contain_text("Reconnecting…")
+        composer = page.get_by_label("Reply to the customer")
+        await composer.fill("Written while offline")
+        await page.get_by_role("button", name="Send reply").click()
+        await expect(page.locator(".toast-error")).to_contain_text("Your text is kept")
+        await expect(composer).to_have_value("Written while offline")
+        # Meanwhile the conversation moves on: a teammate's note, a new ticket.
+        noted = await owner.post(
+            f"/tickets/{ticket['id']}/messages", json={"text": "Called the courier", "kind": "note"}
+        )
+        assert noted.status_code == 201, noted.text
+        later = await new_ticket(owner, "Arrived while asleep", "Hello?")
+        await context.set_offline(False)
+        await expect(page.locator("#connection-banner")).to_have_text("")
+        await expect(page.locator(".msg-note", has_text="Called the courier")).to_be_visible()
+        await expect(page.locator(f"#row-{later['id']}")).to_be_visible()
+        await expect(composer).to_have_value("Written while offline")
     finally:
         await context.close()
         await owner.aclose()

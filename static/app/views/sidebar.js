@@ -39,7 +39,7 @@ export function renderSidebar(root, onFilter) {
     ),
   );
 
-  const statusOptions = [["active", "Active (open, pending, snoozed)"], ...STATUSES.map((s) => [s, s])];
+  const statusOptions = [["active", "Active"], ...STATUSES.map((s) => [s, s])];
   const statusSelect = select("filter-status", "Status", f.status, statusOptions, counts && counts.status, (v) =>
     onFilter({ status: v }),
   );
