@@ -469,7 +469,9 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
       save("token", token);
       err.hidden = true;
       if (s.visitor.contact_id !== contactId) {
-        // Another person (logged in or out on the host site): start from their state.
+        // Another person (logged in or out on the host site): start from their state, and
+        // hear nothing more of the previous one's conversation.
+        drop();
         if (contactId) {
           list.textContent = "";
           byKey.clear();
@@ -640,5 +642,6 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
   });
   queued.forEach(([name, ...args]) => T[name] && T[name](...args));
   outbox.forEach(pend);
+  bar.hidden = navigator.onLine;
   (D.body || D.documentElement).append(host);
 })();
