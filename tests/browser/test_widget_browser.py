@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, Response, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, Response, expect
 from pymongo import AsyncMongoClient
 
 from app.auth.visitor_tokens import identity_hash
@@ -90,11 +90,11 @@ async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
         await ctx.close()
 
 
-def is_post(path: str) -> Any:
+def is_post(path: str) -> Callable[[Response], bool]:
     return lambda r: r.request.method == "POST" and r.url.endswith("/api/v1/widget" + path)
 
 
-def bubble(page: Page, text: str) -> Any:
+def bubble(page: Page, text: str) -> Locator:
     """The message bubbles showing exactly `text`."""
     return page.locator("tandem-chat li p").filter(has_text=re.compile("^" + re.escape(text) + "$"))
 
