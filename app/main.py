@@ -27,6 +27,7 @@ from app.api import (
     routes_realtime,
     routes_tickets,
     routes_widget,
+    routes_widget_settings,
 )
 from app.api.cors import WidgetCORS
 from app.api.endpoint import Api
@@ -65,6 +66,7 @@ def all_operations() -> Api:
         routes_presence,
         routes_realtime,
         routes_widget,
+        routes_widget_settings,
     )
     for module in modules:
         api.operations += module.api.operations

@@ -355,7 +355,7 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
   }
   async function flush() {
     if (flushing) return void (again = true);
-    if (!token || !sess || !navigator.onLine) return;
+    if (!token || !navigator.onLine) return;
     flushing = true;
     clearTimeout(flushT);
     try {
@@ -421,6 +421,19 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
     markRead();
     return c.seq;
   }
+  /* Whether someone is online changes while the panel is open: ask now and then. */
+  async function refreshStatus() {
+    if (!token || !sess || !navigator.onLine) return;
+    try {
+      const s = await api("GET", "/status");
+      sess.agents_online = s.agents_online;
+      sess.reply_time = s.reply_time;
+      header();
+    } catch (x) {
+      /* the next look, or the next session, tells */
+    }
+  }
+  setInterval(() => isOpen && refreshStatus(), 60000);
   async function profile(e, body) {
     e.preventDefault();
     try {
@@ -599,6 +612,7 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
     open() {
       isOpen = true;
       panel.hidden = false;
+      refreshStatus();
       launcher.setAttribute("aria-label", "Close chat");
       scroll();
       markRead();

@@ -131,7 +131,7 @@ async def revoke_token(call: Call) -> None:
 @api.op(
     "PATCH",
     "/workspace",
-    summary="Rename, or set the origins allowed to embed (owner)",
+    summary="Rename, or set the widget's allowed origins, reply time and greeting (owner)",
     tag="workspace",
     body=WorkspacePatch,
     response=WorkspaceOut,
@@ -145,6 +145,10 @@ async def patch_workspace(call: Call) -> WorkspaceOut:
         workspace.name = body.name
     if body.allowed_origins is not msgspec.UNSET:
         workspace.allowed_origins = [o.rstrip("/") for o in body.allowed_origins]
+    if body.widget_reply_time is not msgspec.UNSET:
+        workspace.widget_reply_time = body.widget_reply_time
+    if body.widget_greeting is not msgspec.UNSET:
+        workspace.widget_greeting = body.widget_greeting
     await workspace.save()
     assert workspace.id is not None
     await record(
@@ -153,7 +157,7 @@ async def patch_workspace(call: Call) -> WorkspaceOut:
         "workspace.updated",
         "workspace",
         str(workspace.id),
-        allowed_origins=workspace.allowed_origins,
+        **msgspec.to_builtins(body),
     )
     return WorkspaceOut(
         str(workspace.id), workspace.name, workspace.slug, list(workspace.allowed_origins)

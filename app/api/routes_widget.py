@@ -25,6 +25,7 @@ from app.schemas.widget import (
     VisitorOut,
     WidgetMessageIn,
     WidgetMessageOut,
+    WidgetStatusOut,
 )
 from app.services import contacts
 from app.services.ids import require_id
@@ -203,6 +204,22 @@ async def conversation(call: Call) -> ConversationOut:
         messages=[widget_message(m) for m in messages if m.kind is Kind.MESSAGE],
         seq=seq,
         agents_online=await agents_online(call, workspace),
+    )
+
+
+@api.op(
+    "GET",
+    "/widget/status",
+    summary="Whether an agent is online now, and the usual reply time",
+    tag=W,
+    response=WidgetStatusOut,
+    auth=False,
+    errors=(401, 403),
+)
+async def widget_status(call: Call) -> WidgetStatusOut:
+    workspace, _ = await visitor_of(call)
+    return WidgetStatusOut(
+        agents_online=await agents_online(call, workspace), reply_time=workspace.widget_reply_time
     )
 
 

@@ -103,3 +103,9 @@ class TeamOut(msgspec.Struct):
 class WorkspacePatch(msgspec.Struct, forbid_unknown_fields=True):
     name: Name | msgspec.UnsetType = msgspec.UNSET
     allowed_origins: list[str] | msgspec.UnsetType = msgspec.UNSET
+    widget_reply_time: (
+        Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | msgspec.UnsetType
+    ) = msgspec.UNSET
+    widget_greeting: (
+        Annotated[str, msgspec.Meta(min_length=1, max_length=300)] | msgspec.UnsetType
+    ) = msgspec.UNSET

@@ -81,3 +81,18 @@ class ProfileIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class ReadIn(msgspec.Struct, forbid_unknown_fields=True):
     up_to: Id
+
+
+class WidgetSettingsOut(msgspec.Struct):
+    """What a site owner needs to embed the widget; `secret` signs verified identities."""
+
+    workspace_id: str
+    allowed_origins: list[str]
+    reply_time: str
+    greeting: str
+    secret: str
+
+
+class WidgetStatusOut(msgspec.Struct):
+    agents_online: bool
+    reply_time: str

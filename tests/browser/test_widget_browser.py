@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Locator, Page, Response, expect
-from pymongo import AsyncMongoClient
 
 from app.auth.visitor_tokens import identity_hash
 from realtime.broker import Signal
@@ -61,21 +60,13 @@ class Shop:
 
 
 @pytest.fixture(scope="module")
-async def shop(
-    tandem_url: str, host_site: HostSite, mongodb_url: str, db_name: str
-) -> AsyncIterator[Shop]:
+async def shop(tandem_url: str, host_site: HostSite) -> AsyncIterator[Shop]:
     owner = await sign_up(tandem_url, name=OWNER)
     patched = await owner.patch("/workspace", json={"allowed_origins": [host_site.url]})
     assert patched.status_code == 200, patched.text
     workspace_id = patched.json()["id"]
-    # The widget secret is not part of any API answer yet: read it where Tandem keeps it.
-    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url)
-    try:
-        stored = await mongo[db_name]["workspaces"].find_one({"slug": owner.workspace_slug})
-    finally:
-        await mongo.close()
-    assert stored is not None
-    yield Shop(owner, workspace_id, stored["widget_secret"], tandem_url, host_site)
+    secret = (await owner.get("/workspace/widget")).json()["secret"]
+    yield Shop(owner, workspace_id, secret, tandem_url, host_site)
     await owner.aclose()
 
 
@@ -327,6 +318,16 @@ async def test_nobody_online_shows_the_reply_time_and_asks_for_an_email(
     contact = (await shop.owner.get(f"/contacts/{contact_id}")).json()
     assert contact["email"] == email
     assert contact["custom_attributes"] == {"source": "webchat", "plan": "pro", "seats": 3}
+
+    # An agent comes online: the next time the visitor opens the panel, it says so.
+    token = (await shop.owner.post("/realtime/token")).json()["token"]
+    live = shop.tandem_url.replace("http://", "ws://") + "/live"
+    async with TandemClient(live, token=token, topics=["presence"]) as agent:
+        await agent.wait_ready()
+        await agent.presence("online")
+        await page.get_by_role("button", name="Close chat").click()
+        await open_widget(page)
+        await expect(page.get_by_text("We're online.")).to_be_visible()
 
 
 async def test_the_pre_chat_form_comes_first_when_the_site_turns_it_on(

@@ -7,8 +7,7 @@ import httpx
 from starlette.applications import Starlette
 
 from app.auth.visitor_tokens import identity_hash
-from app.documents import Workspace
-from tests.apiclient import AgentClient, sign_up
+from tests.apiclient import AgentClient, invite_and_join, sign_up
 
 SITE = "https://shop.example"
 
@@ -16,9 +15,8 @@ SITE = "https://shop.example"
 async def widget_workspace(app: Starlette) -> tuple[AgentClient, str, str]:
     owner = await sign_up(app)
     me = (await owner.patch("/workspace", json={"allowed_origins": [SITE + "/"]})).json()
-    workspace = await Workspace.get(me["id"])
-    assert workspace is not None
-    return owner, me["id"], workspace.widget_secret
+    settings = (await owner.get("/workspace/widget")).json()
+    return owner, me["id"], settings["secret"]
 
 
 def site_client(app: Starlette, origin: str = SITE) -> httpx.AsyncClient:
@@ -219,4 +217,39 @@ async def test_the_host_page_sets_bounded_attributes_but_not_reserved_ones(
     after = (await owner.get(f"/contacts/{contact_id}")).json()
     assert after["custom_attributes"] == contact["custom_attributes"]  # nothing was written
     await visitor.aclose()
+    await owner.aclose()
+
+
+async def test_the_owner_reads_rotates_and_words_the_widget(app: Starlette) -> None:
+    owner, ws, secret = await widget_workspace(app)
+    ana = await invite_and_join(owner, app, "Ana Agent")
+    assert (await ana.get("/workspace/widget")).status_code == 403
+    assert (await ana.post("/workspace/widget/secret")).status_code == 403
+
+    worded = await owner.patch(
+        "/workspace", json={"widget_reply_time": "under an hour", "widget_greeting": "Hej!"}
+    )
+    assert worded.status_code == 200, worded.text
+    site = site_client(app)
+    session = await start(site, ws)
+    assert (session["reply_time"], session["greeting"]) == ("under an hour", "Hej!")
+
+    rotated = (await owner.post("/workspace/widget/secret")).json()
+    assert rotated["secret"] != secret
+    old = await site.post(
+        "/session",
+        json={"workspace": ws, "user": {"id": "u-1", "hash": identity_hash(secret, "u-1")}},
+    )
+    assert old.status_code == 403
+    assert old.json()["error"]["code"] == "identity_invalid"
+    new = await start(
+        site_client(app),
+        ws,
+        user={"id": "u-1", "hash": identity_hash(rotated["secret"], "u-1")},
+    )
+    assert new["visitor"]["verified"] is True
+    audit = (await owner.get("/audit-events")).json()
+    assert any(e["action"] == "workspace.widget_secret_rotated" for e in audit)
+    assert all(rotated["secret"] not in str(e["data"]) for e in audit)
+    await site.aclose()
     await owner.aclose()

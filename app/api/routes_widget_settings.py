@@ -1,0 +1,61 @@
+"""The owner's side of the widget: its identity-verification secret and settings."""
+
+from __future__ import annotations
+
+import secrets
+
+from app.api.endpoint import Api, Call
+from app.documents import Workspace
+from app.domain.roles import Action
+from app.schemas.widget import WidgetSettingsOut
+from app.services import workspaces
+from app.services.audit import record
+
+api = Api()
+
+
+def settings_out(workspace: Workspace) -> WidgetSettingsOut:
+    return WidgetSettingsOut(
+        workspace_id=str(workspace.id),
+        allowed_origins=list(workspace.allowed_origins),
+        reply_time=workspace.widget_reply_time,
+        greeting=workspace.widget_greeting,
+        secret=workspace.widget_secret,
+    )
+
+
+@api.op(
+    "GET",
+    "/workspace/widget",
+    summary="The widget's settings and identity-verification secret (owner)",
+    tag="workspace",
+    response=WidgetSettingsOut,
+    errors=(403,),
+)
+async def widget_settings(call: Call) -> WidgetSettingsOut:
+    call.agent.require(Action.MANAGE_WORKSPACE)
+    return settings_out(await workspaces.get_workspace(call.agent.workspace_id))
+
+
+@api.op(
+    "POST",
+    "/workspace/widget/secret",
+    summary="Replace the identity-verification secret; hashes made with the old one stop working",
+    tag="workspace",
+    response=WidgetSettingsOut,
+    errors=(403,),
+)
+async def rotate_widget_secret(call: Call) -> WidgetSettingsOut:
+    call.agent.require(Action.MANAGE_WORKSPACE)
+    workspace = await workspaces.get_workspace(call.agent.workspace_id)
+    workspace.widget_secret = secrets.token_urlsafe(32)
+    await workspace.save()
+    assert workspace.id is not None
+    await record(
+        workspace.id,
+        call.agent.user_id,
+        "workspace.widget_secret_rotated",
+        "workspace",
+        str(workspace.id),
+    )
+    return settings_out(workspace)
