@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, Route, expect
 
 from tests.apiclient import PASSWORD, AgentClient, invite_and_join, sign_up
 
@@ -34,6 +34,7 @@ async def log_in(browser: Browser, url: str, slug: str, email: str) -> tuple[Bro
     # The socket is up (the "Connecting…" banner is gone) and the list is loaded.
     await expect(page.locator("#connection-banner")).to_have_text("")
     await expect(page.locator(".list-head")).not_to_contain_text("Loading")
+    await expect(page.locator("#view-all .count")).to_have_text(re.compile(r"^\d+$"))
     return context, page
 
 
@@ -122,7 +123,23 @@ async def test_two_agents_and_a_supervisor_work_the_inbox_live(
         )
         await expect(b.locator(".toast-mention")).to_contain_text("Ana Agent mentioned you")
 
-        # Both change the status at the same moment: one wins, the other sees the conflict.
+        # Both change the status at the same moment (both requests, made from the same
+        # version, are held until both are sent): one wins, the other sees the conflict.
+        both_sent = asyncio.Event()
+        held: list[Route] = []
+
+        async def hold_patch(route: Route) -> None:
+            if route.request.method != "PATCH":
+                await route.continue_()
+                return
+            held.append(route)
+            if len(held) == 2:
+                both_sent.set()
+            await both_sent.wait()
+            await route.continue_()
+
+        for page in (a, b):
+            await page.route(f"**/api/v1/tickets/{tid}", hold_patch)
         async with (
             a.expect_response(lambda r: r.request.method == "PATCH") as answer_a,
             b.expect_response(lambda r: r.request.method == "PATCH") as answer_b,
@@ -131,6 +148,8 @@ async def test_two_agents_and_a_supervisor_work_the_inbox_live(
                 a.locator("#ticket-status").select_option("pending"),
                 b.locator("#ticket-status").select_option("resolved"),
             )
+        for page in (a, b):
+            await page.unroute(f"**/api/v1/tickets/{tid}", hold_patch)
         status_a = (await answer_a.value).status
         status_b = (await answer_b.value).status
         assert sorted([status_a, status_b]) == [200, 409]
