@@ -25,6 +25,7 @@ import { can, state, subscribe, update, visibleTickets } from "./store.js";
 import { renderDashboard, tickAges } from "./views/dashboard.js";
 import { toggleHelp } from "./views/help.js";
 import { renderList } from "./views/list.js";
+import { renderAccept } from "./views/accept.js";
 import { renderLogin } from "./views/login.js";
 import { renderSidebar } from "./views/sidebar.js";
 import { createTicketView } from "./views/ticket.js";
@@ -40,6 +41,11 @@ let viewingTimer = null;
 
 async function boot() {
   api.onUnauthorized(() => toLogin("Your session has ended. Log in again — your drafts are kept."));
+  const invitation = /^#\/accept\/([A-Za-z0-9_-]+)$/.exec(location.hash);
+  if (invitation) {
+    renderAccept(root, invitation[1], async () => startSession(await api.get("/me")));
+    return;
+  }
   try {
     const me = await api.get("/me");
     await startSession(me);

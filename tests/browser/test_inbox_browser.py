@@ -321,3 +321,26 @@ async def test_a_dropped_network_shows_reconnecting_and_catches_up(
     finally:
         await context.close()
         await owner.aclose()
+
+
+async def test_an_invited_agent_joins_from_the_link(browser: Browser, tandem_url: str) -> None:
+    owner = await sign_up(tandem_url)
+    invited = await owner.post(
+        "/invitations",
+        json={"email": email_of(owner, "dana"), "name": "Dana Agent", "role": "agent"},
+    )
+    assert invited.status_code == 201, invited.text
+    assert "/app/#/accept/" in invited.json()["accept_url"]
+    context = await browser.new_context(viewport=VIEWPORT)
+    page = await context.new_page()
+    try:
+        await page.goto(f"{tandem_url}/app/#/accept/{invited.json()['token']}")
+        await page.get_by_label("Password").fill(PASSWORD)
+        await page.get_by_role("button", name="Join the workspace").click()
+        await expect(page.locator(".me")).to_contain_text("Dana Agent")
+        await expect(page.get_by_role("link", name="Dashboard")).to_have_count(0)
+        members = (await owner.get("/members")).json()
+        assert "Dana Agent" in [m["name"] for m in members]
+    finally:
+        await context.close()
+        await owner.aclose()

@@ -25,7 +25,9 @@ export function renderList(root, title) {
 }
 
 function row(ticket, current) {
-  const fresh = !seen.has(ticket.id) && !firstDraw && state.listIds !== null;
+  // Rows the list fetch brought appear at once; rows that arrive or start to match live
+  // slide in.
+  const fresh = !seen.has(ticket.id) && !firstDraw && !state.listIds.includes(ticket.id);
   seen.add(ticket.id);
   const viewing = whoIs("viewing", ticket.id);
   const typing = whoIs("typing", ticket.id);
@@ -57,7 +59,12 @@ function row(ticket, current) {
       h(
         "span",
         { class: "row-bottom" },
-        h("span", { class: "assignee" }, assignee),
+        h(
+          "span",
+          { class: "assignee" },
+          ticket.assignee_id ? h("span", { class: `dot dot-${state.presence[ticket.assignee_id] || "offline"}`, "aria-hidden": "true" }) : null,
+          assignee,
+        ),
         ticket.tags.length ? h("span", { class: "tags" }, ticket.tags.map((t) => h("span", { class: "tag" }, t))) : null,
       ),
       collision.length ? h("span", { class: "collision" }, collision.join(" · ")) : null,
