@@ -199,7 +199,9 @@ export async function changeTicket(id, changes) {
       update({ conflict: { ticketId: id, mine: changes, seen, current: current || state.tickets[id] } });
       return null;
     }
-    toast(`Could not change the ticket: ${error.message}`, "error");
+    if (error.status !== 401) toast(`Could not change the ticket: ${error.message}`, "error");
+    state.controlsEpoch = (state.controlsEpoch || 0) + 1; // put the controls back
+    update();
     return null;
   }
 }

@@ -199,6 +199,9 @@ export class Live {
     const base = Math.min(15_000, 500 * 2 ** this.attempt);
     const delay = base / 2 + Math.random() * (base / 2); // jitter: tabs don't stampede
     this.attempt += 1;
+    // A socket refused before it opens looks like any network failure: after a few tries,
+    // let the app ask over HTTP whether the session is still valid.
+    if (this.attempt === 3 && this.handlers.onStuck) this.handlers.onStuck();
     this.reconnectTimer = setTimeout(() => this.open(), delay);
   }
 }

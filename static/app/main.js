@@ -86,6 +86,7 @@ async function startSession(me) {
       if (state.open) sendSignal({ type: "viewing", ticket: state.open.id, on: true });
       refreshDashboard();
     },
+    onStuck: () => api.get("/me").catch(() => {}), // a 401 here brings the login form
     onDenied: () => toLogin("Your session has ended. Log in again — your drafts are kept."),
   });
   useLive(live);

@@ -21,6 +21,7 @@ export const state = {
   notice: null, // {kind, text}: a one-line message under the header
   dashboard: null,
   dashboardError: null,
+  controlsEpoch: 0, // bumped when a change fails, so the controls show the real state again
   loginMessage: "",
 };
 

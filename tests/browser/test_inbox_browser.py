@@ -191,6 +191,7 @@ async def test_two_agents_and_a_supervisor_work_the_inbox_live(
             await expect(page.locator(f"#row-{chat}")).to_contain_text("webchat")
         if status == "pending":  # a resolved ticket has left the Active list
             await expect(a.locator(f"#row-{tid}")).to_contain_text("Bo Agent is viewing")
+        await expect(a.locator("#view-all .count")).to_have_text(str(before + 1))
         await screenshot(a, artifacts_dir, "inbox.png")
         await expect(sup.locator("#queue-total")).to_have_text(str(before + 1))
         await expect(sup.locator("#dash-waiting")).to_contain_text("Is the sale still on?")

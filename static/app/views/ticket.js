@@ -54,7 +54,7 @@ export function createTicketView(root) {
       drawnConflict = null;
       return;
     }
-    const controlsKey = `${ticket.id}:${ticket.version}:${state.members.length}:${state.teams.length}`;
+    const controlsKey = `${ticket.id}:${ticket.version}:${state.members.length}:${state.teams.length}:${state.controlsEpoch || 0}`;
     if (controlsKey !== drawnControlsKey) {
       drawnControlsKey = controlsKey;
       mount(top, header(ticket));
@@ -129,6 +129,8 @@ function conflictNotice(ticket) {
     },
   }, "Apply my change anyway");
   const dismiss = h("button", { type: "button", onclick: () => update({ conflict: null }) }, "Keep theirs");
+  // Offer to re-apply only what is still possible from the current state.
+  const possible = !conflict.mine.status || conflict.mine.status === current.status || NEXT_STATUS[current.status].includes(conflict.mine.status);
   return h(
     "div",
     { class: "conflict", role: "alert", id: "conflict" },
@@ -136,7 +138,7 @@ function conflictNotice(ticket) {
     h("span", { class: "conflict-who" }, changed.length ? `${who} changed ${changed.join(", ")}.` : `${who} changed it.`),
     " ",
     h("span", {}, `Your change (${mine.join(", ") || "none"}) was not applied; what you see now is the current state.`),
-    h("div", { class: "conflict-actions" }, retry, dismiss),
+    h("div", { class: "conflict-actions" }, possible ? retry : null, dismiss),
   );
 }
 
