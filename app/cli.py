@@ -38,6 +38,10 @@ def _with_local_services(stack: ExitStack, settings: Settings) -> Settings:
     return Settings.from_env().with_secret()
 
 
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -45,6 +49,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = _with_local_services(stack, Settings.from_env())
         os.environ["TANDEM_SECRET_KEY"] = settings.secret_key
         print(f"tandem: serving on http://{args.host}:{args.port}", file=sys.stderr)
+        # uvicorn shuts down gracefully on SIGTERM, then raises the signal again with the
+        # handler that was there before it: make that an exit, so the local FerretDB and
+        # Redis are stopped by the stack instead of outliving us.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
         uvicorn.run(
             "app.main:app_from_env",
             factory=True,

@@ -2,14 +2,17 @@
 otherwise."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import redis
 
 from app.devservices import MissingTool, local_services
+from app.devservices.process import free_port, tcp_answers
 from app.devservices.redis import find_redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,3 +57,43 @@ def test_local_redis_only_starts_answers_and_stops(tmp_path: Path) -> None:
         client.close()
     with pytest.raises(redis.ConnectionError):
         redis.Redis.from_url(running.redis_url, socket_connect_timeout=1).ping()
+
+
+def test_serve_stops_its_local_redis_when_terminated(tmp_path: Path, mongodb_url: str) -> None:
+    """A process manager stops Tandem with SIGTERM: the services it started go with it."""
+    port = free_port()
+    env = dict(
+        os.environ,
+        MONGODB_URL=mongodb_url,
+        MONGODB_DB="t_serve_stop",
+        TANDEM_VAR_DIR=str(tmp_path / "var"),
+        TANDEM_LOG_LEVEL="warning",
+    )
+    env.pop("REDIS_URL", None)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while not tcp_answers(port):
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "tandem serve did not start"
+            time.sleep(0.1)
+        children = subprocess.run(
+            ["pgrep", "-P", str(server.pid)], capture_output=True, text=True, check=True
+        ).stdout.split()
+        redis_pids = [p for p in children if "redis" in Path(f"/proc/{p}/cmdline").read_text()]
+        assert len(redis_pids) == 1
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+        assert not Path(f"/proc/{redis_pids[0]}").exists()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
