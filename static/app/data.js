@@ -5,7 +5,7 @@ import * as api from "./api.js";
 import { ApiError, query } from "./api.js";
 import { clearDraft } from "./drafts.js";
 import { describeChange } from "./format.js";
-import { isActive, memberName, putTicket, state, update } from "./store.js";
+import { memberName, putTicket, state, update } from "./store.js";
 import { toast } from "./views/toast.js";
 
 let live = null;
@@ -70,55 +70,13 @@ export async function loadList() {
   }
 }
 
-let countsMissing = false;
-
 export const refreshCounts = debounce(async () => {
-  if (countsMissing) {
-    update({ counts: countLocally() });
-    return;
-  }
   try {
     update({ counts: await api.get("/tickets/counts") });
   } catch (error) {
-    if (error instanceof ApiError && error.status === 404) {
-      // An older server without the counts endpoint: count what this tab knows.
-      countsMissing = true;
-      await loadAllForCounts();
-      update({ counts: countLocally() });
-    } else reportQuietly(error);
-  }
-}, 300);
-
-async function loadAllForCounts() {
-  try {
-    const page = await api.get("/tickets?limit=200");
-    for (const ticket of page.items) putTicket(ticket);
-  } catch (error) {
     reportQuietly(error);
   }
-}
-
-function countLocally() {
-  const counts = {
-    views: { mine: 0, unassigned: 0, all: 0 },
-    status: { open: 0, pending: 0, snoozed: 0, resolved: 0, closed: 0 },
-    teams: {},
-    channels: {},
-    tags: {},
-  };
-  const me = state.me && state.me.user_id;
-  for (const t of Object.values(state.tickets)) {
-    counts.status[t.status] = (counts.status[t.status] || 0) + 1;
-    if (!isActive(t)) continue;
-    counts.views.all += 1;
-    if (t.assignee_id === me) counts.views.mine += 1;
-    if (!t.assignee_id) counts.views.unassigned += 1;
-    if (t.team_id) counts.teams[t.team_id] = (counts.teams[t.team_id] || 0) + 1;
-    counts.channels[t.channel] = (counts.channels[t.channel] || 0) + 1;
-    for (const tag of t.tags) counts.tags[tag] = (counts.tags[tag] || 0) + 1;
-  }
-  return counts;
-}
+}, 300);
 
 // ---- one ticket ------------------------------------------------------------------------------
 
