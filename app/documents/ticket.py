@@ -23,6 +23,8 @@ class Ticket(Document):
     team_id: str | None = None
     tags: list[str] = Field(default_factory=list)
     version: int = 1
+    # Who made the change that set `version`: a refused stale write can name them.
+    changed_by: dict[str, str | None] | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     first_response_at: datetime | None = None

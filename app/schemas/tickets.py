@@ -14,6 +14,12 @@ Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
 Subject = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
 
+class ChangedBy(msgspec.Struct):
+    kind: str  # agent | contact | system | integration
+    id: str | None
+    name: str | None
+
+
 class TicketOut(msgspec.Struct):
     id: str
     number: int
@@ -26,6 +32,7 @@ class TicketOut(msgspec.Struct):
     team_id: str | None
     tags: list[str]
     version: int
+    changed_by: ChangedBy | None
     created_at: str | None
     updated_at: str | None
     first_response_at: str | None
@@ -48,6 +55,13 @@ def ticket_out(t: Ticket) -> TicketOut:
         team_id=t.team_id,
         tags=list(t.tags),
         version=t.version,
+        changed_by=ChangedBy(
+            kind=str(t.changed_by.get("kind") or "system"),
+            id=t.changed_by.get("id"),
+            name=t.changed_by.get("name"),
+        )
+        if t.changed_by
+        else None,
         created_at=iso(t.created_at),
         updated_at=iso(t.updated_at),
         first_response_at=iso(t.first_response_at),

@@ -152,7 +152,11 @@ async def _touch_ticket(
             changed.append("waiting_since")
         # Only a change an agent could also be editing (the status) moves the version, so a
         # message arriving never turns an agent's concurrent edit into a conflict.
-        fields["version"] = ticket.version + (1 if "status" in changed else 0)
+        if "status" in changed:
+            fields["version"] = ticket.version + 1
+            fields["changed_by"] = {"kind": actor.kind, "id": actor.id, "name": actor.name}
+        else:
+            fields["version"] = ticket.version
         after = ticket.model_copy(update=fields)
         entry = outbox_entry(
             str(ticket.workspace_id),

@@ -191,7 +191,12 @@ async def update_ticket(
         if not fields:
             return ticket
         previous = {k: getattr(ticket, k) for k in fields}
-        fields.update(updated_at=now, version=ticket.version + 1)
+        actor = agent_actor(principal)
+        fields.update(
+            updated_at=now,
+            version=ticket.version + 1,
+            changed_by={"kind": actor.kind, "id": actor.id, "name": actor.name},
+        )
         after = ticket.model_copy(update=fields)
         changed = sorted(previous)
         data = {
@@ -200,7 +205,7 @@ async def update_ticket(
             "previous": msgspec.to_builtins(previous),
         }
         entry = outbox_entry(
-            principal.workspace_id, "ticket.updated", agent_actor(principal), data, ticket=ticket_id
+            principal.workspace_id, "ticket.updated", actor, data, ticket=ticket_id
         )
         raw = await Ticket.get_pymongo_collection().find_one_and_update(
             {"_id": ticket.id, "workspace_id": ticket.workspace_id, "version": seen_version},

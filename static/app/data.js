@@ -268,6 +268,7 @@ export function applySignal(signal) {
 
 /** Who made the change that produced `ticket`'s current version, when an event told us. */
 export function changeAuthor(ticket) {
+  if (ticket.changed_by) return ticket.changed_by.name || memberName(ticket.changed_by.id);
   const last = state.lastChange[ticket.id];
   if (last && last.version === ticket.version && last.actor) {
     return last.actor.name || memberName(last.actor.id);

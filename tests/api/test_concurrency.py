@@ -63,3 +63,25 @@ async def test_twenty_writers_that_retry_on_conflict_lose_nothing(app: Starlette
     assert conflicts > 0  # they really did collide
     for client in agents:
         await client.aclose()
+
+
+async def test_a_refused_stale_write_names_who_changed_the_ticket(app: Starlette) -> None:
+    owner = await sign_up(app)
+    ana = await invite_and_join(owner, app, "Ana Agent")
+    bo = await invite_and_join(owner, app, "Bo Agent")
+    ticket = (await owner.post("/tickets", json={"subject": "Two hands"})).json()
+    assert ticket["changed_by"] is None
+
+    won = await ana.patch(
+        f"/tickets/{ticket['id']}", json={"version": ticket["version"], "status": "pending"}
+    )
+    assert won.status_code == 200, won.text
+    lost = await bo.patch(
+        f"/tickets/{ticket['id']}", json={"version": ticket["version"], "status": "resolved"}
+    )
+    assert lost.status_code == 409
+    current = lost.json()["error"]["details"]["current"]
+    assert current["status"] == "pending"
+    assert current["changed_by"] == {"kind": "agent", "id": ana.user_id, "name": "Ana Agent"}
+    for client in (owner, ana, bo):
+        await client.aclose()
