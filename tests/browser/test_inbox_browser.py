@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 from playwright.async_api import Browser, BrowserContext, Page, Route, expect
 
 from tests.apiclient import PASSWORD, AgentClient, invite_and_join, sign_up
@@ -322,6 +323,42 @@ async def test_a_dropped_network_shows_reconnecting_and_catches_up(
         await expect(page.locator(f"#row-{later['id']}")).to_be_visible()
         await expect(composer).to_have_value("Written while offline")
     finally:
+        await context.close()
+        await owner.aclose()
+
+
+async def test_a_tab_asleep_past_the_replay_log_refetches_and_catches_up(
+    browser: Browser, tandem_url: str, redis_url: str
+) -> None:
+    owner = await sign_up(tandem_url)
+    workspace_id = (await owner.get("/me")).json()["workspace"]["id"]
+    ticket = await new_ticket(owner, "Parcel damaged", "The box was crushed.")
+    context, page = await log_in(
+        browser, tandem_url, owner.workspace_slug, email_of(owner, "owner")
+    )
+    broker = aioredis.from_url(redis_url)
+    try:
+        await page.locator(f"#row-{ticket['id']}").click()
+        await expect(page.locator(".msg-in")).to_have_text(re.compile("The box was crushed"))
+        await context.set_offline(True)
+        await expect(page.locator("#connection-banner")).to_contain_text("Reconnecting…")
+        noted = await owner.post(
+            f"/tickets/{ticket['id']}/messages", json={"text": "Photos requested", "kind": "note"}
+        )
+        assert noted.status_code == 201, noted.text
+        later = await new_ticket(owner, "Second parcel", "Also crushed")
+        # The replay log no longer reaches back to where this tab stopped: only a refetch
+        # can show what happened meanwhile.
+        await broker.xtrim(f"tandem:{{ws:{workspace_id}}}:log", maxlen=0)
+        await context.set_offline(False)
+        await expect(page.locator("#connection-banner")).to_have_text("")
+        await expect(page.locator(".msg-note", has_text="Photos requested")).to_be_visible()
+        await expect(page.locator(f"#row-{later['id']}")).to_be_visible()
+        # And it is live again afterwards.
+        await owner.post(f"/tickets/{ticket['id']}/messages", json={"text": "Refund sent"})
+        await expect(page.locator(".msg-out", has_text="Refund sent")).to_be_visible()
+    finally:
+        await broker.aclose()
         await context.close()
         await owner.aclose()
 
