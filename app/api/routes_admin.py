@@ -8,6 +8,7 @@ import msgspec
 
 from app.api.endpoint import Api, Call
 from app.documents import ApiToken, AuditEvent, Team
+from app.domain.metrics import zone
 from app.domain.roles import Action
 from app.schemas.auth import (
     MemberOut,
@@ -18,6 +19,7 @@ from app.schemas.auth import (
     TokenOut,
     WorkspaceOut,
     WorkspacePatch,
+    workspace_out,
 )
 from app.schemas.common import iso
 from app.services import workspaces
@@ -149,6 +151,8 @@ async def patch_workspace(call: Call) -> WorkspaceOut:
         workspace.widget_reply_time = body.widget_reply_time
     if body.widget_greeting is not msgspec.UNSET:
         workspace.widget_greeting = body.widget_greeting
+    if body.timezone is not msgspec.UNSET:
+        workspace.timezone = zone(body.timezone).key
     await workspace.save()
     assert workspace.id is not None
     await record(
@@ -159,9 +163,7 @@ async def patch_workspace(call: Call) -> WorkspaceOut:
         str(workspace.id),
         **msgspec.to_builtins(body),
     )
-    return WorkspaceOut(
-        str(workspace.id), workspace.name, workspace.slug, list(workspace.allowed_origins)
-    )
+    return workspace_out(workspace)
 
 
 class AuditOut(msgspec.Struct):

@@ -18,7 +18,7 @@ from app.schemas.auth import (
     LoginIn,
     MeOut,
     SignupIn,
-    WorkspaceOut,
+    workspace_out,
 )
 from app.schemas.common import iso
 from app.services import workspaces
@@ -112,9 +112,7 @@ async def me_out(call: Call, principal: Principal) -> MeOut:
         email=principal.email,
         role=principal.role,
         team_ids=sorted(principal.team_ids),
-        workspace=WorkspaceOut(
-            str(workspace.id), workspace.name, workspace.slug, list(workspace.allowed_origins)
-        ),
+        workspace=workspace_out(workspace),
         permissions=allowed_actions(principal.role),
         csrf_token=call.runtime.sessions.csrf_token(call.session) if call.session else None,
     )

@@ -19,6 +19,7 @@ class Workspace(Document):
     widget_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
     widget_reply_time: str = "a few hours"  # shown to visitors when no agent is online
     widget_greeting: str = "Hi! How can we help?"
+    timezone: str = "UTC"  # IANA name: where "today" begins on the dashboard
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

@@ -7,7 +7,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.domain.errors import Invalid
 from app.domain.tickets import Status
 
 # Tickets someone still has to do something about; the views and queues count only these.
@@ -59,18 +61,43 @@ def tally(groups: Iterable[Group], me: str) -> Tally:
     return out
 
 
-def day_start(now: datetime) -> datetime:
-    """Midnight UTC of `now`'s day: "today" on the dashboard."""
-    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+def zone(name: str) -> ZoneInfo:
+    """An IANA time zone ("Europe/Lisbon"), or 422 naming the field."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(
+            f"{name!r} is not a known time zone (use an IANA name like Europe/Lisbon)",
+            field="timezone",
+        ) from None
 
 
-def hourly(times: Iterable[datetime], start: datetime) -> list[int]:
-    """How many of `times` fall in each hour of the day that begins at `start`."""
+@dataclass(frozen=True)
+class Day:
+    """A calendar day where the workspace is: from `start` up to `end`, both in UTC (23 or 25
+    hours long when the clocks change)."""
+
+    start: datetime
+    end: datetime
+    tz: ZoneInfo
+
+
+def local_day(now: datetime, tz: ZoneInfo) -> Day:
+    local = aware(now).astimezone(tz)
+    midnight = datetime(local.year, local.month, local.day, tzinfo=tz)
+    following = midnight.date() + timedelta(days=1)
+    next_midnight = datetime(following.year, following.month, following.day, tzinfo=tz)
+    return Day(midnight.astimezone(UTC), next_midnight.astimezone(UTC), tz)
+
+
+def hourly(times: Iterable[datetime], day: Day) -> list[int]:
+    """How many of `times` fall in each local hour (0-23) of `day`; the repeated hour of a
+    clocks-back day counts in its one bucket."""
     buckets = [0] * 24
     for t in times:
-        offset = aware(t) - start
-        if timedelta(0) <= offset < timedelta(days=1):
-            buckets[int(offset.total_seconds() // 3600)] += 1
+        moment = aware(t)
+        if day.start <= moment < day.end:
+            buckets[moment.astimezone(day.tz).hour] += 1
     return buckets
 
 

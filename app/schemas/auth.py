@@ -4,6 +4,7 @@ from typing import Annotated
 
 import msgspec
 
+from app.documents import Workspace
 from app.domain.roles import Role
 from app.schemas.common import Email, Name
 
@@ -30,6 +31,17 @@ class WorkspaceOut(msgspec.Struct):
     name: str
     slug: str
     allowed_origins: list[str]
+    timezone: str = "UTC"
+
+
+def workspace_out(workspace: Workspace) -> WorkspaceOut:
+    return WorkspaceOut(
+        str(workspace.id),
+        workspace.name,
+        workspace.slug,
+        list(workspace.allowed_origins),
+        workspace.timezone,
+    )
 
 
 class MeOut(msgspec.Struct):
@@ -109,3 +121,6 @@ class WorkspacePatch(msgspec.Struct, forbid_unknown_fields=True):
     widget_greeting: (
         Annotated[str, msgspec.Meta(min_length=1, max_length=300)] | msgspec.UnsetType
     ) = msgspec.UNSET
+    timezone: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )

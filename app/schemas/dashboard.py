@@ -45,13 +45,14 @@ class AgentLoad(msgspec.Struct):
 
 
 class Today(msgspec.Struct):
-    since: str
+    since: str  # local midnight, in UTC
+    timezone: str  # the workspace's
     created: int
     resolved: int
     median_first_response_seconds: float | None
 
 
-class Hourly(msgspec.Struct):
+class Hourly(msgspec.Struct):  # by local hour of the workspace's day
     created: list[int]
     resolved: list[int]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
-from app.documents import Team, Ticket
+from app.documents import Team, Ticket, Workspace
 from app.documents.common import utcnow
 from app.domain import metrics
 from app.domain.metrics import ACTIVE, Group, Tally
@@ -120,7 +120,8 @@ async def team_queues(ws: PydanticObjectId, counted: Tally) -> list[TeamQueue]:
     return sorted(queues, key=lambda q: (-q.count, q.name))
 
 
-async def today(ws: PydanticObjectId, start: datetime) -> tuple[Today, Hourly]:
+async def today(ws: PydanticObjectId, day: metrics.Day) -> tuple[Today, Hourly]:
+    start = day.start
     collection = Ticket.get_pymongo_collection()
     fields = {"created_at": 1, "resolved_at": 1, "first_response_at": 1}
     created = await collection.find(
@@ -134,6 +135,7 @@ async def today(ws: PydanticObjectId, start: datetime) -> tuple[Today, Hourly]:
     ).to_list()
     figures = Today(
         since=iso(start) or "",
+        timezone=day.tz.key,
         created=len(created),
         resolved=len(resolved),
         median_first_response_seconds=metrics.median_seconds(
@@ -141,8 +143,8 @@ async def today(ws: PydanticObjectId, start: datetime) -> tuple[Today, Hourly]:
         ),
     )
     chart = Hourly(
-        created=metrics.hourly((r["created_at"] for r in created), start),
-        resolved=metrics.hourly((r["resolved_at"] for r in resolved), start),
+        created=metrics.hourly((r["created_at"] for r in created), day),
+        resolved=metrics.hourly((r["resolved_at"] for r in resolved), day),
     )
     return figures, chart
 
@@ -164,7 +166,9 @@ async def dashboard(workspace_id: str, presence: PresenceStore, seq: int) -> Das
         for user, membership in await list_members(workspace_id)
         if user.active
     ]
-    figures, chart = await today(ws, metrics.day_start(now))
+    workspace = await Workspace.get(ws)
+    tz = metrics.zone(workspace.timezone if workspace else "UTC")
+    figures, chart = await today(ws, metrics.local_day(now, tz))
     return Dashboard(
         seq=seq,
         generated_at=iso(now) or "",

@@ -111,3 +111,22 @@ async def test_agents_may_not_open_the_dashboard(app: Starlette) -> None:
     refused = await ana.get("/dashboard")
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "forbidden"
+
+
+async def test_today_is_counted_in_the_workspaces_time_zone(app: Starlette) -> None:
+    owner = await sign_up(app)
+    refused = await owner.patch("/workspace", json={"timezone": "Mars/Olympus"})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"]["field"] == "timezone"
+
+    # A zone where it is always already tomorrow or still yesterday relative to UTC moves
+    # the start of "today" off UTC midnight; the figures still count this ticket.
+    set_zone = await owner.patch("/workspace", json={"timezone": "Pacific/Kiritimati"})
+    assert set_zone.status_code == 200, set_zone.text
+    assert (await owner.get("/me")).json()["workspace"]["timezone"] == "Pacific/Kiritimati"
+    await new_ticket(owner, "Late night question")
+    board = (await owner.get("/dashboard")).json()
+    assert board["today"]["timezone"] == "Pacific/Kiritimati"
+    assert board["today"]["since"].endswith("T10:00:00Z")  # local midnight at UTC+14
+    assert board["today"]["created"] == 1
+    assert sum(board["hourly"]["created"]) == 1

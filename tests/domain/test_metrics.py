@@ -2,7 +2,10 @@
 
 from datetime import UTC, datetime, timedelta
 
-from app.domain.metrics import Group, day_start, hourly, median_seconds, tally
+import pytest
+
+from app.domain.errors import Invalid
+from app.domain.metrics import Group, hourly, local_day, median_seconds, tally, zone
 
 
 def test_views_count_active_tickets_and_status_counts_all() -> None:
@@ -25,19 +28,45 @@ def test_views_count_active_tickets_and_status_counts_all() -> None:
 
 def test_hours_of_the_day_and_naive_store_times() -> None:
     now = datetime(2026, 3, 4, 15, 30, tzinfo=UTC)
-    start = day_start(now)
-    assert start == datetime(2026, 3, 4, tzinfo=UTC)
+    day = local_day(now, zone("UTC"))
+    assert (day.start, day.end) == (
+        datetime(2026, 3, 4, tzinfo=UTC),
+        datetime(2026, 3, 5, tzinfo=UTC),
+    )
     times = [
         datetime(2026, 3, 4, 0, 0),  # naive, as the store gives them back
         datetime(2026, 3, 4, 15, 10, tzinfo=UTC),
         datetime(2026, 3, 4, 15, 59, tzinfo=UTC),
         datetime(2026, 3, 3, 23, 59, tzinfo=UTC),  # yesterday: not counted
     ]
-    buckets = hourly(times, start)
+    buckets = hourly(times, day)
     assert len(buckets) == 24
     assert buckets[0] == 1
     assert buckets[15] == 2
     assert sum(buckets) == 3
+
+
+def test_today_begins_at_the_workspaces_midnight() -> None:
+    tokyo = zone("Asia/Tokyo")  # UTC+9
+    day = local_day(datetime(2026, 3, 4, 20, 0, tzinfo=UTC), tokyo)  # already the 5th there
+    assert day.start == datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
+    assert hourly([datetime(2026, 3, 4, 16, 30, tzinfo=UTC)], day)[1] == 1  # 01:30 in Tokyo
+
+
+def test_a_clocks_back_day_has_25_hours_and_counts_them_all() -> None:
+    lisbon = zone("Europe/Lisbon")  # clocks go back at 02:00 local on 2026-10-25
+    day = local_day(datetime(2026, 10, 25, 12, 0, tzinfo=UTC), lisbon)
+    assert day.end - day.start == timedelta(hours=25)
+    both_one_oclocks = [
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+        datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+    ]
+    assert hourly(both_one_oclocks, day)[1] == 2
+
+
+def test_unknown_time_zones_are_refused_by_name() -> None:
+    with pytest.raises(Invalid, match="Mars/Olympus"):
+        zone("Mars/Olympus")
 
 
 def test_median_first_response() -> None:

@@ -22,7 +22,7 @@ export function hourlyBars(created, resolved, { width = 560, height = 140, label
         s(
           "rect",
           { class: cls, x: x + i * (bar + 1), y: height - pad.bottom - hgt, width: bar, height: hgt },
-          s("title", {}, `${String(hour).padStart(2, "0")}:00 UTC — ${value} ${i ? "resolved" : "created"}`),
+          s("title", {}, `${String(hour).padStart(2, "0")}:00 — ${value} ${i ? "resolved" : "created"}`),
         ),
       );
     }

@@ -51,7 +51,7 @@ export function renderDashboard(root) {
             : h("p", { class: "muted" }, "Nobody is waiting."),
         ),
         card(
-          "Today (UTC)",
+          `Today (${d.today.timezone})`,
           "dash-today",
           h(
             "dl",
