@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def free_port() -> int:
@@ -28,6 +32,15 @@ def tcp_answers(port: int) -> bool:
         return False
 
 
+def die_with_parent() -> None:
+    """In the child, before exec: on Linux, have the kernel send SIGTERM when the process that
+    started it dies, even by SIGKILL, so a killed Tandem leaves no FerretDB or Redis behind."""
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class ServerProcess:
     def __init__(self, name: str, argv: list[str], port: int, log_path: Path) -> None:
         self.name = name
@@ -42,7 +55,11 @@ class ServerProcess:
             # A session of its own: Ctrl-C in the terminal reaches us, and we stop the child
             # in order rather than having it die mid-write.
             self._proc = subprocess.Popen(
-                self.argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                self.argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=die_with_parent,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
