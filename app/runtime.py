@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -14,6 +14,8 @@ from app.auth.throttle import LoginThrottle
 from app.auth.visitor_tokens import VisitorTokens
 from app.live.presence_sink import RedisPresenceSink
 from app.outbox import EventRelay
+from app.seqmemo import SeqMemo
+from app.services.dashboard import WorkspaceTickets
 from app.settings import Settings
 from realtime.hub import Hub
 from realtime.presence import CollisionStore, PresenceStore
@@ -33,3 +35,5 @@ class Runtime:
     collision: CollisionStore
     presence_sink: RedisPresenceSink
     hub: Hub
+    # Grouped ticket counts per workspace, recomputed only when its event seq moves.
+    tickets_memo: SeqMemo[WorkspaceTickets] = field(default_factory=SeqMemo)

@@ -20,7 +20,9 @@ api = Api()
 async def ticket_counts(call: Call) -> TicketCounts:
     call.agent.require(Action.WORK_TICKETS)
     seq = await call.runtime.relay.broker.last_seq(call.agent.workspace_id)
-    return await dashboard.ticket_counts(call.agent.workspace_id, call.agent.user_id, seq)
+    return await dashboard.ticket_counts(
+        call.runtime.tickets_memo, call.agent.workspace_id, call.agent.user_id, seq
+    )
 
 
 @api.op(
@@ -34,4 +36,6 @@ async def ticket_counts(call: Call) -> TicketCounts:
 async def supervisor_dashboard(call: Call) -> Dashboard:
     call.agent.require(Action.VIEW_DASHBOARD)
     seq = await call.runtime.relay.broker.last_seq(call.agent.workspace_id)
-    return await dashboard.dashboard(call.agent.workspace_id, call.runtime.presence, seq)
+    return await dashboard.dashboard(
+        call.runtime.tickets_memo, call.agent.workspace_id, call.runtime.presence, seq
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from app.schemas.dashboard import (
     Today,
     Waiting,
 )
+from app.seqmemo import SeqMemo
 from app.services.ids import require_id
 from app.services.workspaces import list_members
 from realtime.presence import PresenceStore
@@ -68,16 +70,37 @@ async def active_tags(ws: PydanticObjectId) -> dict[str, int]:
     return {row["_id"]: row["count"] async for row in rows}
 
 
-async def ticket_counts(workspace_id: str, user_id: str, seq: int) -> TicketCounts:
+@dataclass(frozen=True)
+class WorkspaceTickets:
+    """The grouped counts of a workspace's tickets at one event seq."""
+
+    groups: list[Group]
+    tags: dict[str, int]
+
+
+TicketsMemo = SeqMemo[WorkspaceTickets]
+
+
+async def workspace_tickets(memo: TicketsMemo, ws: PydanticObjectId, seq: int) -> WorkspaceTickets:
+    async def read() -> WorkspaceTickets:
+        return WorkspaceTickets(groups=await groups(ws), tags=await active_tags(ws))
+
+    return await memo.get(str(ws), seq, read)
+
+
+async def ticket_counts(
+    memo: TicketsMemo, workspace_id: str, user_id: str, seq: int
+) -> TicketCounts:
     ws = require_id(workspace_id, "workspace")
-    counted = metrics.tally(await groups(ws), user_id)
+    tickets = await workspace_tickets(memo, ws, seq)
+    counted = metrics.tally(tickets.groups, user_id)
     return TicketCounts(
         seq=seq,
         views=dict(counted.views),
         status=dict(counted.status),
         teams=dict(counted.teams),
         channels=dict(counted.channels),
-        tags=await active_tags(ws),
+        tags=dict(tickets.tags),
     )
 
 
@@ -149,10 +172,12 @@ async def today(ws: PydanticObjectId, day: metrics.Day) -> tuple[Today, Hourly]:
     return figures, chart
 
 
-async def dashboard(workspace_id: str, presence: PresenceStore, seq: int) -> Dashboard:
+async def dashboard(
+    memo: TicketsMemo, workspace_id: str, presence: PresenceStore, seq: int
+) -> Dashboard:
     ws = require_id(workspace_id, "workspace")
     now = utcnow()
-    counted = metrics.tally(await groups(ws), "")
+    counted = metrics.tally((await workspace_tickets(memo, ws, seq)).groups, "")
     waiting = await longest_waiting(ws, now)
     online = await presence.snapshot(workspace_id)
     agents = [
