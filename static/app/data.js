@@ -30,6 +30,16 @@ export async function loadWorkspace() {
   update({ members, teams, canned, presence: presenceMap(presence) });
 }
 
+/** Canned responses change elsewhere (the #/canned view, another supervisor): fetched again
+ * when a ticket opens and after every save, so the composer's `/` picker is current. */
+export async function refreshCanned() {
+  try {
+    update({ canned: await api.get("/canned-responses") });
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 401)) console.warn(error);
+  }
+}
+
 function presenceMap(list) {
   const map = {};
   for (const entry of list) map[entry.user_id] = entry.status;
@@ -87,6 +97,7 @@ export async function openTicket(id) {
     update({ open: { id, messages: null, contact: null, contactTickets: [] }, conflict: null });
   }
   sendSignal({ type: "viewing", ticket: id, on: true });
+  refreshCanned();
   await reloadTicket(id);
 }
 

@@ -27,6 +27,18 @@ export function clock(iso) {
   return date.toLocaleString([], { hour: "2-digit", minute: "2-digit", month: "short", day: "numeric" });
 }
 
+/** A moment in the viewer's local time, with the weekday: "Tue, Jan 15, 02:30 PM". */
+export function localTime(value) {
+  if (!value) return "";
+  return new Date(value).toLocaleString([], { weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+}
+
+/** The value a `datetime-local` input uses for `date` in local time: "2030-01-15T14:30". */
+export function localInputValue(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
 export function duration(seconds) {
   if (seconds === null || seconds === undefined) return "—";
   return age(seconds);

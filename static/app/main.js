@@ -1,5 +1,5 @@
 // The inbox app: session start, the page shell, routing (#/inbox, #/tickets/<id>,
-// #/dashboard), the live socket wiring, and the one-second clock for ages and expiries.
+// #/dashboard, #/canned), the live socket wiring, and the one-second clock for ages and expiries.
 
 import * as api from "./api.js";
 import {
@@ -10,6 +10,7 @@ import {
   loadList,
   loadWorkspace,
   openTicket,
+  refreshCanned,
   refreshCounts,
   refreshDashboard,
   refreshPresence,
@@ -26,6 +27,7 @@ import { renderDashboard, tickAges } from "./views/dashboard.js";
 import { toggleHelp } from "./views/help.js";
 import { renderList } from "./views/list.js";
 import { renderAccept } from "./views/accept.js";
+import { createCannedView } from "./views/canned.js";
 import { renderLogin } from "./views/login.js";
 import { renderSidebar } from "./views/sidebar.js";
 import { createTicketView } from "./views/ticket.js";
@@ -130,6 +132,7 @@ function buildShell() {
   const list = h("section", { class: "list-pane", id: "list-pane", "aria-label": "Tickets" });
   const ticket = h("div", { class: "ticket-host", id: "ticket-host" });
   const dashboard = h("main", { class: "dashboard", id: "dashboard", hidden: true });
+  const canned = h("main", { class: "canned-page", id: "canned", hidden: true, "aria-label": "Canned responses" });
   const me = h("div", { class: "me" });
   const header = h(
     "header",
@@ -144,25 +147,31 @@ function buildShell() {
     h("button", { type: "button", class: "ghost", id: "logout", onclick: logout }, "Log out"),
   );
   const inbox = h("main", { class: "inbox", id: "inbox" }, h("div", { class: "left" }, sidebar, team), list, ticket);
-  mount(root, header, inbox, dashboard);
-  shell = { nav, banner, sidebar, team, list, ticket: createTicketView(ticket), dashboard, inbox, me };
+  mount(root, header, inbox, dashboard, canned);
+  shell = { nav, banner, sidebar, team, list, ticket: createTicketView(ticket), dashboard, canned: createCannedView(canned), cannedRoot: canned, inbox, me };
 }
 
 function draw() {
   if (!shell || !state.me) return;
   const r = state.route;
+  const page = r.name === "dashboard" || r.name === "canned" ? r.name : "inbox";
   mount(
     shell.nav,
-    h("a", { href: "#/inbox", "aria-current": r.name !== "dashboard" ? "page" : null }, "Inbox"),
-    can("view_dashboard") ? h("a", { href: "#/dashboard", "aria-current": r.name === "dashboard" ? "page" : null }, "Dashboard") : null,
+    h("a", { href: "#/inbox", "aria-current": page === "inbox" ? "page" : null }, "Inbox"),
+    can("view_dashboard") ? h("a", { href: "#/dashboard", "aria-current": page === "dashboard" ? "page" : null }, "Dashboard") : null,
+    can("manage_canned") ? h("a", { href: "#/canned", "aria-current": page === "canned" ? "page" : null }, "Canned responses") : null,
   );
   drawBanner();
   mount(shell.me, h("span", { class: `dot dot-${state.presence[state.me.user_id] || "online"}`, "aria-hidden": "true" }), h("span", {}, state.me.name), h("span", { class: "muted" }, ` · ${state.me.role}`));
-  const onDashboard = r.name === "dashboard";
-  shell.inbox.hidden = onDashboard;
-  shell.dashboard.hidden = !onDashboard;
-  if (onDashboard) {
+  shell.inbox.hidden = page !== "inbox";
+  shell.dashboard.hidden = page !== "dashboard";
+  shell.cannedRoot.hidden = page !== "canned";
+  if (page === "dashboard") {
     renderDashboard(shell.dashboard);
+    return;
+  }
+  if (page === "canned") {
+    shell.canned.render();
     return;
   }
   renderSidebar(shell.sidebar, setFilter);
@@ -221,6 +230,11 @@ function route() {
     return;
   }
   watchDashboard(false);
+  if (hash === "#/canned") {
+    update({ route: { name: "canned" } });
+    if (can("manage_canned")) refreshCanned();
+    return;
+  }
   if (ticketMatch) {
     update({ route: { name: "ticket", id: ticketMatch[1] } });
     if (!state.open || state.open.id !== ticketMatch[1]) openTicket(ticketMatch[1]);

@@ -1,5 +1,5 @@
 // Keyboard moves for the common things: j/k next/previous ticket, r reply, n note,
-// e resolve, g i / g d inbox / dashboard, ? help. Ignored while typing in a field.
+// e resolve, g i / g d / g c inbox / dashboard / canned responses, ? help. Ignored while typing in a field.
 
 import { toggleHelp } from "./views/help.js";
 
@@ -18,6 +18,7 @@ export function installShortcuts(actions) {
       pendingG = false;
       if (key === "i") actions.go("#/inbox");
       if (key === "d") actions.go("#/dashboard");
+      if (key === "c") actions.go("#/canned");
       return;
     }
     const handlers = {

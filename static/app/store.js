@@ -8,7 +8,7 @@ export const state = {
   canned: [],
   presence: {}, // user id -> online | away | offline
   connection: "offline", // connecting | live | reconnecting | offline
-  route: { name: "login" }, // login | inbox | ticket | dashboard
+  route: { name: "login" }, // login | inbox | ticket | dashboard | canned
   filter: { view: "all", status: "active", team: "", tag: "", channel: "" },
   tickets: {}, // id -> ticket, every ticket this tab knows of
   listIds: null, // ids the last list fetch returned for the current filter (null: loading)

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -24,8 +25,10 @@ SITE = "https://shop.example"
 TOUR = Path(__file__).resolve().parent.parent.parent / "docs" / "tour"
 
 
-async def log_in(browser: Browser, url: str, slug: str, email: str) -> tuple[BrowserContext, Page]:
-    context = await browser.new_context(viewport=VIEWPORT)
+async def log_in(
+    browser: Browser, url: str, slug: str, email: str, **options: str
+) -> tuple[BrowserContext, Page]:
+    context = await browser.new_context(viewport=VIEWPORT, **options)
     page = await context.new_page()
     await page.goto(url + "/")
     await page.get_by_label("Workspace").fill(slug)
@@ -381,6 +384,161 @@ async def test_an_invited_agent_joins_from_the_link(browser: Browser, tandem_url
         await expect(page.get_by_role("link", name="Dashboard")).to_have_count(0)
         members = (await owner.get("/members")).json()
         assert "Dana Agent" in [m["name"] for m in members]
+    finally:
+        await context.close()
+        await owner.aclose()
+
+
+async def test_a_supervisor_manages_canned_responses_and_agents_use_them(
+    browser: Browser, tandem_url: str
+) -> None:
+    owner = await sign_up(tandem_url)
+    ana = await invite_and_join(owner, tandem_url, "Ana Agent")
+    sue = await invite_and_join(owner, tandem_url, "Sue Supervisor", role="supervisor")
+    await owner.post("/canned-responses", json={"shortcut": "refund", "body": "On its way."})
+    ticket = await new_ticket(owner, "Greeting please", "Hello?")
+    slug = owner.workspace_slug
+    (ctx_a, a), (ctx_s, sup) = await asyncio.gather(
+        log_in(browser, tandem_url, slug, email_of(owner, "ana")),
+        log_in(browser, tandem_url, slug, email_of(owner, "sue")),
+    )
+    try:
+        # The agent opens the ticket first: /hello does not exist yet.
+        await a.locator(f"#row-{ticket['id']}").click()
+        composer = a.get_by_label("Reply to the customer")
+        await composer.fill("/hel")
+        await expect(a.get_by_role("listbox", name="Suggestions")).to_be_hidden()
+        await composer.fill("")
+
+        # The supervisor creates /hello from the header link.
+        await sup.get_by_role("link", name="Canned responses").click()
+        await expect(sup.locator("#canned-list")).to_contain_text("/refund")
+        await sup.get_by_label("Shortcut").fill("hello")
+        await sup.get_by_label("Title (optional)").fill("Greeting")
+        await sup.get_by_label("Body").fill("Hi there, thanks for writing!")
+        await sup.get_by_role("button", name="Create").click()
+        await expect(sup.locator("#canned-status")).to_have_text("Created /hello.")
+        row = sup.locator("#canned-list tr", has_text="/hello")
+        await expect(row).to_contain_text("Hi there, thanks for writing!")
+
+        # A taken shortcut: the server's refusal shows next to the field, nothing breaks.
+        await sup.get_by_label("Shortcut").fill("hello")
+        await sup.get_by_label("Body").fill("Another greeting")
+        async with sup.expect_response("**/api/v1/canned-responses") as taken:
+            await sup.get_by_role("button", name="Create").click()
+        assert (await taken.value).status == 409
+        shortcut = sup.get_by_label("Shortcut")
+        await expect(sup.locator("#canned-shortcut-error")).to_have_text(
+            "/hello is taken: pick another shortcut."
+        )
+        await expect(shortcut).to_have_attribute("aria-invalid", "true")
+        await expect(shortcut).to_be_focused()
+        # A shortcut the server's pattern refuses (422, about the field "shortcut").
+        await shortcut.fill("Hello World")
+        async with sup.expect_response("**/api/v1/canned-responses") as invalid:
+            await sup.get_by_role("button", name="Create").click()
+        assert (await invalid.value).status == 422
+        await expect(sup.locator("#canned-shortcut-error")).to_contain_text("lowercase letters")
+
+        # Edit /hello.
+        await sup.get_by_role("button", name="Edit /hello").click()
+        await expect(sup.locator("#canned-form-title")).to_have_text("Edit /hello")
+        await expect(sup.locator("#canned-shortcut-error")).to_have_text("")
+        await expect(sup.get_by_label("Body")).to_have_value("Hi there, thanks for writing!")
+        await sup.get_by_label("Body").fill("Hello! How can we help today?")
+        await sup.get_by_role("button", name="Save changes").click()
+        await expect(sup.locator("#canned-status")).to_have_text("Saved /hello.")
+        await expect(row).to_contain_text("Hello! How can we help today?")
+        stored = {c["shortcut"]: c for c in (await owner.get("/canned-responses")).json()}
+        assert stored["hello"]["body"] == "Hello! How can we help today?"
+        assert stored["hello"]["title"] == "Greeting"
+
+        # The agent reopens the ticket: the composer's picker offers the edited /hello.
+        await a.get_by_role("link", name="Inbox").click()
+        await a.locator(f"#row-{ticket['id']}").click()
+        await composer.fill("/hel")
+        await expect(a.get_by_role("option", name="/hello")).to_be_visible()
+        await composer.press("Enter")
+        await expect(composer).to_have_value("Hello! How can we help today?")
+
+        # The supervisor deletes it, after confirming in the row.
+        await sup.get_by_role("button", name="Delete /hello").click()
+        await expect(sup.get_by_role("button", name="Yes, delete")).to_be_focused()
+        await sup.get_by_role("button", name="Yes, delete").click()
+        await expect(sup.locator("#canned-status")).to_have_text("Deleted /hello.")
+        await expect(row).to_have_count(0)
+        await expect(sup.locator("#canned-list")).to_contain_text("/refund")
+        stored = [c["shortcut"] for c in (await owner.get("/canned-responses")).json()]
+        assert stored == ["refund"]
+
+        # An agent has no link, and the route itself says no.
+        await expect(a.get_by_role("link", name="Canned responses")).to_have_count(0)
+        await a.goto(f"{tandem_url}/app/#/canned")
+        await expect(a.locator("#canned-refused")).to_contain_text("not allowed")
+        await expect(a.locator("#canned-form")).to_have_count(0)
+        refused = await ana.post("/canned-responses", json={"shortcut": "x", "body": "y"})
+        assert refused.status_code == 403
+    finally:
+        for context in (ctx_a, ctx_s):
+            await context.close()
+        for client in (owner, ana, sue):
+            await client.aclose()
+
+
+async def test_snooze_until_a_chosen_local_time(browser: Browser, tandem_url: str) -> None:
+    owner = await sign_up(tandem_url)
+    ticket = await new_ticket(owner, "Call me back next year", "After the holidays, please.")
+    # Berlin is at UTC+1 in January: 14:30 there is 13:30 UTC.
+    context, page = await log_in(
+        browser,
+        tandem_url,
+        owner.workspace_slug,
+        email_of(owner, "owner"),
+        timezone_id="Europe/Berlin",
+        locale="en-US",
+    )
+    year = datetime.now(UTC).year + 1
+    try:
+        await page.locator(f"#row-{ticket['id']}").click()
+        await expect(page.locator("#ticket-status-badge")).to_have_text("open")
+        await page.locator("#ticket-status").select_option("snoozed")
+        picker = page.get_by_role("group", name="Snooze until…")
+        tomorrow = picker.get_by_role("button", name=re.compile("^Tomorrow 9:00"))
+        await expect(tomorrow).to_be_visible()
+        later = picker.get_by_role("button", name=re.compile(r"^Later today \(\+3 h\)"))
+        await expect(later).to_be_focused()
+        # Esc leaves the status as it was, nothing is sent.
+        await page.keyboard.press("Escape")
+        await expect(picker).to_have_count(0)
+        await expect(page.locator("#ticket-status")).to_be_focused()
+        await expect(page.locator("#ticket-status")).to_have_value("open")
+        assert (await owner.get(f"/tickets/{ticket['id']}")).json()["ticket"]["status"] == "open"
+
+        # A time in the past is refused next to the input.
+        await page.locator("#ticket-status").select_option("snoozed")
+        at = picker.get_by_label("Or until (your local time)")
+        await at.fill("2020-01-15T14:30")
+        await picker.get_by_role("button", name="Snooze", exact=True).click()
+        await expect(page.locator("#snooze-error")).to_have_text(
+            "Pick a date and time in the future."
+        )
+        await expect(at).to_have_attribute("aria-invalid", "true")
+
+        async with page.expect_response(
+            lambda r: r.request.method == "PATCH" and "/tickets/" in r.url
+        ) as answer:
+            await at.fill(f"{year}-01-15T14:30")
+            await at.press("Enter")
+        assert (await answer.value).status == 200
+        await expect(page.locator("#ticket-status-badge")).to_have_text("snoozed")
+        await expect(picker).to_have_count(0)
+        server = (await owner.get(f"/tickets/{ticket['id']}")).json()["ticket"]
+        assert server["status"] == "snoozed"
+        until = datetime.fromisoformat(server["snoozed_until"])
+        assert until == datetime(year, 1, 15, 13, 30, tzinfo=UTC)
+        header = page.locator("#ticket-snoozed-until")
+        await expect(header).to_have_text(re.compile(r"^Snoozed until \w{3}, Jan 15, 02:30\sPM$"))
+        assert datetime.fromisoformat(await header.get_attribute("datetime") or "") == until
     finally:
         await context.close()
         await owner.aclose()

@@ -4,7 +4,7 @@
 import { h, mount } from "../dom.js";
 import { loadDraft, saveDraft } from "../drafts.js";
 import { sendMessage, sendSignal } from "../data.js";
-import { state } from "../store.js";
+import { state, subscribe } from "../store.js";
 import { toast } from "./toast.js";
 
 const TYPING_EVERY = 3_000;
@@ -16,6 +16,7 @@ export function createComposer(ticketId) {
   let typingSentAt = 0;
   let idleTimer = null;
   let picker = null; // {trigger: "/" | "@", start, items, index}
+  let cannedSeen = state.canned;
 
   const text = h("textarea", {
     id: "composer-text",
@@ -174,6 +175,12 @@ export function createComposer(ticketId) {
     }
   });
   text.addEventListener("blur", () => setTimeout(closePicker, 150));
+  // The canned responses are refetched as a ticket opens: offer what arrives while typing.
+  const unsubscribe = subscribe(() => {
+    if (state.canned === cannedSeen) return;
+    cannedSeen = state.canned;
+    if (document.activeElement === text) updatePicker();
+  });
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -204,6 +211,7 @@ export function createComposer(ticketId) {
       if (closed && kind === "message") setKind("note");
     },
     dispose() {
+      unsubscribe();
       clearTimeout(idleTimer);
       if (typingSentAt) typing(false);
     },

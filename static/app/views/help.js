@@ -10,6 +10,7 @@ export const SHORTCUTS = [
   ["e", "resolve"],
   ["g i", "inbox"],
   ["g d", "dashboard (supervisors)"],
+  ["g c", "canned responses (supervisors)"],
   ["Ctrl+Enter", "send"],
   ["Esc", "leave the composer / close this help"],
   ["?", "this help"],

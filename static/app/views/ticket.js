@@ -1,9 +1,9 @@
-// One ticket: who else is on it, the conflict notice, the controls (status, priority,
-// assignee, team, tags), the thread, the composer and the contact sidebar.
+// One ticket: who else is on it, the conflict notice, the controls (status with its snooze
+// picker, priority, assignee, team, tags), the thread, the composer and the contact sidebar.
 
 import { changeAuthor, changeTicket, conflictSummary } from "../data.js";
 import { h, mount, preservingFocus } from "../dom.js";
-import { PRIORITIES, describeChange } from "../format.js";
+import { PRIORITIES, describeChange, localInputValue, localTime } from "../format.js";
 import { can, memberName, state, update, whoIs } from "../store.js";
 import { createComposer } from "./composer.js";
 import { renderContact } from "./contact.js";
@@ -16,7 +16,24 @@ const NEXT_STATUS = {
   resolved: ["open", "closed"],
   closed: [],
 };
-const SNOOZE_HOURS = 4;
+const HOUR = 3600_000;
+
+/** The snooze picker, while open: {ticketId, value (datetime-local text), error}. */
+let snoozing = null;
+
+function atNine(daysAhead) {
+  const date = new Date();
+  date.setDate(date.getDate() + daysAhead);
+  date.setHours(9, 0, 0, 0);
+  return date;
+}
+
+// Each preset says when it ends, computed when chosen (local time).
+const SNOOZE_PRESETS = [
+  ["Later today (+3 h)", () => new Date(Date.now() + 3 * HOUR)],
+  ["Tomorrow 9:00", () => atNine(1)],
+  ["Next week (Monday 9:00)", () => atNine((8 - new Date().getDay()) % 7 || 7)],
+];
 
 export function createTicketView(root) {
   const top = h("div", { class: "ticket-top" });
@@ -54,7 +71,9 @@ export function createTicketView(root) {
       drawnConflict = null;
       return;
     }
-    const controlsKey = `${ticket.id}:${ticket.version}:${state.members.length}:${state.teams.length}:${state.controlsEpoch || 0}`;
+    if (snoozing && (snoozing.ticketId !== ticket.id || !NEXT_STATUS[ticket.status].includes("snoozed"))) snoozing = null;
+    const snoozeKey = snoozing ? `snooze:${snoozing.error}` : "";
+    const controlsKey = `${ticket.id}:${ticket.version}:${state.members.length}:${state.teams.length}:${state.controlsEpoch || 0}:${snoozeKey}`;
     if (controlsKey !== drawnControlsKey) {
       drawnControlsKey = controlsKey;
       mount(top, header(ticket));
@@ -99,6 +118,9 @@ function header(ticket) {
     { class: "ticket-header" },
     h("h2", { id: "ticket-title" }, h("span", { class: "number" }, `#${ticket.number} `), ticket.subject),
     h("span", { class: `badge status-${ticket.status}`, id: "ticket-status-badge" }, ticket.status),
+    ticket.status === "snoozed" && ticket.snoozed_until
+      ? h("time", { class: "snoozed-until", id: "ticket-snoozed-until", datetime: ticket.snoozed_until }, `Snoozed until ${localTime(ticket.snoozed_until)}`)
+      : null,
     h("span", { class: "channel" }, ticket.channel),
   );
 }
@@ -144,19 +166,24 @@ function conflictNotice(ticket) {
 
 function controls(ticket) {
   const statusOptions = [ticket.status, ...NEXT_STATUS[ticket.status]];
+  const picking = Boolean(snoozing);
   const status = h(
     "select",
     {
       id: "ticket-status",
       disabled: ticket.status === "closed",
+      "aria-controls": picking ? "snooze-picker" : null,
       onchange: (event) => {
         const value = event.target.value;
-        const changes = { status: value };
-        if (value === "snoozed") changes.snoozed_until = new Date(Date.now() + SNOOZE_HOURS * 3600_000).toISOString();
-        changeTicket(ticket.id, changes);
+        if (value === "snoozed") {
+          openSnooze(ticket);
+          return;
+        }
+        snoozing = null;
+        changeTicket(ticket.id, { status: value });
       },
     },
-    statusOptions.map((s) => h("option", { value: s, selected: s === ticket.status }, s === "snoozed" && s !== ticket.status ? `snoozed (${SNOOZE_HOURS} h)` : s)),
+    statusOptions.map((s) => h("option", { value: s, selected: picking ? s === "snoozed" : s === ticket.status }, s === "snoozed" && s !== ticket.status ? "snoozed until…" : s)),
   );
   const priority = h(
     "select",
@@ -176,12 +203,95 @@ function controls(ticket) {
   return h(
     "div",
     { class: "controls", role: "group", "aria-label": "Ticket properties" },
-    field("ticket-status", "Status", status),
+    h("div", { class: "field status-field" }, h("label", { for: "ticket-status" }, "Status"), status, picking ? snoozePicker(ticket) : null),
     field("ticket-priority", "Priority", priority),
     assigneeControl(ticket),
     field("ticket-team", "Team", team),
     tagsControl(ticket),
     resolve,
+  );
+}
+
+function openSnooze(ticket) {
+  snoozing = { ticketId: ticket.id, value: localInputValue(atNine(1)), error: "" };
+  update();
+  setTimeout(() => document.getElementById("snooze-preset-0")?.focus(), 0);
+}
+
+function closeSnooze() {
+  snoozing = null;
+  update();
+  setTimeout(() => document.getElementById("ticket-status")?.focus(), 0);
+}
+
+async function snooze(ticket, until) {
+  const changed = await changeTicket(ticket.id, { status: "snoozed", snoozed_until: until.toISOString() });
+  if (changed && snoozing && snoozing.ticketId === ticket.id) closeSnooze();
+}
+
+/** Presets and a local date and time; Esc or Cancel keeps the status as it is. */
+function snoozePicker(ticket) {
+  const input = h("input", {
+    type: "datetime-local",
+    id: "snooze-at",
+    value: snoozing.value,
+    min: localInputValue(new Date()),
+    "aria-describedby": "snooze-error",
+    "aria-invalid": snoozing.error ? "true" : null,
+    oninput: (event) => {
+      snoozing.value = event.target.value;
+    },
+  });
+  const custom = h(
+    "form",
+    {
+      class: "snooze-custom",
+      novalidate: true, // the message below says what is wrong, next to the input
+      onsubmit: (event) => {
+        event.preventDefault();
+        const until = input.value ? new Date(input.value) : null; // no offset: local time
+        if (!until || Number.isNaN(until.getTime()) || until.getTime() <= Date.now()) {
+          snoozing.error = "Pick a date and time in the future.";
+          update();
+          setTimeout(() => document.getElementById("snooze-at")?.focus(), 0);
+          return;
+        }
+        snooze(ticket, until);
+      },
+    },
+    field("snooze-at", "Or until (your local time)", input),
+    h("button", { type: "submit", id: "snooze-submit" }, "Snooze"),
+  );
+  return h(
+    "div",
+    {
+      class: "snooze-picker",
+      id: "snooze-picker",
+      role: "group",
+      "aria-labelledby": "snooze-title",
+      onkeydown: (event) => {
+        if (event.key === "Escape") {
+          event.preventDefault();
+          event.stopPropagation();
+          closeSnooze();
+        }
+      },
+    },
+    h("h3", { id: "snooze-title" }, "Snooze until…"),
+    h(
+      "ul",
+      { class: "snooze-presets" },
+      SNOOZE_PRESETS.map(([label, until], i) =>
+        h(
+          "li",
+          {},
+          h("button", { type: "button", id: `snooze-preset-${i}`, onclick: () => snooze(ticket, until()) }, h("span", {}, label), h("span", { class: "muted small" }, localTime(until()))),
+        ),
+      ),
+    ),
+    custom,
+    h("p", { class: "form-error", id: "snooze-error", role: "alert" }, snoozing.error),
+    h("div", {}, h("button", { type: "button", id: "snooze-cancel", onclick: closeSnooze }, "Cancel")),
   );
 }
 
