@@ -182,7 +182,9 @@ async def create_canned(call: Call) -> CannedOut:
     try:
         await canned.insert()
     except DuplicateKeyError:
-        raise Conflict(f"/{body.shortcut} exists", code="duplicate") from None
+        raise Conflict(
+            f"/{body.shortcut} exists", code="duplicate", details={"field": "shortcut"}
+        ) from None
     return canned_out(canned)
 
 
@@ -215,7 +217,9 @@ async def patch_canned(call: Call) -> CannedOut:
     try:
         await canned.save()
     except DuplicateKeyError:
-        raise Conflict("that shortcut exists", code="duplicate") from None
+        raise Conflict(
+            "that shortcut exists", code="duplicate", details={"field": "shortcut"}
+        ) from None
     return canned_out(canned)
 
 

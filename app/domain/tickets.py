@@ -69,6 +69,7 @@ class TicketState:
     team_id: str | None
     tags: tuple[str, ...]
     version: int
+    snoozed_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,14 @@ def plan_update(
         else:
             out["snoozed_until"] = None
         out["resolved_at"] = now if changes.status in (Status.RESOLVED, Status.CLOSED) else None
+    elif changes.snoozed_until is not None:
+        # A new wake-up time for a ticket that stays snoozed.
+        if state.status is not Status.SNOOZED:
+            raise Invalid("snoozed_until applies to a snoozed ticket", field="snoozed_until")
+        if changes.snoozed_until <= now:
+            raise Invalid("snoozing needs a future snoozed_until", field="snoozed_until")
+        if changes.snoozed_until != state.snoozed_until:
+            out["snoozed_until"] = changes.snoozed_until
     if changes.priority is not None and changes.priority != state.priority:
         out["priority"] = changes.priority.value
     if changes.has_assignee and changes.assignee_id != state.assignee_id:

@@ -183,6 +183,7 @@ async def update_ticket(
             team_id=ticket.team_id,
             tags=tuple(ticket.tags),
             version=ticket.version,
+            snoozed_until=ticket.snoozed_until,
         )
         now = utcnow()
         fields = plan_update(

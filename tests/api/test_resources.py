@@ -58,6 +58,8 @@ async def test_canned_responses_teams_and_tokens(app: Starlette) -> None:
     assert canned.status_code == 201
     dup = await owner.post("/canned-responses", json={"shortcut": "refund", "body": "again"})
     assert dup.status_code == 409
+    assert dup.json()["error"]["code"] == "duplicate"
+    assert dup.json()["error"]["details"] == {"field": "shortcut"}
     edited = await owner.patch(f"/canned-responses/{canned.json()['id']}", json={"body": "Done."})
     assert edited.json()["body"] == "Done."
     assert [c["shortcut"] for c in (await owner.get("/canned-responses")).json()] == ["refund"]

@@ -539,6 +539,18 @@ async def test_snooze_until_a_chosen_local_time(browser: Browser, tandem_url: st
         header = page.locator("#ticket-snoozed-until")
         await expect(header).to_have_text(re.compile(r"^Snoozed until \w{3}, Jan 15, 02:30\sPM$"))
         assert datetime.fromisoformat(await header.get_attribute("datetime") or "") == until
+
+        # Still snoozed, a later wake-up time.
+        await page.locator("#snooze-change").click()
+        async with page.expect_response(
+            lambda r: r.request.method == "PATCH" and "/tickets/" in r.url
+        ) as again:
+            await at.fill(f"{year}-01-16T08:00")
+            await at.press("Enter")
+        assert (await again.value).status == 200
+        server = (await owner.get(f"/tickets/{ticket['id']}")).json()["ticket"]
+        assert (server["status"], server["snoozed_until"]) == ("snoozed", f"{year}-01-16T07:00:00Z")
+        await expect(header).to_have_text(re.compile(r"^Snoozed until \w{3}, Jan 16, 08:00\sAM$"))
     finally:
         await context.close()
         await owner.aclose()

@@ -71,3 +71,14 @@ def test_a_stale_version_is_a_conflict_carrying_the_current_state() -> None:
     with pytest.raises(Conflict) as err:
         check_version(2, 3, {"version": 3})
     assert err.value.details == {"current": {"version": 3}}
+
+
+def test_a_snoozed_ticket_gets_a_new_wake_up_time_only_in_the_future() -> None:
+    tomorrow, later = NOW + timedelta(days=1), NOW + timedelta(days=3)
+    snoozed = TicketState(Status.SNOOZED, Priority.NORMAL, None, None, (), 5, tomorrow)
+    assert plan(TicketChanges(snoozed_until=later), state=snoozed) == {"snoozed_until": later}
+    assert plan(TicketChanges(snoozed_until=tomorrow), state=snoozed) == {}
+    with pytest.raises(Invalid, match="future"):
+        plan(TicketChanges(snoozed_until=NOW - timedelta(minutes=1)), state=snoozed)
+    with pytest.raises(Invalid, match="snoozed ticket"):
+        plan(TicketChanges(snoozed_until=later))  # an open ticket has no wake-up time

@@ -71,7 +71,8 @@ export function createTicketView(root) {
       drawnConflict = null;
       return;
     }
-    if (snoozing && (snoozing.ticketId !== ticket.id || !NEXT_STATUS[ticket.status].includes("snoozed"))) snoozing = null;
+    const mayPick = ticket.status === "snoozed" || NEXT_STATUS[ticket.status].includes("snoozed");
+    if (snoozing && (snoozing.ticketId !== ticket.id || !mayPick)) snoozing = null;
     const snoozeKey = snoozing ? `snooze:${snoozing.error}` : "";
     const controlsKey = `${ticket.id}:${ticket.version}:${state.members.length}:${state.teams.length}:${state.controlsEpoch || 0}:${snoozeKey}`;
     if (controlsKey !== drawnControlsKey) {
@@ -119,7 +120,10 @@ function header(ticket) {
     h("h2", { id: "ticket-title" }, h("span", { class: "number" }, `#${ticket.number} `), ticket.subject),
     h("span", { class: `badge status-${ticket.status}`, id: "ticket-status-badge" }, ticket.status),
     ticket.status === "snoozed" && ticket.snoozed_until
-      ? h("time", { class: "snoozed-until", id: "ticket-snoozed-until", datetime: ticket.snoozed_until }, `Snoozed until ${localTime(ticket.snoozed_until)}`)
+      ? [
+          h("time", { class: "snoozed-until", id: "ticket-snoozed-until", datetime: ticket.snoozed_until }, `Snoozed until ${localTime(ticket.snoozed_until)}`),
+          h("button", { type: "button", class: "link-button", id: "snooze-change", onclick: () => openSnooze(ticket) }, "Change"),
+        ]
       : null,
     h("span", { class: "channel" }, ticket.channel),
   );
