@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 from playwright.async_api import Browser, BrowserContext, Locator, Page, Response, expect
 
 from app.auth.visitor_tokens import identity_hash
@@ -176,6 +177,29 @@ async def test_live_both_ways_and_exactly_once_across_a_network_cut(
     host = page.locator("tandem-chat")
     assert await host.evaluate("h => getComputedStyle(h).position") == "fixed"
     await page.screenshot(path=artifacts_dir / "widget-open.png")
+
+
+async def test_a_visitor_away_past_the_replay_log_refetches_the_conversation(
+    shop: Shop, context: BrowserContext, redis_url: str
+) -> None:
+    page = await context.new_page()
+    await page.goto(shop.page("resync.html"))
+    await open_widget(page)
+    ticket_id = await first_message(page, "Is the blue one back in stock?")
+    await context.set_offline(True)
+    await expect(page.get_by_text("You're offline")).to_be_visible()
+    await reply(shop, ticket_id, "Yes, since this morning.")
+    # The replay log no longer reaches back to this visitor's last event: only the
+    # server's resync, and the widget's refetch on it, can bring the reply.
+    broker = aioredis.from_url(redis_url)
+    try:
+        await broker.xtrim(f"tandem:{{ws:{shop.workspace_id}}}:log", maxlen=0)
+    finally:
+        await broker.aclose()
+    await context.set_offline(False)
+    await expect(bubble(page, "Yes, since this morning.")).to_have_count(1)
+    await reply(shop, ticket_id, "Shall I hold one for you?")  # and live again afterwards
+    await expect(bubble(page, "Shall I hold one for you?")).to_have_count(1)
 
 
 async def test_a_reload_keeps_the_conversation_and_unread_replies_are_counted(
