@@ -66,12 +66,13 @@ class Hub:
         self._all.add(conn)
         session.when_ready(lambda: self._index(conn))
         reader = asyncio.create_task(self._read(conn))
+        writer = asyncio.create_task(self._write(conn))
         try:
             await conn.done.wait()
         finally:
             self._unindex(conn)
             self._all.discard(conn)
-            tasks = [t for t in (reader, conn.writer, conn.catching_up) if t is not None]
+            tasks = [t for t in (reader, writer, conn.catching_up) if t is not None]
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -139,15 +140,10 @@ class Hub:
             # The client went away (starlette raises WebSocketDisconnect) or sent bytes.
             conn.finish(None)
 
-    def _wake_writer(self, conn: Connection) -> None:
-        if conn.writer is None:
-            conn.writer = asyncio.create_task(self._write(conn))
-
     async def _write(self, conn: Connection) -> None:
-        """Writes the queued frames in order, then ends: an idle connection holds no writer
-        task. There is never more than one, so frames cannot overtake each other."""
         try:
-            while (item := conn.queue.pop()) is not None:
+            while True:
+                item = await conn.queue.get()
                 if item.reply:
                     conn.replies -= 1
                 if item.close is not None:
@@ -158,8 +154,6 @@ class Hub:
                     conn.written = item.seq
         except Exception:
             conn.finish(None)
-        finally:
-            conn.writer = None
 
     def _push_replies(self, conn: Connection, replies: list[Outgoing]) -> Close | None:
         # No await in here: the replies go into the queue as one run, ahead of any later event.
@@ -167,7 +161,6 @@ class Hub:
             if isinstance(reply, Close):
                 conn.queue.put_nowait(Item("", reply=True, close=reply))
                 conn.replies += 1
-                self._wake_writer(conn)
                 return reply
             seq = 0
             if isinstance(reply, EventFrame):
@@ -176,8 +169,6 @@ class Hub:
                     conn.first_prev = reply.prev
             conn.queue.put_nowait(Item(encode_frame(reply), seq=seq, reply=True))
             conn.replies += 1
-        if replies:
-            self._wake_writer(conn)
         return None
 
     def _push_live(self, conn: Connection, text: str, seq: int = 0) -> None:
@@ -189,7 +180,6 @@ class Hub:
             conn.finish(Close(TRY_AGAIN_LATER, reason))
             return
         conn.queue.put_nowait(Item(text, seq=seq))
-        self._wake_writer(conn)
 
     async def _on_event(self, event: Event) -> None:
         body: str | None = None
