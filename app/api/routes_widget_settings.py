@@ -48,8 +48,8 @@ async def widget_settings(call: Call) -> WidgetSettingsOut:
 async def rotate_widget_secret(call: Call) -> WidgetSettingsOut:
     call.agent.require(Action.MANAGE_WORKSPACE)
     workspace = await workspaces.get_workspace(call.agent.workspace_id)
-    workspace.widget_secret = secrets.token_urlsafe(32)
-    await workspace.save()
+    # Only this field: a whole-document save could undo a concurrent settings change.
+    await workspace.set({Workspace.widget_secret: secrets.token_urlsafe(32)})
     assert workspace.id is not None
     await record(
         workspace.id,

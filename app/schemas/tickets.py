@@ -8,16 +8,11 @@ import msgspec
 from app.documents import Message, Ticket
 from app.domain.tickets import Channel, Priority, Status
 from app.schemas.common import Id, Page, Text, iso
+from realtime.envelope import Actor
 
 ClientId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,100}$")]
 Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
 Subject = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-
-
-class ChangedBy(msgspec.Struct):
-    kind: str  # agent | contact | system | integration
-    id: str | None
-    name: str | None
 
 
 class TicketOut(msgspec.Struct):
@@ -32,7 +27,7 @@ class TicketOut(msgspec.Struct):
     team_id: str | None
     tags: list[str]
     version: int
-    changed_by: ChangedBy | None
+    changed_by: Actor | None
     created_at: str | None
     updated_at: str | None
     first_response_at: str | None
@@ -55,13 +50,7 @@ def ticket_out(t: Ticket) -> TicketOut:
         team_id=t.team_id,
         tags=list(t.tags),
         version=t.version,
-        changed_by=ChangedBy(
-            kind=str(t.changed_by.get("kind") or "system"),
-            id=t.changed_by.get("id"),
-            name=t.changed_by.get("name"),
-        )
-        if t.changed_by
-        else None,
+        changed_by=msgspec.convert(t.changed_by, Actor) if t.changed_by else None,
         created_at=iso(t.created_at),
         updated_at=iso(t.updated_at),
         first_response_at=iso(t.first_response_at),

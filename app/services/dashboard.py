@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -133,8 +134,8 @@ async def longest_waiting(ws: PydanticObjectId, now: datetime) -> list[Waiting]:
     return [waiting_out(Ticket.model_validate(r), now) for r in raw]
 
 
-async def team_queues(ws: PydanticObjectId, counted: Tally) -> list[TeamQueue]:
-    names = {str(t.id): t.name for t in await Team.find(Team.workspace_id == ws).to_list()}
+def team_queues(teams: list[Team], counted: Tally) -> list[TeamQueue]:
+    names = {str(t.id): t.name for t in teams}
     queues = [
         TeamQueue(team_id=tid, name=name, count=counted.teams[tid]) for tid, name in names.items()
     ]
@@ -147,15 +148,12 @@ async def today(ws: PydanticObjectId, day: metrics.Day) -> tuple[Today, Hourly]:
     start = day.start
     collection = Ticket.get_pymongo_collection()
     fields = {"created_at": 1, "resolved_at": 1, "first_response_at": 1}
-    created = await collection.find(
-        {"workspace_id": ws, "created_at": {"$gte": start}}, fields
-    ).to_list()
-    resolved = await collection.find(
-        {"workspace_id": ws, "resolved_at": {"$gte": start}}, fields
-    ).to_list()
-    answered = await collection.find(
-        {"workspace_id": ws, "first_response_at": {"$gte": start}}, fields
-    ).to_list()
+    created, resolved, answered = await asyncio.gather(
+        *(
+            collection.find({"workspace_id": ws, when: {"$gte": start}}, fields).to_list()
+            for when in ("created_at", "resolved_at", "first_response_at")
+        )
+    )
     figures = Today(
         since=iso(start) or "",
         timezone=day.tz.key,
@@ -172,14 +170,28 @@ async def today(ws: PydanticObjectId, day: metrics.Day) -> tuple[Today, Hourly]:
     return figures, chart
 
 
+async def workspace_today(ws: PydanticObjectId, now: datetime) -> tuple[Today, Hourly]:
+    """Today's figures for the calendar day where the workspace is."""
+    workspace = await Workspace.get(ws)
+    tz = metrics.zone(workspace.timezone if workspace else "UTC")
+    return await today(ws, metrics.local_day(now, tz))
+
+
 async def dashboard(
     memo: TicketsMemo, workspace_id: str, presence: PresenceStore, seq: int
 ) -> Dashboard:
     ws = require_id(workspace_id, "workspace")
     now = utcnow()
-    counted = metrics.tally((await workspace_tickets(memo, ws, seq)).groups, "")
-    waiting = await longest_waiting(ws, now)
-    online = await presence.snapshot(workspace_id)
+    # Independent reads, run together: the dashboard is refetched on every event.
+    tickets, waiting, online, members, teams, (figures, chart) = await asyncio.gather(
+        workspace_tickets(memo, ws, seq),
+        longest_waiting(ws, now),
+        presence.snapshot(workspace_id),
+        list_members(workspace_id),
+        Team.find(Team.workspace_id == ws).to_list(),
+        workspace_today(ws, now),
+    )
+    counted = metrics.tally(tickets.groups, "")
     agents = [
         AgentLoad(
             user_id=str(user.id),
@@ -188,18 +200,15 @@ async def dashboard(
             presence=online.get(str(user.id), "offline"),
             open_tickets=counted.assignees[str(user.id)],
         )
-        for user, membership in await list_members(workspace_id)
+        for user, membership in members
         if user.active
     ]
-    workspace = await Workspace.get(ws)
-    tz = metrics.zone(workspace.timezone if workspace else "UTC")
-    figures, chart = await today(ws, metrics.local_day(now, tz))
     return Dashboard(
         seq=seq,
         generated_at=iso(now) or "",
         queue=Queue(
             status={s.value: counted.status[s.value] for s in ACTIVE},
-            teams=await team_queues(ws, counted),
+            teams=team_queues(teams, counted),
             channels=dict(counted.channels),
             unassigned=counted.views["unassigned"],
         ),

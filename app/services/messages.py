@@ -154,7 +154,7 @@ async def _touch_ticket(
         # message arriving never turns an agent's concurrent edit into a conflict.
         if "status" in changed:
             fields["version"] = ticket.version + 1
-            fields["changed_by"] = {"kind": actor.kind, "id": actor.id, "name": actor.name}
+            fields["changed_by"] = msgspec.to_builtins(actor)
         else:
             fields["version"] = ticket.version
         after = ticket.model_copy(update=fields)

@@ -196,7 +196,7 @@ async def update_ticket(
         fields.update(
             updated_at=now,
             version=ticket.version + 1,
-            changed_by={"kind": actor.kind, "id": actor.id, "name": actor.name},
+            changed_by=msgspec.to_builtins(actor),
         )
         after = ticket.model_copy(update=fields)
         changed = sorted(previous)
