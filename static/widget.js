@@ -136,12 +136,14 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
   const notice = el("div", { class: "n", role: "status", hidden: "" });
   const list = el("ol", { "aria-live": "polite" });
   const typing = el("div", { class: "t", hidden: "" });
-  const email = el("input", {
-    type: "email",
-    required: "",
-    placeholder: "you@example.com",
-    "aria-label": "Your email",
-  });
+  const emailInput = () =>
+    el("input", {
+      type: "email",
+      required: "",
+      placeholder: "you@example.com",
+      "aria-label": "Your email",
+    });
+  const email = emailInput();
   const away = el(
     "form",
     { hidden: "", onsubmit: (e) => profile(e, { email: email.value }) },
@@ -150,12 +152,7 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
     el("button", { text: "Notify me" }),
   );
   const pName = el("input", { required: "", placeholder: "Name", "aria-label": "Your name" });
-  const pEmail = el("input", {
-    type: "email",
-    required: "",
-    placeholder: "you@example.com",
-    "aria-label": "Your email",
-  });
+  const pEmail = emailInput();
   const pre = el(
     "form",
     {
