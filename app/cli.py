@@ -7,12 +7,15 @@ import asyncio
 import logging
 import os
 import signal
+import subprocess
 import sys
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
 from app.devservices import MissingTool, local_services
 from app.devservices.errors import BuildFailed
 from app.devservices.ferretdb import ensure_ferretdb
+from app.devservices.process import die_with_parent
 from app.settings import Settings
 
 
@@ -53,6 +56,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # handler that was there before it: make that an exit, so the local FerretDB and
         # Redis are stopped by the stack instead of outliving us.
         signal.signal(signal.SIGTERM, _exit_on_signal)
+        if args.with_worker and settings.broker != "memory":
+            stack.enter_context(_worker_process())
         uvicorn.run(
             "app.main:app_from_env",
             factory=True,
@@ -65,6 +70,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
             proxy_headers=True,
         )
     return 0
+
+
+@contextmanager
+def _worker_process() -> Iterator[None]:
+    """`tandem worker` beside the server, on the same store and Redis (their URLs are in the
+    environment by now), ending with it — even if the server is killed (PR_SET_PDEATHSIG)."""
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker"], preexec_fn=die_with_parent
+    )
+    print(f"tandem: worker running (pid {worker.pid})", file=sys.stderr)
+    try:
+        yield
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
 
 
 def cmd_dev_services(args: argparse.Namespace) -> int:
@@ -136,6 +159,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=os.environ.get("TANDEM_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("TANDEM_PORT", "8000")))
     serve.add_argument("--workers", type=int, default=int(os.environ.get("TANDEM_WORKERS", "1")))
+    serve.add_argument(
+        "--no-worker",
+        dest="with_worker",
+        action="store_false",
+        help="do not start `tandem worker` beside the server (run it as its own process)",
+    )
     serve.set_defaults(run=cmd_serve)
     sub.add_parser("worker", help="run the background worker").set_defaults(run=cmd_worker)
     sub.add_parser("dev-services", help="run local FerretDB and Redis until Ctrl-C").set_defaults(

@@ -11,14 +11,18 @@ is the same on both stores.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from app.domain.errors import DomainError
+
+log = logging.getLogger("tandem.locks")
 
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
@@ -29,6 +33,7 @@ return 0
 class Busy(DomainError):
     status = 503
     code = "busy"
+    retry_after = 1
 
 
 class DocumentLocks:
@@ -54,4 +59,9 @@ class DocumentLocks:
         try:
             yield
         finally:
-            await self._release(keys=[key], args=[token])
+            try:
+                await self._release(keys=[key], args=[token])
+            except RedisError:
+                # The write under the lock may be committed: never report it failed for
+                # this. The lock frees itself after its time-to-live.
+                log.warning("releasing %s failed; it expires in %d ms", key, self.ttl_ms)

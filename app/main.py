@@ -25,6 +25,7 @@ from app.api import (
     routes_auth,
     routes_contacts,
     routes_dashboard,
+    routes_jobs,
     routes_presence,
     routes_realtime,
     routes_tickets,
@@ -41,12 +42,11 @@ from app.auth.throttle import LoginThrottle
 from app.auth.visitor_tokens import VisitorTokens
 from app.db import connect_store
 from app.doclock import DocumentLocks
-from app.documents import Contact, Message, Ticket
 from app.live.endpoint import live
 from app.live.presence_sink import RedisPresenceSink
-from app.outbox import EventRelay
 from app.runtime import Runtime
 from app.settings import Settings
+from app.worker import make_deps, run_jobs_until
 from realtime.broker import Broker
 from realtime.hub import Hub
 from realtime.presence import CollisionStore, PresenceStore
@@ -54,7 +54,6 @@ from realtime.presence import CollisionStore, PresenceStore
 log = logging.getLogger("tandem")
 PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-SWEEP_EVERY_SECONDS = 5.0
 LIVE_PATH = "/live"
 
 
@@ -66,6 +65,7 @@ def all_operations() -> Api:
         routes_tickets,
         routes_contacts,
         routes_admin,
+        routes_jobs,
         routes_presence,
         routes_realtime,
         routes_widget,
@@ -97,6 +97,7 @@ async def build_runtime(settings: Settings) -> Runtime:
     hub = Hub(broker)  # registers its handlers before the broker starts delivering
     await broker.start()
     presence, collision = PresenceStore(redis), CollisionStore(redis)
+    deps = make_deps(redis, broker)
     return Runtime(
         settings=settings,
         sessions=SessionCodec(settings.secret_key, settings.session_max_age),
@@ -104,7 +105,8 @@ async def build_runtime(settings: Settings) -> Runtime:
         visitor_tokens=VisitorTokens(settings.secret_key),
         store=store,
         redis=redis,
-        relay=EventRelay(broker, [Ticket, Message, Contact], locks),
+        relay=deps.relay,
+        deps=deps,
         login_throttle=LoginThrottle(redis),
         presence=presence,
         collision=collision,
@@ -128,15 +130,6 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 50, 100)
-
-
-async def sweep_forever(relay: EventRelay) -> None:
-    while True:
-        await asyncio.sleep(SWEEP_EVERY_SECONDS)
-        try:
-            await relay.sweep()
-        except Exception:
-            log.exception("outbox sweep failed; retrying")
 
 
 class TandemApp(Starlette):
@@ -164,13 +157,18 @@ def create_app(settings: Settings) -> Starlette:
         runtime = await build_runtime(settings)
         app.state.runtime = runtime
         tune_gc()
-        sweeper = asyncio.create_task(sweep_forever(runtime.relay))
+        # Jobs and timers run in the worker process; a single-process development server
+        # (in-memory broker) has no worker to publish for it, so it runs them itself.
+        stop = asyncio.Event()
+        jobs = None
+        if settings.broker == "memory":
+            jobs = asyncio.create_task(run_jobs_until(runtime.deps, runtime.redis, stop))
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            stop.set()
+            if jobs is not None:
+                await jobs
             await close_runtime(runtime)
 
     async def openapi(request: Request) -> Response:

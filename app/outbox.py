@@ -1,18 +1,20 @@
-"""Events ride in the document they describe, and leave it once published.
+"""Events ride in the document they describe until the worker sees them published.
 
-A write puts its event into the changed document's `outbox` array in the same single-document
-atomic update as the change itself (FerretDB has no multi-document transactions; neither is
-needed). Right after the write the relay publishes every entry still in that document's outbox,
-in array order, then pulls the published ones out. If the process dies in between, the entries
-stay in the document and `sweep()` (run by every web process and the worker) publishes them
-later. The broker drops an event id it has already published, so a retry never reaches
-clients twice: each committed change is delivered once, possibly late, never lost.
+An action puts its event into the changed document's `outbox` array in the same
+single-document atomic update as the change itself (FerretDB has no multi-document
+transactions; neither is needed), then publishes it at once. Nothing else happens on the
+request's path: the worker's sweep later re-offers every entry older than a few seconds to the
+broker — which drops an id it has already published, so this costs no second delivery — and
+trims the published entries from their documents. If the writer died before publishing, that
+re-offer is the event's first publication: each committed change reaches clients once,
+possibly late, never lost.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -21,40 +23,17 @@ from beanie import Document
 from app.doclock import DocumentLocks
 from app.documents.common import utcnow
 from realtime.broker import Broker
-from realtime.envelope import Actor, Event
+from realtime.events import Event, event_from_document
 
 log = logging.getLogger("tandem.outbox")
 
 
-def outbox_entry(
-    ws: str, type_: str, actor: Actor, data: dict[str, Any], ticket: str | None = None
-) -> dict[str, Any]:
-    return {
-        "id": uuid.uuid4().hex,
-        "ws": ws,
-        "type": type_,
-        "ticket": ticket,
-        "actor": {"kind": actor.kind, "id": actor.id, "name": actor.name},
-        "at": utcnow(),
-        "data": data,
-    }
+def new_event_id() -> str:
+    return uuid.uuid4().hex
 
 
 def lock_name(model: type[Document], doc_id: object) -> str:
     return f"{model.get_collection_name()}:{doc_id}"
-
-
-def to_event(entry: dict[str, Any]) -> Event:
-    actor = entry["actor"]
-    return Event(
-        ws=entry["ws"],
-        type=entry["type"],
-        ticket=entry.get("ticket"),
-        id=entry["id"],
-        actor=Actor(kind=actor["kind"], id=actor.get("id"), name=actor.get("name")),
-        at=entry["at"].isoformat().replace("+00:00", "Z"),
-        data=entry["data"],
-    )
 
 
 class EventRelay:
@@ -65,31 +44,18 @@ class EventRelay:
         self.documents = documents
         self.locks = locks
 
-    async def flush(self, model: type[Document], doc: dict[str, Any] | Document) -> None:
-        raw: dict[str, Any] = doc if isinstance(doc, dict) else doc.model_dump(by_alias=True)
-        entries: list[dict[str, Any]] = list(raw.get("outbox") or [])
-        if not entries:
-            return
-        published: list[str] = []
-        try:
-            for entry in entries:
-                await self.broker.publish(to_event(entry))
-                published.append(entry["id"])
-        except Exception:
-            # Left in the outbox: the sweep publishes it later, in order.
-            log.exception("publishing %s events of %s failed", model.__name__, raw.get("_id"))
-        if published:
-            # Read-filter-write under the document's lock rather than `$pull` with a
-            # condition, which FerretDB v1 does not apply to arrays of documents.
-            collection = model.get_pymongo_collection()
-            async with self.locks.hold(lock_name(model, raw["_id"])):
-                current = await collection.find_one({"_id": raw["_id"]}, {"outbox": 1})
-                if current is not None:
-                    left = [e for e in current.get("outbox") or [] if e["id"] not in published]
-                    await collection.update_one({"_id": raw["_id"]}, {"$set": {"outbox": left}})
+    async def publish(self, events: Sequence[Event]) -> None:
+        """Publish events just written; a failure leaves them to the sweep, in order."""
+        for event in events:
+            try:
+                await self.broker.publish(event)
+            except Exception:
+                log.exception("publishing %s %s failed; the sweep retries", event.id, event.ws)
+                return
 
     async def sweep(self, older_than: timedelta = timedelta(seconds=10)) -> int:
-        """Publish events that a crashed or failed writer left behind; returns how many docs."""
+        """Publish what is still unpublished in the outboxes (a crashed or failed writer's
+        events) and trim what is published; returns how many documents were trimmed."""
         cutoff = utcnow() - older_than
         count = 0
         for model in self.documents:
@@ -97,6 +63,30 @@ class EventRelay:
                 {"outbox.at": {"$lt": cutoff}}, {"outbox": 1}
             )
             async for raw in cursor:
-                await self.flush(model, raw)
-                count += 1
+                if await self._settle(model, raw, cutoff):
+                    count += 1
         return count
+
+    async def _settle(self, model: type[Document], raw: dict[str, Any], cutoff: Any) -> bool:
+        published: set[str] = set()
+        for entry in raw.get("outbox") or []:
+            if entry["at"] >= cutoff:
+                break  # younger entries are their writer's to publish; keep the order
+            try:
+                # None means it was published already: either way it is out now.
+                await self.broker.publish(event_from_document(entry))
+            except Exception:
+                log.exception("sweeping %s of %s failed", model.__name__, raw["_id"])
+                break
+            published.add(entry["id"])
+        if not published:
+            return False
+        # Read-filter-write under the document's lock rather than `$pull` with a condition,
+        # which FerretDB v1 does not apply to arrays of documents.
+        collection = model.get_pymongo_collection()
+        async with self.locks.hold(lock_name(model, raw["_id"])):
+            current = await collection.find_one({"_id": raw["_id"]}, {"outbox": 1})
+            if current is not None:
+                left = [e for e in current.get("outbox") or [] if e["id"] not in published]
+                await collection.update_one({"_id": raw["_id"]}, {"$set": {"outbox": left}})
+        return True

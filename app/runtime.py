@@ -8,6 +8,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from pymongo import AsyncMongoClient
 
+from app.actions.base import Deps
 from app.auth.sessions import SessionCodec
 from app.auth.socket_tokens import SocketTokens
 from app.auth.throttle import LoginThrottle
@@ -30,6 +31,7 @@ class Runtime:
     store: AsyncMongoClient[dict[str, Any]]
     redis: aioredis.Redis
     relay: EventRelay
+    deps: Deps  # what actions write with: the relay, the worker's timers
     login_throttle: LoginThrottle
     presence: PresenceStore
     collision: CollisionStore

@@ -1,29 +1,128 @@
-"""The background process: publishes outbox events left behind by crashed writers, and is
-where delivery queues for outbound channels run."""
+"""The background process: durable jobs and timers, off the event loop that fans out events.
+
+It runs a slim runtime — the store, Redis, a publish-only broker and the actions' dependencies;
+no hub, no pub/sub subscription — and the job runner (app/jobs) with these handlers:
+
+    ticket.wake        a snoozed ticket's timer: reopen it through the normal action
+    outbox.sweep       every 5 s: publish what a crashed writer left, trim what is published
+    tickets.wake_due   every 60 s: wake snoozed tickets whose timer was never set (a process
+                       that died between its write and scheduling the timer)
+
+Outbound deliveries, SLA clocks, embeddings and AI calls join these as handlers.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
-from app.main import build_runtime, close_runtime, sweep_forever
+import redis.asyncio as aioredis
+from pymongo import AsyncMongoClient
+
+from app.actions.base import Deps
+from app.actions.tickets import WAKE_JOB, wake_ticket
+from app.db import connect_store
+from app.doclock import DocumentLocks
+from app.documents import Contact, Message, Ticket
+from app.documents.common import utcnow
+from app.jobs.model import Job
+from app.jobs.periodic import Periodic
+from app.jobs.queue import JobQueue
+from app.jobs.runner import consumer_name, run_jobs
+from app.jobs.timers import Timers
+from app.outbox import EventRelay
+from app.schemas.common import iso
 from app.settings import Settings
+from realtime.broker import Broker
+from realtime.events import Status
 
 log = logging.getLogger("tandem.worker")
 
+SWEEP_JOB = "outbox.sweep"
+WAKE_DUE_JOB = "tickets.wake_due"
+PERIODIC = (Periodic(SWEEP_JOB, 5.0), Periodic(WAKE_DUE_JOB, 60.0))
+
+
+@dataclass
+class WorkerRuntime:
+    redis: aioredis.Redis
+    store: AsyncMongoClient[dict[str, Any]]
+    broker: Broker
+    deps: Deps
+
+
+def make_deps(redis: aioredis.Redis, broker: Broker) -> Deps:
+    relay = EventRelay(broker, [Ticket, Message, Contact], DocumentLocks(redis))
+    return Deps(relay, Timers(JobQueue(redis)))
+
+
+@contextlib.asynccontextmanager
+async def worker_runtime(settings: Settings) -> AsyncIterator[WorkerRuntime]:
+    from app.main import make_broker
+
+    if not settings.mongodb_url or not settings.redis_url:
+        raise RuntimeError("MONGODB_URL and REDIS_URL must be set (`tandem worker` sets them)")
+    redis = aioredis.from_url(settings.redis_url)
+    store = await connect_store(settings.mongodb_url, settings.mongodb_db, DocumentLocks(redis))
+    broker = make_broker(settings)  # publish only: never started, so it subscribes to nothing
+    try:
+        yield WorkerRuntime(redis, store, broker, make_deps(redis, broker))
+    finally:
+        await broker.close()
+        await redis.aclose()
+        await store.close()
+
+
+def handlers(deps: Deps) -> dict[str, Callable[[Job], Awaitable[None]]]:
+    async def wake(job: Job) -> None:
+        await wake_ticket(
+            deps,
+            workspace_id=job.payload["ws"],
+            ticket_id=job.payload["ticket"],
+            due=job.payload["due"],
+        )
+
+    async def sweep(job: Job) -> None:
+        await deps.relay.sweep()
+
+    async def wake_due(job: Job) -> None:
+        await wake_overdue(deps)
+
+    return {WAKE_JOB: wake, SWEEP_JOB: sweep, WAKE_DUE_JOB: wake_due}
+
+
+async def wake_overdue(deps: Deps) -> int:
+    """Wake every snoozed ticket whose time has come; returns how many woke."""
+    cursor = Ticket.get_pymongo_collection().find(
+        {"status": Status.SNOOZED.value, "snoozed_until": {"$lte": utcnow()}},
+        {"workspace_id": 1, "snoozed_until": 1},
+    )
+    woken = 0
+    async for raw in cursor:
+        if await wake_ticket(
+            deps,
+            workspace_id=str(raw["workspace_id"]),
+            ticket_id=str(raw["_id"]),
+            due=iso(raw["snoozed_until"]) or "",
+        ):
+            woken += 1
+    return woken
+
+
+async def run_jobs_until(deps: Deps, redis: aioredis.Redis, stop: asyncio.Event) -> None:
+    await run_jobs(redis, handlers(deps), consumer=consumer_name(), stop=stop, periodic=PERIODIC)
+
 
 async def run_worker(settings: Settings) -> None:
-    runtime = await build_runtime(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    sweeper = asyncio.create_task(sweep_forever(runtime.relay))
-    log.info("worker running")
-    try:
-        await stop.wait()
-    finally:
-        sweeper.cancel()
-        await asyncio.gather(sweeper, return_exceptions=True)
-        await close_runtime(runtime)
+    async with worker_runtime(settings) as runtime:
+        log.info("worker running as %s", consumer_name())
+        await run_jobs_until(runtime.deps, runtime.redis, stop)

@@ -1,18 +1,15 @@
-"""The one small interface every customer channel satisfies.
+"""What every customer channel hands Tandem, and the small interface adapters satisfy.
 
-Inbound: a channel turns what the provider (or the widget) sent into an `Inbound` and hands
-it to `ChannelAdapter.receive`, which finds or makes the contact, finds the open ticket or
-starts one, stores the message once (provider or client ids make retries harmless) and emits
-the events. Outbound: `deliver` sends an agent's reply through the provider; webchat delivers
-over the visitor's socket, so its `deliver` only marks the message sent.
+An adapter only knows its provider's formats: it **parses** what the provider (or the widget)
+sent into an `Inbound` message, channel-neutral, and **renders** an agent's reply into the
+provider's request. Finding the contact, threading into a ticket, storing the message once and
+announcing it are Tandem's inbound action (app/actions/inbound.py), the same for every
+channel.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
-
-from app.documents import Contact, Message, Ticket
 
 
 @dataclass(frozen=True)
@@ -28,19 +25,3 @@ class Inbound:
     provider_message_id: str | None = None
     client_id: str | None = None
     attachments: list[dict[str, object]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Received:
-    contact: Contact
-    ticket: Ticket
-    message: Message
-    created: bool  # False when this was a retry of a message already stored
-
-
-class ChannelAdapter(Protocol):
-    name: str
-
-    async def receive(self, inbound: Inbound) -> Received: ...
-
-    async def deliver(self, ticket: Ticket, message: Message) -> None: ...

@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Literal, Protocol
 
-from realtime.broker import Signal
-from realtime.envelope import Event
+from realtime.events import Event, Signal, VisitorEvent
 
 
 class Authorizer(Protocol):
@@ -28,13 +27,15 @@ class Authorizer(Protocol):
         Also asked for `ticket:<id>` before the principal may send typing/viewing on it."""
         ...
 
-    def can_see(self, event: Event) -> bool:
-        """Called for every event of the workspace on a subscribed topic, in the fan-out: it
-        must be quick and must not do I/O (e.g. a widget visitor sees only its conversation
-        and never a private note)."""
+    def view(self, event: Event) -> Event | VisitorEvent | None:
+        """What this principal is shown of an event on a subscribed topic, or None when it is
+        not for them. Called for every such event in the fan-out: it must be quick and must not
+        do I/O. An agent is shown the event itself (the hub then encodes it once for all of
+        them); a widget visitor only its own conversation's public messages, in the visitor's
+        projection."""
         ...
 
-    def can_see_signal(self, signal: Signal) -> bool: ...
+    def view_signal(self, signal: Signal) -> Signal | None: ...
 
 
 Authenticate = Callable[[str], Awaitable[Authorizer | None]]

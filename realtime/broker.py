@@ -12,28 +12,30 @@ from typing import Protocol
 
 import msgspec
 
-from realtime.envelope import Event
+from realtime.events import Event, Signal
 
 EventHandler = Callable[[Event], Awaitable[None]]
-SignalHandler = Callable[["Signal"], Awaitable[None]]
-
-
-class Signal(msgspec.Struct, frozen=True):
-    """An ephemeral notice (typing, viewing, presence): pushed live, never replayed, no seq."""
-
-    ws: str
-    type: str  # "typing" | "viewing" | "presence"
-    data: dict[str, object] = msgspec.field(default_factory=dict)
-    ticket: str | None = None
+SignalHandler = Callable[[Signal], Awaitable[None]]
 
 
 class Replay(msgspec.Struct, frozen=True):
     """The answer to "what happened after `since`": the events in order, or `complete=False`
-    when some of them have already left the bounded log (the client must resync)."""
+    (and no events) when some of them have already left the bounded log, or when there are
+    more than the reader's `limit` of them: either way the client must resync."""
 
     events: list[Event]
     complete: bool
     last_seq: int
+
+
+class Reconnect(msgspec.Struct, frozen=True):
+    """Told to reconnect handlers once a broker's live feed is back and caught up."""
+
+    recovered: frozenset[str]  # every missed event of these was re-read and delivered
+    lost: frozenset[str]  # missed events already trimmed from the log (or the log was reset)
+
+
+ReconnectHandler = Callable[[Reconnect], Awaitable[None]]
 
 
 class Broker(Protocol):
@@ -48,7 +50,10 @@ class Broker(Protocol):
         was already published (an outbox retry): each event reaches clients once."""
         ...
 
-    async def replay(self, ws: str, since: int) -> Replay: ...
+    async def replay(self, ws: str, since: int, limit: int) -> Replay:
+        """The events of `ws` after `since`, reading at most `limit` of them: when more than
+        `limit` follow `since`, the replay is incomplete, as if the log had lost them."""
+        ...
 
     async def last_seq(self, ws: str) -> int: ...
 
@@ -61,3 +66,9 @@ class Broker(Protocol):
         ...
 
     def on_signal(self, handler: SignalHandler) -> None: ...
+
+    def on_reconnect(self, handler: ReconnectHandler) -> None:
+        """Register a handler told after the live feed was interrupted and is back: sockets
+        of a workspace not in `Reconnect.recovered` may have missed events and must catch up.
+        A broker whose feed cannot be interrupted never calls it."""
+        ...

@@ -28,12 +28,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 from websockets.typing import Origin
 
-from realtime.broker import Signal
 from realtime.client_state import ClientState, ConnectionFailed, ServerError
-from realtime.envelope import Event
+from realtime.events import Event, Signal
 from realtime.frames import (
     ClientFrame,
-    Hello,
     Ping,
     Presence,
     PresenceState,
@@ -234,8 +232,7 @@ class TandemClient:
             proxy=None,
         ) as ws:
             self._ws = ws
-            since, topics = self.stream.last_seq, sorted(self.topics)
-            await ws.send(encode_frame(Hello(token=self.token, since=since, topics=topics)))
+            await ws.send(encode_frame(self.state.hello(self.token, self.topics)))
             heartbeat = asyncio.create_task(self._heartbeat(ws))
             try:
                 async for raw in ws:

@@ -6,16 +6,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import msgspec
 
-from realtime.broker import Signal
+from realtime.events import Signal
 from realtime.frames import (
     Ack,
     ClientFrame,
     Error,
     EventFrame,
+    Hello,
     Pong,
     Resume,
     Resync,
@@ -63,6 +65,11 @@ class ClientState:
         waiter = self._waiting[frame_id] = asyncio.get_running_loop().create_future()
         waiter.add_done_callback(lambda _: self._waiting.pop(frame_id, None))
         return waiter
+
+    def hello(self, token: str | None = None, topics: Iterable[str] = ()) -> Hello:
+        """The first frame on every socket: replay after the resume point (none on a fresh
+        start: the hello's ack says where this client begins)."""
+        return Hello(token=token, since=self.stream.last_seq, topics=sorted(topics))
 
     def dropped(self) -> None:
         self.ready.clear()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import NamedTuple, Protocol
+from collections.abc import Mapping
+from typing import Any, NamedTuple, Protocol
 
 from realtime.session import Close, Session
 
@@ -12,7 +13,10 @@ from realtime.session import Close, Session
 class Socket(Protocol):
     """What the hub needs of a WebSocket; starlette.websockets.WebSocket has it."""
 
-    async def receive_text(self) -> str: ...
+    async def receive(self) -> Mapping[str, Any]:
+        """The next ASGI message: "websocket.receive" with "text" or "bytes", or
+        "websocket.disconnect" once the client has gone."""
+        ...
 
     async def send_text(self, data: str) -> None: ...
 

@@ -15,8 +15,8 @@ import asyncio
 from collections.abc import Callable
 
 from realtime.broker import Broker
-from realtime.envelope import Event
-from realtime.frames import EventFrame, Resync
+from realtime.events import Event, VisitorEvent
+from realtime.frames import EventFrame, Resync, VisitorEventFrame, event_frame
 
 
 class Delivery:
@@ -24,45 +24,46 @@ class Delivery:
         self,
         broker: Broker,
         ws: str,
-        wants: Callable[[Event], bool],
+        view: Callable[[Event], Event | VisitorEvent | None],
         *,
         max_replay: int,
         max_buffer: int,
     ) -> None:
         self._broker = broker
         self._ws = ws
-        self._wants = wants
+        self._view = view
         self._max_replay = max_replay
         self._max_buffer = max_buffer
         self.cursor = 0
         self.sent = 0  # the seq last sent, or the point the socket started from
-        self.prev_seq = 0  # after offer() returned True: the seq that event follows
+        self.prev_seq = 0  # after offer() returned an event: the seq that event follows
         self.behind = False
         self._syncing = 0
         self._buffer: list[Event] = []
         self._lock = asyncio.Lock()
 
-    def offer(self, event: Event) -> bool:
+    def offer(self, event: Event) -> Event | VisitorEvent | None:
         if self._syncing or self.behind:
             if len(self._buffer) < self._max_buffer:
                 self._buffer.append(event)
             # Past the bound the newest are dropped; the next live event then shows the hole.
-            return False
+            return None
         if event.seq <= self.cursor:
-            return False
+            return None
         if event.seq != self.cursor + 1:
             self.behind = True
             self._buffer.append(event)
-            return False
+            return None
         self.cursor = event.seq
-        if not self._wants(event):
-            return False
+        shown = self._view(event)
+        if shown is None:
+            return None
         self.prev_seq, self.sent = self.sent, event.seq
-        return True
+        return shown
 
     async def sync(
         self, since: int | None, *, reset: bool
-    ) -> tuple[list[EventFrame | Resync], int, int]:
+    ) -> tuple[list[EventFrame | VisitorEventFrame | Resync], int, int]:
         """Replay after `since` (reset: the client's resume point; None: start live from now),
         or after the cursor (not reset: catch-up). Returns the frames, the workspace's last
         seq as read, and how many events came from the log."""
@@ -80,20 +81,21 @@ class Delivery:
 
     async def _sync_locked(
         self, since: int | None, *, reset: bool
-    ) -> tuple[list[EventFrame | Resync], int, int]:
+    ) -> tuple[list[EventFrame | VisitorEventFrame | Resync], int, int]:
         if reset:
             start = since if since is not None else await self._broker.last_seq(self._ws)
             self.cursor = self.sent = start
         latest, replayed = self.cursor, 0
-        frames: list[EventFrame | Resync] = []
+        frames: list[EventFrame | VisitorEventFrame | Resync] = []
         need_replay = since is not None or not reset
         for _ in range(5):
             if need_replay:
-                replay = await self._broker.replay(self._ws, self.cursor)
+                replay = await self._broker.replay(self._ws, self.cursor, self._max_replay)
                 latest = replay.last_seq
                 out = [f for e in replay.events if (f := self._accept(e))]
-                if not replay.complete or len(out) > self._max_replay:
-                    # The log lost some, or sending them all would cost more than a refetch.
+                if not replay.complete:
+                    # The log lost some, or more than `max_replay` of the workspace's events
+                    # followed: reading and sending them all would cost more than a refetch.
                     # The cursor may move down: the log was reset under a client from before.
                     frames.append(Resync(replay.last_seq))
                     self.cursor = self.sent = replay.last_seq
@@ -111,12 +113,13 @@ class Delivery:
             return frames, latest, replayed
         raise RuntimeError(f"workspace {self._ws} kept skipping events during a replay")
 
-    def _accept(self, event: Event) -> EventFrame | None:
+    def _accept(self, event: Event) -> EventFrame | VisitorEventFrame | None:
         if event.seq <= self.cursor:
             return None
         self.cursor = event.seq
-        if not self._wants(event):
+        shown = self._view(event)
+        if shown is None:
             return None
-        frame = EventFrame(event, prev=self.sent)
+        frame = event_frame(shown, prev=self.sent)
         self.sent = event.seq
         return frame

@@ -14,12 +14,14 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from realtime.broker import Signal
-from realtime.envelope import Event
+from realtime.events import Event, EventBase, Signal, VisitorEvent
 
 Topic = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Ident = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-Seq = Annotated[int, msgspec.Meta(ge=0)]
+# A seq the browser apps can hold exactly (JavaScript numbers are doubles); no workspace gets
+# near it, so a larger `since` is a client bug, answered as a bad field rather than a replay.
+MAX_SEQ = 2**53 - 1
+Seq = Annotated[int, msgspec.Meta(ge=0, le=MAX_SEQ)]
 Token = Annotated[str, msgspec.Meta(max_length=4096)]
 PresenceState = Literal["online", "away"]
 
@@ -81,6 +83,19 @@ class EventFrame(_Frame, tag="event"):
     prev: int | None = None
 
 
+class VisitorEventFrame(_Frame, tag="event"):
+    """An event in a widget visitor's projection; the server only ever encodes it."""
+
+    event: VisitorEvent
+    prev: int | None = None
+
+
+def event_frame(event: Event | VisitorEvent, prev: int | None) -> EventFrame | VisitorEventFrame:
+    if isinstance(event, EventBase):
+        return EventFrame(event, prev)
+    return VisitorEventFrame(event, prev)
+
+
 class SignalFrame(_Frame, tag="signal"):
     signal: Signal
 
@@ -108,6 +123,9 @@ class Pong(_Frame, tag="pong"):
 
 
 ServerFrame = EventFrame | SignalFrame | Ack | Error | Resync | Pong
+# What the server sends: a visitor's events share the "event" tag, so they stay out of the
+# union the clients decode with.
+Outbound = ServerFrame | VisitorEventFrame
 
 CLIENT_TYPES = frozenset(
     ["hello", "subscribe", "unsubscribe", "resume", "typing", "viewing", "presence", "ping"]
@@ -142,7 +160,12 @@ def decode_client_frame(raw: str | bytes) -> ClientFrame:
 def _explain(raw: str | bytes, exc: msgspec.ValidationError) -> FrameError:
     # msgspec says what is wrong but not which of our codes it is; a loose second look at the
     # (already size-limited) frame tells an unknown type from a wrong field.
-    loose = _loose_decoder.decode(raw)
+    try:
+        loose = _loose_decoder.decode(raw)
+    except (msgspec.DecodeError, RecursionError) as loose_exc:
+        # Well-formed JSON no frame can be: a number no float holds (1e999), or nesting deeper
+        # than the decoder recurses. There is no type or field to name.
+        return FrameError("bad_frame", f"unusable JSON: {loose_exc}")
     if not isinstance(loose, dict):
         return FrameError("bad_frame", "a frame must be a JSON object")
     frame_id = loose.get("id") if isinstance(loose.get("id"), str) else None
@@ -154,7 +177,7 @@ def _explain(raw: str | bytes, exc: msgspec.ValidationError) -> FrameError:
     return FrameError("invalid_field", f"{kind}: {exc}", frame_id)
 
 
-def encode_frame(frame: ServerFrame | ClientFrame) -> str:
+def encode_frame(frame: Outbound | ClientFrame) -> str:
     return _encoder.encode(frame).decode()
 
 
@@ -162,7 +185,7 @@ def decode_server_frame(raw: str | bytes) -> ServerFrame:
     return _server_decoder.decode(raw)
 
 
-def event_body(event: Event) -> str:
+def event_body(event: Event | VisitorEvent) -> str:
     """The event's JSON, encoded once per event however many sockets it goes to."""
     return _encoder.encode(event).decode()
 

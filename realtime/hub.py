@@ -22,16 +22,24 @@ import asyncio
 import contextlib
 import logging
 
-from realtime.broker import Broker, Signal
+from realtime.broker import Broker, Reconnect
 from realtime.connection import Connection, Item, Socket
-from realtime.envelope import Event
-from realtime.frames import EventFrame, SignalFrame, encode_frame, event_body, event_frame_text
-from realtime.redis_broker import Reconnect, RedisBroker
+from realtime.events import Event, Signal
+from realtime.frames import (
+    EventFrame,
+    SignalFrame,
+    VisitorEventFrame,
+    encode_frame,
+    event_body,
+    event_frame_text,
+)
 from realtime.session import INTERNAL_ERROR, POLICY_VIOLATION, Close, Outgoing, Session
 
 log = logging.getLogger(__name__)
 
 GOING_AWAY = 1001  # no heartbeat, or the server is shutting down
+UNSUPPORTED_DATA = 1003  # a binary frame: the protocol is JSON text
+BINARY_REFUSED = "binary frames are not supported; send JSON text"
 TRY_AGAIN_LATER = 1013  # slow consumer
 
 
@@ -53,8 +61,7 @@ class Hub:
         self._all: set[Connection] = set()
         broker.on_event(self._on_event)
         broker.on_signal(self._on_signal)
-        if isinstance(broker, RedisBroker):
-            broker.on_reconnect(self._on_reconnect)
+        broker.on_reconnect(self._on_reconnect)
 
     def count(self, ws: str | None = None) -> int:
         return len(self._all) if ws is None else len(self._by_ws.get(ws, ()))
@@ -123,22 +130,34 @@ class Hub:
                 ready = session.ready
                 try:
                     async with asyncio.timeout(self.idle_timeout if ready else self.hello_timeout):
-                        raw = await conn.socket.receive_text()
+                        # The raw ASGI message: receive_text() raises on a binary frame, which
+                        # would end the connection without a close frame.
+                        message = await conn.socket.receive()
                 except TimeoutError:
                     if ready:
                         conn.finish(Close(GOING_AWAY, f"no frame for {self.idle_timeout:g}s"))
                     else:
                         conn.finish(Close(POLICY_VIOLATION, "no hello"))
                     return
-                close = self._push_replies(conn, await session.handle_text(raw))
+                if message["type"] == "websocket.disconnect":
+                    conn.finish(None)
+                    return
+                text = message.get("text")
+                if text is None:
+                    replies: list[Outgoing] = [Close(UNSUPPORTED_DATA, BINARY_REFUSED)]
+                else:
+                    replies = await session.handle_text(text)
+                close = self._push_replies(conn, replies)
                 if close is not None:
                     # The writer closes once it reached the close; this only bounds the wait.
                     await asyncio.sleep(self.close_timeout)
                     conn.finish(close)
                     return
         except Exception:
-            # The client went away (starlette raises WebSocketDisconnect) or sent bytes.
-            conn.finish(None)
+            # Not the client going away (that is a message): a bug, or a socket failing in a
+            # way it should not. The client is still told the connection ended, and why.
+            log.exception("reading from %s failed", session.conn_id)
+            conn.finish(Close(INTERNAL_ERROR, "server error"))
 
     async def _write(self, conn: Connection) -> None:
         try:
@@ -163,7 +182,7 @@ class Hub:
                 conn.replies += 1
                 return reply
             seq = 0
-            if isinstance(reply, EventFrame):
+            if isinstance(reply, EventFrame | VisitorEventFrame):
                 seq = reply.event.seq
                 if conn.first_prev < 0 and reply.prev is not None:
                     conn.first_prev = reply.prev
@@ -186,15 +205,20 @@ class Hub:
         for conn in list(self._by_ws.get(event.ws, ())):
             session = conn.session
             try:
-                if session.offer(event):
+                shown = session.offer(event)
+                if shown is not None:
                     if conn.first_prev < 0:
                         conn.first_prev = session.prev_seq
-                    body = body or event_body(event)
-                    self._push_live(conn, event_frame_text(body, session.prev_seq), event.seq)
+                    if shown is event:  # agents: one encoding for all of them
+                        body = body or event_body(event)
+                        text = body
+                    else:  # a visitor's projection, made for that socket
+                        text = event_body(shown)
+                    self._push_live(conn, event_frame_text(text, session.prev_seq), event.seq)
                 elif session.behind:
                     self._start_catch_up(conn)
             except Exception:
-                # The app's can_see failed: that socket cannot be served correctly, the rest can.
+                # The app's view failed: that socket cannot be served correctly, the rest can.
                 log.exception("offering event %s to %s failed", event.seq, session.conn_id)
                 conn.finish(Close(INTERNAL_ERROR, "server error"))
 
@@ -202,13 +226,15 @@ class Hub:
         text: str | None = None
         for conn in list(self._by_ws.get(signal.ws, ())):
             try:
-                wanted = conn.session.offer_signal(signal)
+                shown = conn.session.offer_signal(signal)
             except Exception:
                 log.exception("offering a signal to %s failed", conn.session.conn_id)
-                wanted = False
-            if wanted:
+                shown = None
+            if shown is signal:
                 text = text or encode_frame(SignalFrame(signal))
                 self._push_live(conn, text)
+            elif shown is not None:
+                self._push_live(conn, encode_frame(SignalFrame(shown)))
 
     async def _on_reconnect(self, info: Reconnect) -> None:
         # Events of a workspace the broker could not re-deliver in order (its log was trimmed

@@ -1,11 +1,12 @@
 """The broker for a single process (dev mode and tests): `RedisBroker`'s contract, in memory.
 
 `replay_after` is the resume rule both brokers share: a replay is complete only when every
-event after `since` is still retained.
+event after `since` is still retained, and there are at most the reader's `limit` of them.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
@@ -13,22 +14,23 @@ from typing import TypeVar
 
 import msgspec
 
-from realtime.broker import EventHandler, Replay, Signal, SignalHandler
-from realtime.envelope import Event
+from realtime.broker import EventHandler, ReconnectHandler, Replay, SignalHandler
+from realtime.events import Event, EventBase, Signal
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 
-def replay_after(since: int, last_seq: int, retained: Iterable[Event]) -> Replay:
+def replay_after(since: int, last_seq: int, retained: Iterable[Event], limit: int) -> Replay:
     """Answer "what happened after `since`" from the retained events of one workspace.
 
     Seqs are consecutive, so the answer is complete exactly when all `last_seq - since` of
-    them are still there. A `since` beyond `last_seq` comes from a log that no longer exists
-    (a restarted dev process, a flushed Redis): that client must resync as well."""
+    them are still there, and it is only given when that is at most `limit`. A `since` beyond
+    `last_seq` comes from a log that no longer exists (a restarted dev process, a flushed
+    Redis): that client must resync as well."""
     since = max(since, 0)
-    if since > last_seq:
+    if since > last_seq or last_seq - since > limit:
         return Replay(events=[], complete=False, last_seq=last_seq)
     events = [event for event in retained if since < event.seq <= last_seq]
     if len(events) != last_seq - since:
@@ -56,6 +58,7 @@ class MemoryBroker:
         self._seen: dict[tuple[str, str], None] = {}
         self._event_handlers: list[EventHandler] = []
         self._signal_handlers: list[SignalHandler] = []
+        self._reconnect_handlers: list[ReconnectHandler] = []
         self._pending: deque[Event | Signal] = deque()
         self._delivering = False
 
@@ -65,6 +68,7 @@ class MemoryBroker:
     async def close(self) -> None:
         self._event_handlers.clear()
         self._signal_handlers.clear()
+        self._reconnect_handlers.clear()
         self._pending.clear()
 
     async def publish(self, event: Event) -> Event | None:
@@ -84,8 +88,13 @@ class MemoryBroker:
         await self._deliver()
         return published
 
-    async def replay(self, ws: str, since: int) -> Replay:
-        return replay_after(since, self._seqs.get(ws, 0), self._logs.get(ws, ()))
+    async def replay(self, ws: str, since: int, limit: int) -> Replay:
+        last = self._seqs.get(ws, 0)
+        # The log is consecutive with its newest last: the events after `since` are its last
+        # `last - since` entries, so no more than `limit` of them are ever looked at.
+        wanted = max(0, min(limit, last - since))
+        tail = list(itertools.islice(reversed(self._logs.get(ws, ())), wanted))
+        return replay_after(since, last, reversed(tail), limit)
 
     async def last_seq(self, ws: str) -> int:
         return self._seqs.get(ws, 0)
@@ -99,6 +108,10 @@ class MemoryBroker:
 
     def on_signal(self, handler: SignalHandler) -> None:
         self._signal_handlers.append(handler)
+
+    def on_reconnect(self, handler: ReconnectHandler) -> None:
+        # Delivery here is a function call that cannot be interrupted: never called.
+        self._reconnect_handlers.append(handler)
 
     def _log(self, ws: str) -> deque[Event]:
         log_ = self._logs.get(ws)
@@ -117,7 +130,7 @@ class MemoryBroker:
         try:
             while self._pending:
                 item = self._pending.popleft()
-                if isinstance(item, Event):
+                if isinstance(item, EventBase):
                     await call_handlers(self._event_handlers, item)
                 else:
                     await call_handlers(self._signal_handlers, item)

@@ -8,6 +8,9 @@ class TokenBucket:
 
     `now` is any monotonic time in seconds; the bucket starts full at its first use."""
 
+    # Every socket holds three of these (frames, resumes, strikes).
+    __slots__ = ("_at", "_tokens", "burst", "rate")
+
     def __init__(self, rate: float, burst: float) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("a bucket needs a positive rate and room for one frame")

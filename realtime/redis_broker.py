@@ -25,7 +25,6 @@ import contextlib
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -35,8 +34,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from realtime.broker import EventHandler, Replay, Signal, SignalHandler
-from realtime.envelope import Event, decode_event
+from realtime.broker import EventHandler, Reconnect, ReconnectHandler, Replay, SignalHandler
+from realtime.events import Event, Signal, decode_event, encode_event
 from realtime.memory_broker import call_handlers, replay_after
 
 log = logging.getLogger(__name__)
@@ -66,16 +65,6 @@ return seq
 
 _json = msgspec.json.Encoder()
 _signal_decoder = msgspec.json.Decoder(Signal)
-
-
-class Reconnect(msgspec.Struct, frozen=True):
-    """Told to reconnect handlers once the pub/sub connection is back and caught up."""
-
-    recovered: frozenset[str]  # every missed event of these was re-read and delivered
-    lost: frozenset[str]  # missed events already trimmed from the log (or the log was reset)
-
-
-ReconnectHandler = Callable[[Reconnect], Awaitable[None]]
 
 
 def reconnect_delay(attempt: int, *, base: float = 0.05, cap: float = 5.0) -> float:
@@ -153,24 +142,29 @@ class RedisBroker:
         keys = [self._key(ws, "seq"), self._key(ws, "log")]
         if event.id:
             keys.append(self._key(ws, f"dedupe:{event.id}"))
-        fields = msgspec.structs.asdict(event)
-        del fields["seq"]
-        body, channel = _json.encode(fields), self._key(ws, "events")
+        # seq 0 is left out of the JSON (the events omit defaults): the script puts the real one.
+        body = encode_event(msgspec.structs.replace(event, seq=0))
+        channel = self._key(ws, "events")
         args: list[bytes | str | int] = [body, self._log_size, channel, self._dedupe_ttl]
         seq = await self._publish_script(keys=keys, args=args)
         if seq is None:
             return None
         return msgspec.structs.replace(event, seq=int(seq))
 
-    async def replay(self, ws: str, since: int) -> Replay:
-        since = max(since, 0)
-        # One transaction, so the seq and the log are read at the same instant.
+    async def replay(self, ws: str, since: int, limit: int) -> Replay:
+        since, limit = max(since, 0), max(limit, 0)
+        # Stream ids stop at 2**64 - 1; a `since` that far out is past any log anyway.
+        start = min(since + 1, 2**64 - 1)
+        # One transaction, so the seq and the log are read at the same instant. Seqs are
+        # consecutive, so when the replay can be complete (at most `limit` events after
+        # `since`) the first `limit` entries are all of them: more are never read. (redis-py
+        # refuses COUNT 0; one entry read for a limit of 0 changes no answer.)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.get(self._key(ws, "seq"))
-            pipe.xrange(self._key(ws, "log"), min=f"{since + 1}-0", max="+")
+            pipe.xrange(self._key(ws, "log"), min=f"{start}-0", max="+", count=max(limit, 1))
             raw_last, entries = await pipe.execute()
         events = [decode_event(fields[b"e"]) for _id, fields in entries]
-        return replay_after(since, int(raw_last or 0), events)
+        return replay_after(since, int(raw_last or 0), events, limit)
 
     async def last_seq(self, ws: str) -> int:
         return int(await self._redis.get(self._key(ws, "seq")) or 0)
@@ -275,7 +269,8 @@ class RedisBroker:
         recovered: set[str] = set()
         lost: set[str] = set()
         for ws, last in list(self._delivered.items()):
-            replay = await self.replay(ws, last)
+            # No more than the log is meant to keep: a longer gap counts as lost (resync).
+            replay = await self.replay(ws, last, self._log_size)
             if replay.complete:
                 for event in replay.events:
                     await self._deliver(event)

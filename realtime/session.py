@@ -14,19 +14,19 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from realtime.access import Authenticate, Authorizer, PresenceSink
-from realtime.broker import Broker, Signal
+from realtime.broker import Broker
 from realtime.delivery import Delivery
-from realtime.envelope import Event
+from realtime.events import Event, Signal, VisitorEvent
 from realtime.frames import (
     Ack,
     ClientFrame,
     Error,
     FrameError,
     Hello,
+    Outbound,
     Ping,
     Pong,
     Resume,
-    ServerFrame,
     Subscribe,
     Unsubscribe,
     decode_client_frame,
@@ -50,7 +50,7 @@ class Close:
     reason: str
 
 
-Outgoing = ServerFrame | Close
+Outgoing = Outbound | Close
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,14 @@ class Limits:
     frames_per_second: float = 20.0
     frame_burst: int = 40
     strikes: int = 10  # rate-limited frames forgiven (one more every 5 s) before closing
+    # A resume reads up to `max_replay` events from the log, so it has a bucket of its own;
+    # going over it costs a strike like any flooding.
+    resumes_per_second: float = 0.1
+    resume_burst: int = 5
     max_topics: int = 100
-    max_replay: int = 2_000  # a socket missing more than this gets resync instead
+    # A hello or resume whose `since` is more than this many of the workspace's events behind
+    # gets resync instead: the log is read no further, and a refetch costs less.
+    max_replay: int = 2_000
     max_buffer: int = 10_000  # live events held during one replay; past it, catch up again
     typing_ttl: float = 6.0
     viewing_ttl: float = 30.0
@@ -91,6 +97,7 @@ class Session:
         self._route = route
         self._frames = TokenBucket(self.limits.frames_per_second, self.limits.frame_burst)
         self._strikes = TokenBucket(0.2, self.limits.strikes)
+        self._resumes = TokenBucket(self.limits.resumes_per_second, self.limits.resume_burst)
         self._ready = False
         self._ready_callbacks: list[Callable[[], None]] = []
         self._topics: set[str] = set()
@@ -118,7 +125,7 @@ class Session:
 
     @property
     def prev_seq(self) -> int:
-        """After `offer` returned True: the seq that event follows on this socket."""
+        """After `offer` returned an event: the seq that event follows on this socket."""
         return self._delivery.prev_seq if self._delivery else 0
 
     @property
@@ -179,6 +186,11 @@ class Session:
             self._topics.discard(frame.topic)
             return [Ack("unsubscribe", id=frame.id, topic=frame.topic, seq=delivery.cursor)]
         if isinstance(frame, Resume):
+            now = self._clock()
+            if not self._resumes.take(now):
+                if not self._strikes.take(now):
+                    return [Close(POLICY_VIOLATION, "too many resumes")]
+                return [Error("rate_limited", "too many resumes; wait before the next")]
             frames, latest, replayed = await delivery.sync(frame.since, reset=True)
             return [Ack("resume", seq=latest, replayed=replayed), *frames]
         error = await signals.handle(frame)
@@ -203,7 +215,7 @@ class Session:
         self._delivery = Delivery(
             self._broker,
             auth.workspace_id,
-            self._wants,
+            self._view,
             max_replay=self.limits.max_replay,
             max_buffer=self.limits.max_buffer,
         )
@@ -224,25 +236,28 @@ class Session:
         self._topics.add(topic)
         return None
 
-    def _wants(self, event: Event) -> bool:
-        return not self._topics.isdisjoint(self._route(event)) and self.authorizer.can_see(event)
+    def _view(self, event: Event) -> Event | VisitorEvent | None:
+        if self._topics.isdisjoint(self._route(event)):
+            return None
+        return self.authorizer.view(event)
 
-    def offer(self, event: Event) -> bool:
+    def offer(self, event: Event) -> Event | VisitorEvent | None:
         """Whether the published `event` goes to this socket now, as its next frame (then
         `prev_seq` is the seq it follows). Events met during a replay are held and come out
         of that replay's result instead."""
         if self._delivery is None or event.ws != self.workspace_id:
-            return False
+            return None
         return self._delivery.offer(event)
 
-    def offer_signal(self, signal: Signal) -> bool:
+    def offer_signal(self, signal: Signal) -> Signal | None:
+        """What this socket is shown of `signal`, or None when it is not for it."""
         if not self._ready or signal.ws != self.workspace_id:
-            return False
-        if signal.data.get("conn") == self.conn_id:
-            return False  # the sender's own tab knows already
+            return None
+        if signal.data.conn == self.conn_id:
+            return None  # the sender's own tab knows already
         if self._topics.isdisjoint(signal_topics(signal)):
-            return False
-        return self.authorizer.can_see_signal(signal)
+            return None
+        return self.authorizer.view_signal(signal)
 
     async def catch_up(self) -> list[Outgoing]:
         """Replay what the broker skipped since the cursor; the hub runs it when `behind`."""

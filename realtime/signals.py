@@ -8,10 +8,11 @@ comes, so a crashed tab never leaves "Ada is typing" behind.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from realtime.access import Authorizer, PresenceSink
-from realtime.broker import Broker, Signal
+from realtime.broker import Broker
+from realtime.events import Signal, SignalData, SignalType
 from realtime.frames import Error, Presence, PresenceState, Typing, Viewing
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class SignalSender:
         denied = await self._may_touch(frame.ticket)
         if denied is not None:
             return Error(denied, f"cannot use ticket {frame.ticket!r}")
-        kind = "typing" if isinstance(frame, Typing) else "viewing"
+        kind: SignalType = "typing" if isinstance(frame, Typing) else "viewing"
         await self._send_ticket(kind, frame.ticket, frame.on)
         return None
 
@@ -75,7 +76,7 @@ class SignalSender:
             self._allowed[ticket] = now + self._limits.permission_ttl
         return denied
 
-    async def _send_ticket(self, kind: str, ticket: str, on: bool) -> None:
+    async def _send_ticket(self, kind: SignalType, ticket: str, on: bool) -> None:
         active = self._typing if kind == "typing" else self._viewing
         ttl = self._limits.typing_ttl if kind == "typing" else self._limits.viewing_ttl
         if on:
@@ -96,6 +97,21 @@ class SignalSender:
             ws, user = self._auth.workspace_id, self._auth.user_id
             await self._presence.set_presence(ws, user, self._conn_id, state, ttl)
 
-    def _signal(self, kind: str, ticket: str | None, **data: object) -> Signal:
-        who = {"user": self._auth.user_id, "name": self._auth.display_name, "conn": self._conn_id}
-        return Signal(ws=self._auth.workspace_id, type=kind, data=who | data, ticket=ticket)
+    def _signal(
+        self,
+        kind: SignalType,
+        ticket: str | None,
+        *,
+        on: bool | None = None,
+        state: Literal["online", "away", "offline"] | None = None,
+        expires_in: float | None = None,
+    ) -> Signal:
+        data = SignalData(
+            user=self._auth.user_id,
+            name=self._auth.display_name,
+            conn=self._conn_id,
+            on=on,
+            state=state,
+            expires_in=expires_in,
+        )
+        return Signal(ws=self._auth.workspace_id, type=kind, data=data, ticket=ticket)

@@ -19,7 +19,7 @@ import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from realtime.envelope import Event
+from realtime.events import Event, EventBase
 from realtime.frames import EventFrame
 
 OnResync = Callable[[], Awaitable[int | None]]
@@ -111,7 +111,7 @@ class EventStream:
         """The next event in order; StopAsyncIteration when the stream ended (or its error)."""
         while True:
             item = await self._out.get()
-            if isinstance(item, Event):
+            if isinstance(item, EventBase):
                 return item
             if isinstance(item, _End):
                 self._out.put_nowait(item)  # every later call ends too

@@ -11,10 +11,7 @@ Whether the principal may subscribe is the app's `Authorizer`'s call, not this m
 
 from __future__ import annotations
 
-from typing import Any
-
-from realtime.broker import Signal
-from realtime.envelope import Event
+from realtime.events import Event, Signal, team_of
 
 PREFIXED = ("team:", "ticket:")
 PLAIN = frozenset({"inbox", "presence"})
@@ -26,21 +23,12 @@ def valid_topic(topic: str) -> bool:
     return any(topic.startswith(p) and len(topic) > len(p) for p in PREFIXED)
 
 
-def _team_of(data: dict[str, Any]) -> str | None:
-    team = data.get("team_id")
-    ticket = data.get("ticket")
-    if team is None and isinstance(ticket, dict):
-        team = ticket.get("team_id")
-    return team if isinstance(team, str) and team else None
-
-
 def event_topics(event: Event) -> frozenset[str]:
-    topics: set[str] = set()
+    # Every event kind is about a ticket, a message or a contact: all of them are inbox news.
+    topics = {"inbox"}
     if event.ticket:
         topics.add(f"ticket:{event.ticket}")
-    if event.ticket or event.type.startswith(("ticket.", "message.", "contact.")):
-        topics.add("inbox")
-    team = _team_of(event.data)
+    team = team_of(event)
     if team:
         topics.add(f"team:{team}")
     return frozenset(topics)

@@ -43,7 +43,8 @@
   let user = null;
   let contactId = null;
   let convId = null;
-  let last = null; // the last event seq applied
+  let rules = newRules(); // event order: seq, prev, resume, resync (see sequencer below)
+  let stale = true; // fetch the conversation once the next hello is acknowledged
   let sock = null;
   let topics = new Set();
   let gen = 0;
@@ -53,7 +54,6 @@
   let flushT = 0;
   let typingT = 0;
   let typingAt = 0;
-  let resuming = false;
   let flushing = false;
   let again = false;
   let dead = false;
@@ -455,6 +455,108 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
   }
 
   /* ---- the session and the live socket ---- */
+  /* The live protocol's client rules (README "Real time": Client rules, Consistent start). The
+     agent app's static/app/seqrules.js is the same code, and tests/protocol/cases.json runs
+     against both; a classic script cannot import that module, hence this copy. apply(event):
+     in seq order, each once; send(frame): a resume; refetch(): after a resync, a promise of the
+     refetched state's seq; last: the resume point (null: take the hello ack's seq). */
+  function sequencer({ apply, send, refetch }, last = null) {
+    let resuming = false; // a resume is on its way: further gaps are the same gap
+    let holds = 0;
+    let floor = 0; // parked events at or below it are in the fetched state already
+    let parked = [];
+    const r = {
+      get last() {
+        return last;
+      },
+      hello(fields = {}) {
+        resuming = false; // a resume sent on the old socket died with it
+        const hello = { type: "hello", ...fields };
+        if (last !== null) hello.since = last;
+        return hello;
+      },
+      receive(f) {
+        if (f.type === "ack") {
+          if (f.for === "hello" && last === null && typeof f.seq === "number") last = f.seq;
+          if (f.for === "hello" || f.for === "resume") resuming = false;
+        } else if (f.type === "event") {
+          const e = f.event;
+          const known = last === null ? e.seq - 1 : last;
+          if (e.seq <= known) return; // a duplicate: a replay overlapping what came
+          if ((typeof f.prev === "number" ? f.prev : e.seq - 1) > known) {
+            // A gap: ask for what is missing, once; the replay brings this one too.
+            if (!resuming) send({ type: "resume", since: known });
+            resuming = true;
+            return;
+          }
+          last = e.seq;
+          if (holds) parked.push(e);
+          else apply(e);
+        } else if (f.type === "resync") {
+          // What was missed is older than the replay log: refetch, continue from f.seq.
+          last = f.seq;
+          resuming = false;
+          r.hold();
+          Promise.resolve()
+            .then(refetch)
+            .then(
+              (seq) => r.release(Math.max(f.seq, typeof seq === "number" ? seq : 0)),
+              () => r.release(f.seq),
+            );
+        }
+      },
+      resume() {
+        if (last === null) return;
+        resuming = true;
+        send({ type: "resume", since: last });
+      },
+      hold() {
+        holds++;
+      },
+      release(seq) {
+        const w = typeof seq === "number" ? seq : 0;
+        floor = Math.max(floor, w);
+        last = Math.max(last === null ? 0 : last, w);
+        holds = Math.max(0, holds - 1);
+        if (holds) return;
+        const out = parked;
+        parked = [];
+        out.forEach((e) => e.seq > floor && apply(e));
+      },
+    };
+    return r;
+  }
+  function newRules() {
+    return sequencer({
+      apply: onEvent,
+      send: tx,
+      refetch: () =>
+        fetchConversation().catch((x) => {
+          stale = true;
+          retry();
+          throw x;
+        }),
+    });
+  }
+  /* Consistent start: subscribed by the hello first, then the conversation is read; events
+     that came meanwhile apply only if newer than the seq it was read at. */
+  function fetchSubscribed() {
+    const r = rules;
+    stale = false;
+    r.hold();
+    fetchConversation().then(
+      (seq) => {
+        r.release(seq);
+        flush(); // after the thread, so queued messages show below it
+      },
+      (x) => {
+        stale = true;
+        r.release(null);
+        if (x.status === 403 || x.status === 404 || x.status === 422) fatal(x);
+        else retry();
+      },
+    );
+  }
   function fatal(x) {
     dead = true;
     drop();
@@ -489,16 +591,16 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
           setUnread(0);
         }
         contactId = s.visitor.contact_id;
-        last = null;
+        rules = newRules();
+        stale = true;
       }
-      if (last === null || s.conversation_id !== convId) {
-        const seq = await fetchConversation();
-        if (last === null) last = seq;
+      if (s.conversation_id !== convId) {
+        convId = s.conversation_id; // the hello subscribes to it; the fetch follows its ack
+        stale = true;
       }
-      if (g !== gen) return s;
       header();
       connect(s);
-      flush();
+      if (!stale) flush(); // else once the conversation is fetched
       sendAttributes();
       return s;
     } catch (x) {
@@ -538,11 +640,10 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
     const so = (sock = new WebSocket(url + encodeURIComponent(s.socket_token)));
     so.onopen = () => {
       topics = new Set(convId ? [convId] : []);
-      resuming = false;
-      tx({ type: "hello", since: last, topics: [...topics].map((t) => "ticket:" + t) });
+      tx(rules.hello({ topics: [...topics].map((t) => "ticket:" + t) }));
       pingT = setInterval(() => tx({ type: "ping" }), 25000);
     };
-    so.onmessage = (e) => receive(JSON.parse(e.data));
+    so.onmessage = (e) => sock === so && receive(JSON.parse(e.data)); // not a closed one's
     so.onclose = () => {
       if (sock !== so) return;
       sock = null;
@@ -550,34 +651,22 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
       retry();
     };
   }
+  function onEvent(e) {
+    const d = e.data || {};
+    if (e.type === "message.created" && d.message) {
+      add(d.message, 1);
+      markRead();
+    } else if (e.type === "message.read" && d.by === "contact") setUnread(0);
+  }
   function receive(f) {
-    if (f.type === "ack") {
-      resuming = false;
-      if (f.for === "hello") tries = 0;
-      if (f.for === "subscribe") {
-        // Events of a conversation that began after hello: replay what came before the
-        // subscription took effect (duplicates are dropped below).
-        resuming = true;
-        tx({ type: "resume", since: last });
-      }
-    } else if (f.type === "event") {
-      const e = f.event;
-      if (e.seq <= last) return; // seen already
-      if ((f.prev == null ? e.seq - 1 : f.prev) > last) {
-        // A gap: ask for what is missing, once.
-        if (!resuming) tx({ type: "resume", since: last });
-        resuming = true;
-        return;
-      }
-      last = e.seq;
-      const d = e.data || {};
-      if (e.type === "message.created" && d.message) {
-        add(d.message, 1);
-        markRead();
-      } else if (e.type === "message.read" && d.by === "contact") setUnread(0);
-    } else if (f.type === "resync") {
-      last = f.seq;
-      fetchConversation().catch(retry);
+    rules.receive(f); // acks, events (to onEvent: in order, once) and resync
+    if (f.type === "ack" && f.for === "hello") {
+      tries = 0;
+      if (stale) fetchSubscribed();
+    } else if (f.type === "ack" && f.for === "subscribe") {
+      // Events of a conversation that began after hello: replay what came before the
+      // subscription took effect (the duplicates are dropped).
+      rules.resume();
     } else if (f.type === "signal" && f.signal.type === "typing") {
       const d = f.signal.data || {};
       typingOff();
@@ -645,6 +734,10 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
       cbs.error.push(cb);
     },
   };
+  // For the protocol tests (tests/protocol/cases.json): the rules on the one object the widget
+  // already puts on the page, not enumerable, so no new global and nothing in a host page's
+  // listing of the API. The factory holds no state of this widget: a caller gets a fresh one.
+  Object.defineProperty(T, "_sequencer", { value: sequencer });
   const queued = (W.Tandem && W.Tandem.q) || [];
   W.Tandem = T;
   const boot = Promise.resolve().then(() => {

@@ -90,3 +90,43 @@ def tandem_processes(
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def start_worker(
+    *, mongodb_url: str, redis_url: str, db_name: str, log_path: Path
+) -> subprocess.Popen[bytes]:
+    """A `tandem worker` process on the suite's store and Redis (kill it as the test needs)."""
+    env = dict(
+        os.environ,
+        MONGODB_URL=mongodb_url,
+        REDIS_URL=redis_url,
+        MONGODB_DB=db_name,
+        TANDEM_SECRET_KEY="shared-secret-" + db_name,
+    )
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+@contextmanager
+def tandem_worker(
+    *, mongodb_url: str, redis_url: str, db_name: str, log_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    worker = start_worker(
+        mongodb_url=mongodb_url, redis_url=redis_url, db_name=db_name, log_path=log_path
+    )
+    try:
+        yield worker
+    finally:
+        if worker.poll() is None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()

@@ -8,20 +8,25 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pymongo.errors import ConnectionFailure as PyMongoConnectionFailure
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from app.api.body import decode_body, decode_query, read_body
+from app.api.idempotency import once
 from app.api.responses import domain_error_response, json_response
 from app.auth.authenticate import authenticate
 from app.auth.principal import Principal
 from app.auth.sessions import CSRF_HEADER, SessionData
-from app.domain.errors import DomainError, Forbidden, NotAuthenticated
+from app.domain.errors import DomainError, Forbidden, NotAuthenticated, Unavailable
 from app.runtime import Runtime
 
 log = logging.getLogger("tandem.api")
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+BACKEND_DOWN = (RedisConnectionError, RedisTimeoutError, PyMongoConnectionFailure)
 
 
 @dataclass
@@ -60,6 +65,18 @@ class Operation:
     status: int = 200
     auth: bool = True
     errors: tuple[int, ...] = ()
+    # The answer shows a secret once (a new API token, an invitation link): it is never kept
+    # for a replay, so such an operation ignores `Idempotency-Key` and a retry mints anew.
+    secret: bool = False
+
+    @property
+    def idempotent(self) -> bool:
+        """Honours `Idempotency-Key` (app/api/idempotency.py): writes by a known caller.
+        Unauthenticated writes (signup, login, invitation acceptance, the widget's) ignore it:
+        there is no caller to scope a key to (a client address is shared behind NAT), and
+        their answers set cookies or mint credentials that a kept JSON body cannot give back.
+        The widget's messages carry their own `client_id` for the same purpose."""
+        return self.auth and self.method in UNSAFE and not self.secret
 
 
 @dataclass
@@ -79,11 +96,23 @@ class Api:
         status: int = 200,
         auth: bool = True,
         errors: tuple[int, ...] = (),
+        secret: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.operations.append(
                 Operation(
-                    method, path, handler, summary, tag, body, query, response, status, auth, errors
+                    method,
+                    path,
+                    handler,
+                    summary,
+                    tag,
+                    body,
+                    query,
+                    response,
+                    status,
+                    auth,
+                    errors,
+                    secret,
                 )
             )
             return handler
@@ -107,6 +136,14 @@ def _dispatch(ops: dict[str, Operation]) -> Callable[[Request], Awaitable[Respon
             return await _run(operation, request, runtime)
         except DomainError as exc:
             return domain_error_response(request, exc)
+        except BACKEND_DOWN as exc:
+            # Once an action's write is committed nothing after it raises (a failed publish
+            # or lock release is left to the outbox sweep and the lock's expiry), so this
+            # answer is truthful: nothing was written, or what was is found again by the
+            # retry's idempotency key. Either way the client retries.
+            path = request.url.path
+            log.warning("%s %s: a backend is unreachable (%s)", request.method, path, exc)
+            return domain_error_response(request, Unavailable("a backend is unreachable; retry"))
 
     return endpoint
 
@@ -127,11 +164,21 @@ async def _run(operation: Operation, request: Request, runtime: Runtime) -> Resp
             "this request needs the X-CSRF-Token header from the login answer", code="csrf_failed"
         )
     call = Call(request, runtime, principal, session)
+    raw = b""
     if operation.body is not None:
         raw = await read_body(request, runtime.settings.max_body_bytes)
+    if operation.idempotent:
+        return await once(
+            request, runtime.redis, call.agent, raw, lambda: _answer(operation, call, raw)
+        )
+    return await _answer(operation, call, raw)
+
+
+async def _answer(operation: Operation, call: Call, raw: bytes) -> Response:
+    if operation.body is not None:
         call.body = decode_body(raw, operation.body)
     if operation.query is not None:
-        call.query = decode_query(dict(request.query_params), operation.query)
+        call.query = decode_query(dict(call.request.query_params), operation.query)
     result = await operation.handler(call)
     if isinstance(result, Response):
         return result

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from app.api.endpoint import Operation
+from app.api.idempotency import OPENAPI_PARAMETER as IDEMPOTENCY_KEY
 from app.schemas.common import ErrorBody
 
 REASONS = {
@@ -47,6 +48,8 @@ def build_spec(operations: list[Operation], prefix: str, title: str) -> dict[str
             params += [
                 {"name": k, "in": "query", "required": False, "schema": v} for k, v in props.items()
             ]
+        if op.idempotent:
+            params.append(IDEMPOTENCY_KEY)
         if params:
             item["parameters"] = params
         if op.body is not None:
@@ -64,6 +67,9 @@ def build_spec(operations: list[Operation], prefix: str, title: str) -> dict[str
             responses[str(status)] = {"description": REASONS.get(status, "Error"), **error}
         if op.body is not None:
             responses["413"] = {"description": REASONS[413], **error}
+        if op.idempotent:  # a key in use (409) or reused with another body (422)
+            for status in (409, 422):
+                responses.setdefault(str(status), {"description": REASONS[status], **error})
         item["responses"] = responses
         if op.auth:
             item["security"] = [{"session": []}, {"token": []}]

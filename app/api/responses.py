@@ -44,4 +44,8 @@ def domain_error_response(request: Request, exc: DomainError) -> Response:
         getattr(principal, "workspace_id", "-"),
         getattr(principal, "user_id", "-"),
     )
-    return error_response(exc.status, exc.code, exc.message, exc.details)
+    response = error_response(exc.status, exc.code, exc.message, exc.details)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response

@@ -107,6 +107,7 @@ async def list_tokens(call: Call) -> list[TokenOut]:
     "POST",
     "/api-tokens",
     summary="Create an API token; the secret is shown once",
+    secret=True,
     tag="members",
     body=TokenIn,
     response=TokenOut,

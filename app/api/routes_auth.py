@@ -11,6 +11,7 @@ from app.auth.sessions import COOKIE_NAME
 from app.documents import User
 from app.domain.errors import Forbidden
 from app.domain.roles import allowed_actions
+from app.domain.tickets import Status, next_statuses
 from app.schemas.auth import (
     AcceptIn,
     InvitationOut,
@@ -115,6 +116,7 @@ async def me_out(call: Call, principal: Principal) -> MeOut:
         workspace=workspace_out(workspace),
         permissions=allowed_actions(principal.role),
         csrf_token=call.runtime.sessions.csrf_token(call.session) if call.session else None,
+        ticket_transitions={s.value: [n.value for n in next_statuses(s)] for s in Status},
     )
 
 
@@ -132,6 +134,7 @@ async def me(call: Call) -> MeOut:
 @api.op(
     "POST",
     "/invitations",
+    secret=True,
     summary="Invite a member (admin)",
     tag="members",
     body=InviteIn,

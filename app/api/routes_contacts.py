@@ -5,6 +5,8 @@ from __future__ import annotations
 import msgspec
 from pymongo.errors import DuplicateKeyError
 
+from app.actions import contacts as contact_actions
+from app.actions.base import agent_actor
 from app.api.endpoint import Api, Call
 from app.documents import CannedResponse
 from app.documents.common import utcnow
@@ -25,7 +27,6 @@ from app.schemas.contacts import (
 from app.services import contacts
 from app.services.audit import record
 from app.services.ids import require_id
-from app.services.tickets import agent_actor
 
 api = Api()
 C = "contacts"
@@ -62,8 +63,8 @@ async def create_contact(call: Call) -> ContactOut:
     call.agent.require(Action.MANAGE_CONTACTS)
     body: ContactIn = call.body
     ws = require_id(call.agent.workspace_id, "workspace")
-    contact = await contacts.create_contact(
-        call.runtime.relay,
+    contact = await contact_actions.create_contact(
+        call.runtime.deps,
         ws,
         actor=agent_actor(call.agent),
         name=body.name,
@@ -122,8 +123,8 @@ async def patch_contact(call: Call) -> ContactOut:
     changes = {k: v for k, v in msgspec.structs.asdict(call.body).items() if v is not msgspec.UNSET}
     ws = require_id(call.agent.workspace_id, "workspace")
     return contact_out(
-        await contacts.update_contact(
-            call.runtime.relay, ws, call.path("contact_id"), changes, agent_actor(call.agent)
+        await contact_actions.update_contact(
+            call.runtime.deps, ws, call.path("contact_id"), changes, agent_actor(call.agent)
         )
     )
 

@@ -23,6 +23,7 @@ class SocketTokenOut(msgspec.Struct):
     "POST",
     "/realtime/token",
     summary="A one-minute token to open the live WebSocket",
+    secret=True,
     tag="realtime",
     response=SocketTokenOut,
 )

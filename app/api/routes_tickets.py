@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import msgspec
 
+from app.actions import contacts as contact_actions
+from app.actions import messages as message_actions
+from app.actions import tickets as ticket_actions
+from app.actions.base import agent_actor
+from app.actions.messages import NewMessage
 from app.api.endpoint import Api, Call
-from app.documents.message import Direction, Kind
+from app.documents.message import Author, Direction, Kind
 from app.domain.errors import Invalid
 from app.domain.roles import Action
 from app.domain.tickets import TicketChanges
@@ -23,7 +28,6 @@ from app.schemas.tickets import (
 )
 from app.services import contacts, tickets
 from app.services.ids import require_id
-from app.services.messages import NewMessage, add_message
 
 api = Api()
 T = "tickets"
@@ -69,20 +73,20 @@ async def create_ticket(call: Call) -> TicketOut:
             kind, value = ("email", ref.email) if ref.email else ("phone", ref.phone)
             assert value is not None
             contact_id = (
-                await contacts.find_or_create(
-                    call.runtime.relay,
+                await contact_actions.find_or_create(
+                    call.runtime.deps,
                     ws,
                     kind,
                     value,
-                    actor=tickets.agent_actor(principal),
+                    actor=agent_actor(principal),
                     name=ref.name,
                 )
             ).id
         else:
             raise Invalid("a contact is named by id, email or phone", field="contact")
     first = (body.message.text, Direction(body.message.direction)) if body.message else None
-    ticket = await tickets.create_ticket(
-        call.runtime.relay,
+    ticket = await ticket_actions.create_ticket(
+        call.runtime.deps,
         principal,
         subject=body.subject,
         contact_id=contact_id,
@@ -107,9 +111,10 @@ async def get_ticket(call: Call) -> TicketDetail:
     call.agent.require(Action.WORK_TICKETS)
     seq = await call.runtime.relay.broker.last_seq(call.agent.workspace_id)
     ticket = await tickets.get_ticket(call.agent.workspace_id, call.path("ticket_id"))
-    messages = await tickets.thread(ticket)
     return TicketDetail(
-        ticket=ticket_out(ticket), messages=[message_out(m) for m in messages], seq=seq
+        ticket=ticket_out(ticket),
+        messages=await tickets.thread(ticket),
+        seq=seq,
     )
 
 
@@ -136,8 +141,14 @@ async def patch_ticket(call: Call) -> TicketOut:
         tags=None if body.tags is unset else tuple(body.tags),
         snoozed_until=None if body.snoozed_until is unset else body.snoozed_until,
     )
-    ticket = await tickets.update_ticket(
-        call.runtime.relay, call.agent, call.path("ticket_id"), body.version, changes
+    ticket = await ticket_actions.change_ticket(
+        call.runtime.deps,
+        workspace_id=call.agent.workspace_id,
+        ticket_id=call.path("ticket_id"),
+        seen_version=body.version,
+        changes=changes,
+        actor=agent_actor(call.agent),
+        role=call.agent.role,
     )
     return ticket_out(ticket)
 
@@ -157,17 +168,15 @@ async def post_message(call: Call) -> MessageCreated:
     principal.require(Action.WORK_TICKETS)
     body: MessageCreate = call.body
     ticket = await tickets.get_ticket(principal.workspace_id, call.path("ticket_id"))
-    if ticket.status.value == "closed" and body.kind == "message":
-        raise Invalid("a closed ticket takes notes only", field="kind", code="ticket_closed")
-    message, ticket, _ = await add_message(
-        call.runtime.relay,
+    posted = await message_actions.post_message(
+        call.runtime.deps,
         ticket,
         NewMessage(
             text=body.text,
             direction=Direction.OUT,
             kind=Kind(body.kind),
-            author=tickets.agent_author(principal),
+            author=Author(kind="agent", id=principal.user_id, name=principal.name),
             client_id=body.client_id,
         ),
     )
-    return MessageCreated(message=message_out(message), ticket=ticket_out(ticket))
+    return MessageCreated(message=message_out(posted.message), ticket=ticket_out(posted.ticket))

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.actions import contacts as contact_actions
+from app.actions.inbound import current_conversation, receive
+from app.actions.messages import mark_read
 from app.api.endpoint import Api, Call
 from app.auth.socket_tokens import SocketClaims
 from app.auth.throttle import within_limit
 from app.auth.visitor_tokens import VisitorClaims, identity_ok
 from app.documents import Contact, Message, Workspace
-from app.documents.message import DeliveryStatus, Direction, Kind
+from app.documents.message import Kind
 from app.domain.errors import Forbidden, Invalid, NotAuthenticated, NotFound, RateLimited
-from app.schemas.common import iso
+from app.schemas.tickets import message_out
 from app.schemas.widget import (
     ConversationOut,
     ProfileIn,
@@ -29,10 +32,9 @@ from app.schemas.widget import (
 )
 from app.services import contacts
 from app.services.ids import require_id
-from app.services.tickets import record_event, thread
-from channels.adapter import Inbound
-from channels.webchat import WebchatAdapter, current_conversation
-from realtime.envelope import Actor
+from app.services.tickets import thread
+from channels import webchat
+from realtime.events import Actor, Channel, visitor_message
 
 api = Api()
 W = "widget"
@@ -88,17 +90,7 @@ async def agents_online(call: Call, workspace: Workspace) -> bool:
 
 
 def widget_message(message: Message) -> WidgetMessageOut:
-    client_id = message.dedupe_key.rsplit(":", 1)[1] if message.dedupe_key else None
-    return WidgetMessageOut(
-        id=str(message.id),
-        client_id=client_id,
-        conversation_id=str(message.ticket_id),
-        direction=message.direction.value,
-        author_name=message.author.name,
-        text=message.text,
-        created_at=iso(message.created_at),
-        status=message.delivery_status.value if message.delivery_status else None,
-    )
+    return visitor_message(message_out(message))
 
 
 async def _session_contact(call: Call, body: SessionIn, workspace: Workspace) -> Contact:
@@ -117,8 +109,8 @@ async def _session_contact(call: Call, body: SessionIn, workspace: Workspace) ->
         # A proven identity: that contact, whatever the browser was before. The anonymous
         # visitor's conversation stays with the anonymous contact; nothing merges.
         assert workspace.id is not None
-        verified = await contacts.find_or_create(
-            call.runtime.relay,
+        verified = await contact_actions.find_or_create(
+            call.runtime.deps,
             workspace.id,
             "external_id",
             body.user.id,
@@ -128,8 +120,8 @@ async def _session_contact(call: Call, body: SessionIn, workspace: Workspace) ->
         )
         if not verified.verified:
             # An agent made this contact by hand earlier; the host site has now proven it.
-            verified = await contacts.update_contact(
-                call.runtime.relay,
+            verified = await contact_actions.update_contact(
+                call.runtime.deps,
                 workspace.id,
                 str(verified.id),
                 {"verified": True},
@@ -141,8 +133,8 @@ async def _session_contact(call: Call, body: SessionIn, workspace: Workspace) ->
     # No token, or a verified visitor's token without its proof (the visitor logged out of
     # the host site): a fresh anonymous visitor, never acting as that user.
     assert workspace.id is not None
-    return await contacts.create_contact(
-        call.runtime.relay,
+    return await contact_actions.create_contact(
+        call.runtime.deps,
         workspace.id,
         actor=Actor(kind="contact"),
         name=None,
@@ -167,7 +159,7 @@ async def session(call: Call) -> SessionOut:
     check_origin(call, workspace)
     contact = await _session_contact(call, body, workspace)
     ws, cid = str(workspace.id), str(contact.id)
-    conversation = await current_conversation(contact)
+    conversation = await current_conversation(contact, Channel.WEBCHAT)
     return SessionOut(
         visitor_token=call.runtime.visitor_tokens.issue(
             VisitorClaims(workspace_id=ws, contact_id=cid, verified=contact.verified)
@@ -196,12 +188,12 @@ async def session(call: Call) -> SessionOut:
 async def conversation(call: Call) -> ConversationOut:
     workspace, contact = await visitor_of(call)
     seq = await call.runtime.relay.broker.last_seq(str(workspace.id))
-    ticket = await current_conversation(contact)
+    ticket = await current_conversation(contact, Channel.WEBCHAT)
     messages = await thread(ticket, include_notes=False) if ticket else []
     return ConversationOut(
         conversation_id=str(ticket.id) if ticket else None,
         status=ticket.status.value if ticket else None,
-        messages=[widget_message(m) for m in messages if m.kind is Kind.MESSAGE],
+        messages=[visitor_message(m) for m in messages if m.kind is Kind.MESSAGE],
         seq=seq,
         agents_online=await agents_online(call, workspace),
     )
@@ -244,15 +236,10 @@ async def send_message(call: Call) -> WidgetMessageOut:
             f"at most {MESSAGES_PER_MINUTE} messages a minute; please wait a moment",
             code="rate_limited",
         )
-    received = await WebchatAdapter(call.runtime.relay).receive(
-        Inbound(
-            workspace_id=str(workspace.id),
-            text=body.text,
-            contact_id=str(contact.id),
-            client_id=body.client_id,
-            sender_name=contact.name,
-        )
+    inbound = webchat.parse(
+        str(workspace.id), str(contact.id), body.text, body.client_id, contact.name
     )
+    received = await receive(call.runtime.deps, Channel.WEBCHAT, inbound)
     return widget_message(received.message)
 
 
@@ -300,8 +287,8 @@ async def profile(call: Call) -> VisitorOut:
         changes["custom_attributes"] = attributes
     if changes:
         assert workspace.id is not None
-        contact = await contacts.update_contact(
-            call.runtime.relay, workspace.id, str(contact.id), changes, visitor_actor(contact)
+        contact = await contact_actions.update_contact(
+            call.runtime.deps, workspace.id, str(contact.id), changes, visitor_actor(contact)
         )
     return VisitorOut(str(contact.id), contact.name, contact.email, contact.verified)
 
@@ -317,28 +304,12 @@ async def profile(call: Call) -> VisitorOut:
     errors=(401, 403, 404),
 )
 async def read(call: Call) -> None:
-    workspace, contact = await visitor_of(call)
+    _, contact = await visitor_of(call)
     body: ReadIn = call.body
-    ticket = await current_conversation(contact)
+    ticket = await current_conversation(contact, Channel.WEBCHAT)
     up_to = require_id(body.up_to, "message")
     if ticket is None or not await Message.find_one(
         Message.id == up_to, Message.ticket_id == ticket.id
     ):
         raise NotFound("no such message in this conversation")
-    await Message.get_pymongo_collection().update_many(
-        {
-            "workspace_id": workspace.id,
-            "ticket_id": ticket.id,
-            "_id": {"$lte": up_to},
-            "direction": Direction.OUT.value,
-            "delivery_status": {"$in": [DeliveryStatus.SENT.value, DeliveryStatus.DELIVERED.value]},
-        },
-        {"$set": {"delivery_status": DeliveryStatus.READ.value}},
-    )
-    await record_event(
-        call.runtime.relay,
-        ticket,
-        "message.read",
-        visitor_actor(contact),
-        {"by": "contact", "up_to": body.up_to},
-    )
+    await mark_read(call.runtime.deps, ticket, up_to, visitor_actor(contact))

@@ -40,6 +40,7 @@ async def widget_settings(call: Call) -> WidgetSettingsOut:
 @api.op(
     "POST",
     "/workspace/widget/secret",
+    secret=True,
     summary="Replace the identity-verification secret; hashes made with the old one stop working",
     tag="workspace",
     response=WidgetSettingsOut,

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 import pymongo
@@ -9,25 +8,9 @@ from beanie import Document, PydanticObjectId
 from pydantic import BaseModel, Field
 
 from app.documents.common import utcnow
+from realtime.events import DeliveryStatus, Direction, Kind
 
-
-class Direction(StrEnum):
-    IN = "in"
-    OUT = "out"
-
-
-class Kind(StrEnum):
-    MESSAGE = "message"
-    NOTE = "note"  # private: agents only
-    SYSTEM = "system"  # "assigned to Ana"
-
-
-class DeliveryStatus(StrEnum):
-    QUEUED = "queued"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    READ = "read"
-    FAILED = "failed"
+__all__ = ["Attachment", "Author", "DeliveryStatus", "Direction", "Kind", "Message"]
 
 
 class Author(BaseModel):

@@ -33,8 +33,12 @@ class Ticket(Document):
     waiting_since: datetime | None = None
     snoozed_until: datetime | None = None
     resolved_at: datetime | None = None
-    # Events written in the same atomic update as the change they describe, removed once
-    # published: a crash between the write and the publish delays an event, never loses it.
+    # The thread's timeline lines ("Ana set the status to pending"), written in the same update
+    # as the change they tell of; the thread shows them among the messages.
+    activity: list[dict[str, Any]] = Field(default_factory=list)
+    # Events written in the same atomic update as the change they describe; the worker's sweep
+    # trims them once published. A crash between the write and the publish delays an event,
+    # never loses it.
     outbox: list[dict[str, Any]] = Field(default_factory=list)
 
     class Settings:

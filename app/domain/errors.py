@@ -52,6 +52,14 @@ class TooLarge(DomainError):
     code = "too_large"
 
 
+class Unavailable(DomainError):
+    """A backend (the store, Redis) cannot be reached and nothing was written: retry later."""
+
+    status = 503
+    code = "unavailable"
+    retry_after = 2
+
+
 class RateLimited(DomainError):
     status = 429
     code = "rate_limited"

@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from app.domain.errors import Conflict, Forbidden, Invalid
 from app.domain.roles import Action, Role, can
+from realtime.events import Channel, Priority, Status
 
-
-class Status(StrEnum):
-    OPEN = "open"
-    PENDING = "pending"
-    SNOOZED = "snoozed"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-
-
-class Priority(StrEnum):
-    LOW = "low"
-    NORMAL = "normal"
-    HIGH = "high"
-    URGENT = "urgent"
-
-
-class Channel(StrEnum):
-    API = "api"
-    EMAIL = "email"
-    WHATSAPP = "whatsapp"
-    WEBCHAT = "webchat"
+__all__ = ["Channel", "Priority", "Status"]
 
 
 # Closed is final: a customer writing again about a closed ticket starts a new one.
@@ -41,6 +21,11 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.RESOLVED: frozenset({Status.OPEN, Status.CLOSED}),
     Status.CLOSED: frozenset(),
 }
+
+
+def next_statuses(current: Status) -> list[Status]:
+    """What a ticket in `current` may become, in the order the app offers them."""
+    return [s for s in Status if s in TRANSITIONS[current]]
 
 
 def check_transition(current: Status, new: Status) -> None:
@@ -70,6 +55,7 @@ class TicketState:
     tags: tuple[str, ...]
     version: int
     snoozed_until: datetime | None = None
+    resolved_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -98,10 +84,19 @@ def normalize_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def stored_time(moment: datetime) -> datetime:
+    """A client's time as the store keeps it: UTC, to the millisecond (BSON dates), so what a
+    change announces is exactly what a later read finds."""
+    utc = moment.astimezone(UTC)
+    return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
+
+
 def plan_update(
     state: TicketState, changes: TicketChanges, *, role: Role, actor_id: str, now: datetime
 ) -> dict[str, Any]:
     """The fields to set for `changes`, after every rule; empty when nothing changes."""
+    if changes.snoozed_until is not None:
+        changes = replace(changes, snoozed_until=stored_time(changes.snoozed_until))
     out: dict[str, Any] = {}
     if changes.status is not None and changes.status != state.status:
         check_transition(state.status, changes.status)
@@ -110,9 +105,14 @@ def plan_update(
             if changes.snoozed_until is None or changes.snoozed_until <= now:
                 raise Invalid("snoozing needs a future snoozed_until", field="snoozed_until")
             out["snoozed_until"] = changes.snoozed_until
-        else:
+        elif state.snoozed_until is not None:
             out["snoozed_until"] = None
-        out["resolved_at"] = now if changes.status in (Status.RESOLVED, Status.CLOSED) else None
+        done = changes.status in (Status.RESOLVED, Status.CLOSED)
+        if done and not (state.resolved_at and state.status is Status.RESOLVED):
+            # Closing a resolved ticket keeps the time it was resolved.
+            out["resolved_at"] = now
+        elif not done and state.resolved_at is not None:
+            out["resolved_at"] = None
     elif changes.snoozed_until is not None:
         # A new wake-up time for a ticket that stays snoozed.
         if state.status is not Status.SNOOZED:

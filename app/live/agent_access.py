@@ -6,8 +6,7 @@ from app.auth.principal import Principal
 from app.documents import Team, Ticket
 from app.domain.roles import RANK, Role
 from app.services.ids import require_id
-from realtime.broker import Signal
-from realtime.envelope import Event
+from realtime.events import Event, Signal
 
 STATIC_TOPICS = frozenset({"inbox", "presence"})
 
@@ -40,11 +39,11 @@ class AgentAccess:
             return None if in_team or senior else "forbidden"
         return "unknown_topic"
 
-    def can_see(self, event: Event) -> bool:
-        return event.ws == self.workspace_id
+    def view(self, event: Event) -> Event | None:
+        return event if event.ws == self.workspace_id else None
 
-    def can_see_signal(self, signal: Signal) -> bool:
-        return signal.ws == self.workspace_id
+    def view_signal(self, signal: Signal) -> Signal | None:
+        return signal if signal.ws == self.workspace_id else None
 
 
 def _oid(value: str) -> object | None:

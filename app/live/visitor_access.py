@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from app.documents import Ticket
 from app.services.ids import require_id
-from realtime.broker import Signal
-from realtime.envelope import Event
-
-VISIBLE_EVENTS = frozenset({"message.created", "message.read"})
+from realtime.events import Event, Signal, VisitorEvent, for_visitor, signal_for_visitor
 
 
 class VisitorAccess:
@@ -36,18 +33,17 @@ class VisitorAccess:
         self._tickets.add(ident)
         return None
 
-    def can_see(self, event: Event) -> bool:
+    def view(self, event: Event) -> VisitorEvent | None:
         if event.ws != self.workspace_id or event.ticket not in self._tickets:
-            return False
-        if event.type not in VISIBLE_EVENTS:
-            return False
-        message = event.data.get("message")
-        return not isinstance(message, dict) or message.get("kind") == "message"
+            return None
+        return for_visitor(event)  # public messages and read receipts, nothing internal
 
-    def can_see_signal(self, signal: Signal) -> bool:
-        return (
-            signal.ws == self.workspace_id
-            and signal.ticket in self._tickets
-            and signal.type == "typing"
-            and signal.data.get("user_id") != self.user_id
-        )
+    def view_signal(self, signal: Signal) -> Signal | None:
+        if (
+            signal.ws != self.workspace_id
+            or signal.ticket not in self._tickets
+            or signal.type != "typing"
+            or signal.data.user == self.user_id  # the visitor's own typing, from another tab
+        ):
+            return None
+        return signal_for_visitor(signal)

@@ -53,6 +53,8 @@ class MeOut(msgspec.Struct):
     workspace: WorkspaceOut
     permissions: list[str]
     csrf_token: str | None
+    # What a ticket in each status may become: the app offers these moves, the server checks.
+    ticket_transitions: dict[str, list[str]]
 
 
 class InviteIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -6,25 +6,16 @@ import msgspec
 
 from app.documents import Contact
 from app.schemas.common import Page, iso
+from realtime.events import ContactView
 
 Ident = Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
 
 
-class ContactOut(msgspec.Struct):
-    id: str
-    name: str | None
-    email: str | None
-    phone: str | None
-    whatsapp_id: str | None
-    external_id: str | None
-    verified: bool
-    custom_attributes: dict[str, Any]
-    created_at: str | None
-    updated_at: str | None
+ContactOut = ContactView
 
 
-def contact_out(c: Contact) -> ContactOut:
-    return ContactOut(
+def contact_out(c: Contact) -> ContactView:
+    return ContactView(
         id=str(c.id),
         name=c.name,
         email=c.email,

@@ -1,44 +1,35 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from app.documents import Message, Ticket
 from app.domain.tickets import Channel, Priority, Status
 from app.schemas.common import Id, Page, Text, iso
-from realtime.envelope import Actor
+from app.services.text import text_to_html
+from realtime.events import (
+    Actor,
+    AttachmentView,
+    AuthorView,
+    Direction,
+    Kind,
+    MessageView,
+    TicketView,
+)
 
 ClientId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,100}$")]
 Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
 Subject = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
 
-class TicketOut(msgspec.Struct):
-    id: str
-    number: int
-    subject: str
-    status: Status
-    priority: Priority
-    channel: Channel
-    contact_id: str | None
-    assignee_id: str | None
-    team_id: str | None
-    tags: list[str]
-    version: int
-    changed_by: Actor | None
-    created_at: str | None
-    updated_at: str | None
-    first_response_at: str | None
-    last_customer_message_at: str | None
-    waiting_since: str | None
-    snoozed_until: str | None
-    resolved_at: str | None
+TicketOut = TicketView
+MessageOut = MessageView
 
 
-def ticket_out(t: Ticket) -> TicketOut:
-    return TicketOut(
+def ticket_out(t: Ticket) -> TicketView:
+    return TicketView(
         id=str(t.id),
         number=t.number,
         subject=t.subject,
@@ -61,53 +52,46 @@ def ticket_out(t: Ticket) -> TicketOut:
     )
 
 
-class AuthorOut(msgspec.Struct):
-    kind: str
-    id: str | None
-    name: str | None
-
-
-class AttachmentOut(msgspec.Struct):
-    filename: str
-    content_type: str
-    size: int
-    url: str | None
-
-
-class MessageOut(msgspec.Struct):
-    id: str
-    ticket_id: str
-    direction: str
-    kind: str
-    author: AuthorOut
-    text: str
-    html: str
-    attachments: list[AttachmentOut]
-    delivery_status: str | None
-    mentions: list[str]
-    created_at: str | None
-    client_id: str | None = None
-
-
-def message_out(m: Message) -> MessageOut:
-    client_id = None
+def client_id_of(m: Message) -> str | None:
     if m.dedupe_key and ":c:" in m.dedupe_key:
-        client_id = m.dedupe_key.rsplit(":", 1)[1]
-    return MessageOut(
+        return m.dedupe_key.rsplit(":", 1)[1]
+    return None
+
+
+def message_out(m: Message) -> MessageView:
+    return MessageView(
         id=str(m.id),
         ticket_id=str(m.ticket_id),
-        direction=m.direction.value,
-        kind=m.kind.value,
-        author=AuthorOut(m.author.kind, m.author.id, m.author.name),
+        direction=m.direction,
+        kind=m.kind,
+        author=AuthorView(m.author.kind, m.author.id, m.author.name),
         text=m.text,
         html=m.html,
         attachments=[
-            AttachmentOut(a.filename, a.content_type, a.size, a.url) for a in m.attachments
+            AttachmentView(a.filename, a.content_type, a.size, a.url) for a in m.attachments
         ],
-        delivery_status=m.delivery_status.value if m.delivery_status else None,
+        delivery_status=m.delivery_status,
         mentions=list(m.mentions),
         created_at=iso(m.created_at),
-        client_id=client_id,
+        client_id=client_id_of(m),
+    )
+
+
+def line_out(ticket_id: str, line: dict[str, Any]) -> MessageView:
+    """A timeline line of the ticket, shown in the thread as a system message."""
+    actor = line.get("actor") or {}
+    return MessageView(
+        id=line["id"],
+        ticket_id=ticket_id,
+        direction=Direction.OUT,
+        kind=Kind.SYSTEM,
+        author=AuthorView("system", actor.get("id"), actor.get("name")),
+        text=line["text"],
+        html=text_to_html(line["text"]),
+        attachments=[],
+        delivery_status=None,
+        mentions=[],
+        created_at=iso(line["at"]),
     )
 
 
@@ -169,7 +153,7 @@ class TicketPage(Page, kw_only=True):
 
 class TicketDetail(msgspec.Struct):
     ticket: TicketOut
-    messages: list[MessageOut]
+    messages: list[MessageOut]  # replies, notes and timeline lines, oldest first
     seq: int
 
 

@@ -6,6 +6,7 @@ import msgspec
 
 from app.schemas.common import Id
 from app.schemas.tickets import ClientId
+from realtime.events import VisitorMessage
 
 WidgetText = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
 
@@ -46,15 +47,7 @@ class WidgetMessageIn(msgspec.Struct, forbid_unknown_fields=True):
     client_id: ClientId
 
 
-class WidgetMessageOut(msgspec.Struct):
-    id: str
-    client_id: str | None
-    conversation_id: str
-    direction: str
-    author_name: str | None
-    text: str
-    created_at: str | None
-    status: str | None
+WidgetMessageOut = VisitorMessage
 
 
 class ConversationOut(msgspec.Struct):

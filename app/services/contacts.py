@@ -1,23 +1,17 @@
-"""Contacts: CRUD, lookup by identifier, and find-or-create for inbound channels."""
+"""Reading contacts: by id, by identifier, search; the identifier rules. Writes are actions
+(app/actions/contacts.py)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-import msgspec
 from beanie import PydanticObjectId
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
 
 from app.documents import Contact, Ticket
-from app.documents.common import utcnow
 from app.documents.contact import IDENTIFIERS, identity_key
 from app.domain.errors import Conflict, Invalid, NotFound
-from app.outbox import EventRelay, lock_name, outbox_entry
-from app.schemas.contacts import contact_out
 from app.services.ids import require_id
-from realtime.envelope import Actor
 
 
 def normalize_identifier(kind: str, value: str) -> str:
@@ -50,7 +44,7 @@ def identity_fields(
     return to_set, to_unset
 
 
-async def _duplicate(fields: dict[str, Any], own_id: object = None) -> Conflict:
+async def duplicate_error(fields: dict[str, Any], own_id: object = None) -> Conflict:
     """Name the identifier that clashed (not every store's error names the index)."""
     for kind in IDENTIFIERS:
         key = fields.get(f"{kind}_key")
@@ -63,77 +57,12 @@ async def _duplicate(fields: dict[str, Any], own_id: object = None) -> Conflict:
     )
 
 
-async def create_contact(
-    relay: EventRelay,
-    ws: PydanticObjectId,
-    *,
-    actor: Actor,
-    name: str | None,
-    identifiers: dict[str, str | None],
-    custom_attributes: dict[str, Any],
-    verified: bool = False,
-) -> Contact:
-    fields, _ = identity_fields(ws, {k: v for k, v in identifiers.items() if v is not None})
-    contact = Contact(
-        id=PydanticObjectId(),
-        workspace_id=ws,
-        name=name,
-        custom_attributes=custom_attributes,
-        verified=verified,
-        **fields,
-    )
-    contact.outbox = [_contact_event("contact.created", contact, actor)]
-    try:
-        await contact.insert()
-    except DuplicateKeyError:
-        raise await _duplicate(fields) from None
-    await relay.flush(Contact, contact)
-    return contact
-
-
 async def get_contact(ws: PydanticObjectId, contact_id: str) -> Contact:
     contact = await Contact.find_one(
         Contact.id == require_id(contact_id, "contact"), Contact.workspace_id == ws
     )
     if contact is None:
         raise NotFound("no such contact")
-    return contact
-
-
-def _contact_event(type_: str, contact: Contact, actor: Actor) -> dict[str, Any]:
-    data = {"contact": msgspec.to_builtins(contact_out(contact))}
-    return outbox_entry(str(contact.workspace_id), type_, actor, data)
-
-
-async def update_contact(
-    relay: EventRelay,
-    ws: PydanticObjectId,
-    contact_id: str,
-    changes: dict[str, Any],
-    actor: Actor,
-) -> Contact:
-    identifiers = {k: changes.pop(k) for k in IDENTIFIERS if k in changes}
-    to_set, to_unset = identity_fields(ws, identifiers)
-    to_set.update(changes)
-    to_set["updated_at"] = utcnow()
-    update: dict[str, Any] = {"$set": to_set}
-    if to_unset:
-        update["$unset"] = dict.fromkeys(to_unset, "")
-    cid = require_id(contact_id, "contact")
-    try:
-        async with relay.locks.hold(lock_name(Contact, cid)):
-            before = await get_contact(ws, contact_id)
-            after = before.model_copy(update={**to_set, **dict.fromkeys(to_unset)})
-            update["$push"] = {"outbox": _contact_event("contact.updated", after, actor)}
-            raw = await Contact.get_pymongo_collection().find_one_and_update(
-                {"_id": cid, "workspace_id": ws}, update, return_document=ReturnDocument.AFTER
-            )
-    except DuplicateKeyError:
-        raise await _duplicate(to_set, cid) from None
-    if raw is None:
-        raise NotFound("no such contact")
-    await relay.flush(Contact, raw)
-    contact: Contact = Contact.model_validate(raw)
     return contact
 
 
@@ -147,38 +76,6 @@ async def delete_contact(ws: PydanticObjectId, contact_id: str) -> None:
 async def lookup(ws: PydanticObjectId, kind: str, value: str) -> Contact | None:
     key = identity_key(ws, kind, normalize_identifier(kind, value))
     return await Contact.find_one({f"{kind}_key": key, "workspace_id": ws})
-
-
-async def find_or_create(
-    relay: EventRelay,
-    ws: PydanticObjectId,
-    kind: str,
-    value: str,
-    *,
-    actor: Actor,
-    name: str | None = None,
-    verified: bool = False,
-) -> Contact:
-    """For inbound channels: the contact with this identifier, made on first contact. Two
-    simultaneous first messages race on the unique key; the loser reads the winner's."""
-    existing = await lookup(ws, kind, value)
-    if existing is not None:
-        return existing
-    try:
-        return await create_contact(
-            relay,
-            ws,
-            actor=actor,
-            name=name,
-            identifiers={kind: value},
-            custom_attributes={},
-            verified=verified,
-        )
-    except Conflict:
-        found = await lookup(ws, kind, value)
-        if found is None:
-            raise
-        return found
 
 
 async def search(

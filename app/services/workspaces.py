@@ -249,3 +249,11 @@ async def is_member(workspace_id: PydanticObjectId, user_id: str) -> bool:
         )
         is not None
     )
+
+
+async def member_name(workspace_id: PydanticObjectId, user_id: str) -> str | None:
+    """The name of a member of the workspace, or None when `user_id` is not one."""
+    if not await is_member(workspace_id, user_id):
+        return None
+    user = await User.get(require_id(user_id, "member"))
+    return user.name if user is not None else None

@@ -1,7 +1,9 @@
-// The HTTP side: same-origin fetch with the session cookie, the CSRF header on unsafe
-// methods, JSON error bodies turned into ApiError, and 401 handed to whoever shows login.
+// The HTTP side: same-origin fetch with the session cookie, the CSRF and Idempotency-Key
+// headers on unsafe methods, JSON error bodies turned into ApiError, and 401 handed to
+// whoever shows login.
 
 const BASE = "/api/v1";
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 let csrfToken = null;
 let unauthorizedHandler = () => {};
 
@@ -32,7 +34,23 @@ export function onUnauthorized(handler) {
   unauthorizedHandler = handler;
 }
 
-export async function request(method, path, body) {
+/**
+ * A fresh idempotency key. Make one per logical write and pass it again when retrying that
+ * write (after a network error, or a 409 `idempotency_key_in_progress`): the server then
+ * answers the first attempt's result instead of writing twice.
+ */
+export function newIdempotencyKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  // randomUUID exists only in secure contexts; plain http on a LAN address is not one.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * `options.idempotencyKey`: the key of the write this request carries out; without it each
+ * call is its own write with a fresh key.
+ */
+export async function request(method, path, body, options = {}) {
   const headers = { accept: "application/json" };
   const init = { method, headers, credentials: "same-origin" };
   if (body !== undefined) {
@@ -42,6 +60,9 @@ export async function request(method, path, body) {
   if (method !== "GET" && method !== "HEAD") {
     const token = csrfToken || csrfFromCookie();
     if (token) headers["X-CSRF-Token"] = token;
+  }
+  if (UNSAFE.has(method)) {
+    headers["Idempotency-Key"] = options.idempotencyKey || newIdempotencyKey();
   }
   let response;
   try {
@@ -71,9 +92,9 @@ export async function request(method, path, body) {
 }
 
 export const get = (path) => request("GET", path);
-export const post = (path, body) => request("POST", path, body ?? {});
-export const patch = (path, body) => request("PATCH", path, body);
-export const del = (path) => request("DELETE", path);
+export const post = (path, body, options) => request("POST", path, body ?? {}, options);
+export const patch = (path, body, options) => request("PATCH", path, body, options);
+export const del = (path, options) => request("DELETE", path, undefined, options);
 
 export function query(params) {
   const search = new URLSearchParams();

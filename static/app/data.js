@@ -58,6 +58,8 @@ export const refreshPresence = debounce(async () => {
 
 let listRequest = 0;
 
+/** Fetch the list for the current filter; resolves to the seq it was read at (the live
+ * socket's consistent start applies only newer events), or undefined if it was not read. */
 export async function loadList() {
   const mine = ++listRequest;
   const f = state.filter;
@@ -75,6 +77,7 @@ export async function loadList() {
     if (mine !== listRequest) return;
     for (const ticket of page.items) putTicket(ticket);
     update({ listIds: page.items.map((t) => t.id) });
+    return page.seq;
   } catch (error) {
     if (mine === listRequest) reportQuietly(error);
   }
@@ -106,6 +109,7 @@ export function closeTicket() {
   update({ open: null, conflict: null });
 }
 
+/** Fetch the ticket and its thread; resolves to the seq they were read at, as loadList. */
 export async function reloadTicket(id) {
   try {
     const detail = await api.get(`/tickets/${encodeURIComponent(id)}`);
@@ -114,6 +118,7 @@ export async function reloadTicket(id) {
     state.open.messages = mergeMessages(state.open.messages || [], detail.messages);
     update();
     await loadContact(ticket);
+    return detail.seq;
   } catch (error) {
     if (state.open && state.open.id === id) {
       state.open.loadError = error.message;
@@ -223,6 +228,10 @@ export function applyEvent(event) {
           actor: event.actor,
           changed: data.changed || [],
         };
+        // The change's timeline lines ("Ana set the status to pending") come in its event.
+        if (data.lines && data.lines.length && state.open && state.open.id === ticket.id) {
+          state.open.messages = mergeMessages(state.open.messages || [], data.lines);
+        }
       }
     }
     refreshCounts();

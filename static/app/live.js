@@ -1,22 +1,30 @@
-// The live socket, following the protocol's client rules (README "Real time"):
-// hello {since}, each event once in seq order (seq <= last: duplicate; prev > last: gap →
-// resume), resync → refetch over HTTP, jittered reconnect, a ping every 25 s, and
-// offline/online window events close and reopen the socket (Chromium keeps sockets open
-// while the network is emulated offline, and a laptop waking up may hold a dead one).
+// The live socket, following the protocol's client rules (README "Real time"): the order of
+// events (hello {since}, each event once in seq order, gap → resume, resync → refetch, the
+// consistent start) is seqrules.js; here are the socket around it, jittered reconnect, a ping
+// every 25 s, and offline/online window events that close and reopen the socket (Chromium keeps
+// sockets open while the network is emulated offline, and a laptop waking up may hold a dead
+// one).
+
+import { createSequencer } from "./seqrules.js";
 
 const PING_EVERY = 25_000;
 const PRESENCE_EVERY = 30_000; // the server forgets a tab's presence after 60 s
 
 export class Live {
   /**
-   * handlers: onEvent(event), onSignal(signal), onResync(), onState("connecting" |
-   * "live" | "reconnecting"), onReady(isFirst), onDenied() (the session is gone)
+   * handlers: onEvent(event), onSignal(signal), onResync() (refetch: a promise of the seq the
+   * state was read at), onState("connecting" | "live" | "reconnecting"), onReady(isFirst) (on
+   * the first, fetch state: a promise of its seq; events wait for it), onDenied() (the session
+   * is gone)
    */
   constructor(handlers, topics = ["inbox", "presence"]) {
     this.handlers = handlers;
     this.topics = topics;
-    this.last = null; // the seq of the last event applied: the resume point
-    this.resuming = false;
+    this.rules = createSequencer({
+      apply: (event) => this.handlers.onEvent(event),
+      send: (frame) => this.send(frame),
+      refetch: () => this.handlers.onResync(),
+    });
     this.socket = null;
     this.attempt = 0;
     this.timers = [];
@@ -77,9 +85,7 @@ export class Live {
     this.socket = socket;
     socket.onopen = () => {
       if (socket !== this.socket) return;
-      const hello = { type: "hello", topics: this.topics };
-      if (this.last !== null) hello.since = this.last;
-      socket.send(JSON.stringify(hello));
+      socket.send(JSON.stringify(this.rules.hello({ topics: this.topics })));
     };
     socket.onmessage = (message) => {
       if (socket !== this.socket) return;
@@ -105,34 +111,35 @@ export class Live {
   }
 
   receive(frame) {
+    const first = this.rules.last === null;
+    this.rules.receive(frame); // acks, events (to onEvent: in order, once), resync (onResync)
     switch (frame.type) {
       case "ack":
         if (frame.for === "hello") {
           this.ready = true;
           this.attempt = 0;
-          const first = this.last === null;
-          if (first) this.last = frame.seq;
-          this.resuming = false;
           this.startTimers();
           this.send({ type: "presence", state: this.presenceState });
           this.connectedOnce = true;
           this.handlers.onState("live");
-          this.handlers.onReady(first);
-        } else if (frame.for === "resume") {
-          this.resuming = false;
+          if (first) {
+            // Consistent start: subscribed by this hello, the app fetches state now; events
+            // arriving meanwhile wait, and only those newer than the fetch's seq apply.
+            this.rules.hold();
+            new Promise((resolve) => resolve(this.handlers.onReady(true))).then(
+              (seq) => this.rules.release(seq),
+              (error) => {
+                this.rules.release(null);
+                console.warn(error);
+              },
+            );
+          } else {
+            this.handlers.onReady(false);
+          }
         }
-        break;
-      case "event":
-        this.receiveEvent(frame);
         break;
       case "signal":
         this.handlers.onSignal(frame.signal);
-        break;
-      case "resync":
-        // What we missed is older than the replay log: refetch, continue from frame.seq.
-        this.last = frame.seq;
-        this.resuming = false;
-        this.handlers.onResync();
         break;
       case "error":
         if (frame.code === "not_authenticated") this.handlers.onDenied();
@@ -140,23 +147,6 @@ export class Live {
       default:
         break; // pong and anything newer
     }
-  }
-
-  receiveEvent(frame) {
-    const event = frame.event;
-    const last = this.last === null ? event.seq - 1 : this.last;
-    if (event.seq <= last) return; // a duplicate: a replay overlapping what came
-    const prev = typeof frame.prev === "number" ? frame.prev : event.seq - 1;
-    if (prev > last) {
-      // A gap: something meant for us is missing. Ask once; the replay brings this too.
-      if (!this.resuming) {
-        this.resuming = true;
-        this.send({ type: "resume", since: last });
-      }
-      return;
-    }
-    this.last = event.seq;
-    this.handlers.onEvent(event);
   }
 
   startTimers() {

@@ -21,6 +21,7 @@ import {
 } from "./data.js";
 import { h, mount } from "./dom.js";
 import { Live } from "./live.js";
+import { oldestSeq } from "./seqrules.js";
 import { installShortcuts } from "./shortcuts.js";
 import { can, state, subscribe, update, visibleTickets } from "./store.js";
 import { renderDashboard, tickAges } from "./views/dashboard.js";
@@ -66,18 +67,18 @@ async function startSession(me) {
     onEvent: applyEvent,
     onSignal: applySignal,
     onResync: () => {
-      loadList();
       refreshCounts();
       refreshPresence();
       refreshDashboard();
-      if (state.open) reloadTicket(state.open.id);
+      return fetchState();
     },
     onState: (connection) => update({ connection }),
     onReady: (first) => {
       state.presence[state.me.user_id] = live.presenceState; // our own signal is not echoed
       // Subscribed before fetching: events after the fetched state's seq are not missed.
+      let fetched;
       if (first) {
-        loadList();
+        fetched = fetchState();
         refreshCounts();
       } else {
         refreshCounts();
@@ -87,6 +88,7 @@ async function startSession(me) {
       }
       if (state.open) sendSignal({ type: "viewing", ticket: state.open.id, on: true });
       refreshDashboard();
+      return fetched;
     },
     onStuck: () => api.get("/me").catch(() => {}), // a 401 here brings the login form
     onDenied: () => toLogin("Your session has ended. Log in again — your drafts are kept."),
@@ -98,6 +100,15 @@ async function startSession(me) {
     if (state.open) sendSignal({ type: "viewing", ticket: state.open.id, on: true });
   }, VIEWING_REFRESH);
   route();
+}
+
+/** The state events apply to, read over HTTP: the list and the open ticket (read again on the
+ * first hello even if the route read it already, since that may have been before the socket
+ * was subscribed). A promise of the seq to apply events after. */
+function fetchState() {
+  const reads = [loadList()];
+  if (state.open) reads.push(reloadTicket(state.open.id));
+  return Promise.all(reads).then(oldestSeq);
 }
 
 function toLogin(message) {

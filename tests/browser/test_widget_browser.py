@@ -17,8 +17,8 @@ import redis.asyncio as aioredis
 from playwright.async_api import Browser, BrowserContext, Locator, Page, Response, expect
 
 from app.auth.visitor_tokens import identity_hash
-from realtime.broker import Signal
 from realtime.client import TandemClient
+from realtime.events import Signal
 from tests.apiclient import AgentClient, sign_up
 from tests.browser.conftest import HostSite
 
@@ -382,7 +382,7 @@ async def test_typing_reaches_the_agent_and_the_agents_typing_shows_in_the_widge
     visitor_typing = asyncio.Event()
 
     async def on_signal(signal: Signal) -> None:
-        if signal.type == "typing" and signal.ticket == ticket_id and signal.data["on"]:
+        if signal.type == "typing" and signal.ticket == ticket_id and signal.data.on:
             visitor_typing.set()
 
     token = (await shop.owner.post("/realtime/token")).json()["token"]

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -10,6 +10,7 @@ from app.domain.tickets import (
     TicketChanges,
     TicketState,
     check_version,
+    next_statuses,
     normalize_tags,
     plan_update,
 )
@@ -23,13 +24,30 @@ def plan(changes: TicketChanges, role: Role = Role.AGENT, state: TicketState = O
 
 
 def test_resolving_stamps_the_time_and_reopening_clears_it() -> None:
-    assert plan(TicketChanges(status=Status.RESOLVED)) == {
-        "status": "resolved",
-        "snoozed_until": None,
-        "resolved_at": NOW,
+    assert plan(TicketChanges(status=Status.RESOLVED)) == {"status": "resolved", "resolved_at": NOW}
+    earlier = NOW - timedelta(days=1)
+    resolved = TicketState(Status.RESOLVED, Priority.NORMAL, None, None, (), 4, None, earlier)
+    assert plan(TicketChanges(status=Status.OPEN), state=resolved) == {
+        "status": "open",
+        "resolved_at": None,
     }
-    resolved = TicketState(Status.RESOLVED, Priority.NORMAL, None, None, (), 4)
-    assert plan(TicketChanges(status=Status.OPEN), state=resolved)["resolved_at"] is None
+    # Closing a resolved ticket keeps the day it was resolved on (the dashboard counts it).
+    assert plan(TicketChanges(status=Status.CLOSED), state=resolved) == {"status": "closed"}
+
+
+def test_a_plan_names_only_the_fields_that_change() -> None:
+    assert plan(TicketChanges(status=Status.PENDING)) == {"status": "pending"}
+    later = NOW + timedelta(hours=2)
+    snoozed = TicketState(Status.SNOOZED, Priority.NORMAL, None, None, (), 4, later)
+    assert plan(TicketChanges(status=Status.PENDING), state=snoozed) == {
+        "status": "pending",
+        "snoozed_until": None,
+    }
+
+
+def test_the_allowed_moves_are_offered_in_status_order() -> None:
+    assert next_statuses(Status.RESOLVED) == [Status.OPEN, Status.CLOSED]
+    assert next_statuses(Status.CLOSED) == []
 
 
 def test_closed_is_final_and_snoozing_needs_a_future_time() -> None:
@@ -82,3 +100,10 @@ def test_a_snoozed_ticket_gets_a_new_wake_up_time_only_in_the_future() -> None:
         plan(TicketChanges(snoozed_until=NOW - timedelta(minutes=1)), state=snoozed)
     with pytest.raises(Invalid, match="snoozed ticket"):
         plan(TicketChanges(snoozed_until=later))  # an open ticket has no wake-up time
+
+
+def test_a_wake_up_time_is_kept_in_utc_to_the_millisecond() -> None:
+    lisbon_noon = datetime(2026, 11, 24, 13, 0, 0, 123456, tzinfo=timezone(timedelta(hours=1)))
+    planned = plan(TicketChanges(status=Status.SNOOZED, snoozed_until=lisbon_noon))
+    assert planned["snoozed_until"] == datetime(2026, 11, 24, 12, 0, 0, 123000, tzinfo=UTC)
+    assert planned["snoozed_until"].tzinfo is UTC

@@ -6,11 +6,12 @@ import uuid
 from collections.abc import Iterator
 
 import httpx
+import msgspec
 import pytest
 
 from realtime.client import TandemClient
 from realtime.client_state import ConnectionFailed, ServerError
-from realtime.envelope import Event
+from realtime.events import Event, Signal
 from tests.servers import tandem_processes
 
 pytestmark = pytest.mark.processes
@@ -83,7 +84,7 @@ async def test_changes_through_b_reach_a_in_order_exactly_once(servers: list[str
             version = r.json()["version"]
         events = await collect(agent_on_a, 11)
     assert [e.type for e in events] == ["ticket.created"] + ["ticket.updated"] * 10
-    assert [e.data["ticket"]["tags"] for e in events[1:]] == [[f"step-{i}"] for i in range(10)]
+    assert [e.data.ticket.tags for e in events[1:]] == [[f"step-{i}"] for i in range(10)]
     seqs = [e.seq for e in events]
     assert seqs == sorted(set(seqs))  # strictly increasing, no duplicates
     await api_b.aclose()
@@ -122,7 +123,7 @@ async def test_a_reconnect_to_either_process_gets_exactly_the_missed_events(
             live_url(url), token=token, topics=["inbox"], since=seen.seq
         ) as back:
             missed = await collect(back, 5)
-            assert [e.data["ticket"]["tags"] for e in missed] == [[f"t{i}"] for i in range(5)]
+            assert [e.data.ticket.tags for e in missed] == [[f"t{i}"] for i in range(5)]
             await asyncio.sleep(0.3)
             assert back.last_seq == missed[-1].seq  # nothing more, nothing twice
     await api.aclose()
@@ -134,8 +135,8 @@ async def test_presence_and_collision_signals_appear_and_expire(servers: list[st
     ticket = (await owner.post("/tickets", json={"subject": "Who is here?"})).json()
     signals: list[dict] = []
 
-    async def on_signal(signal: object) -> None:
-        signals.append({"type": signal.type, **signal.data})  # type: ignore[attr-defined]
+    async def on_signal(signal: Signal) -> None:
+        signals.append({"type": signal.type, **msgspec.structs.asdict(signal.data)})
 
     async with (
         TandemClient(
@@ -183,7 +184,7 @@ async def test_foreign_subscriptions_and_origins_are_refused(servers: list[str])
         await theirs.post("/tickets", json={"subject": "Also not yours"})
         await mine.post("/tickets", json={"subject": "Mine"})
         (event,) = await collect(client, 1)
-        assert event.data["ticket"]["subject"] == "Mine"
+        assert event.data.ticket.subject == "Mine"
 
     # A cookie sent from another site's page (cross-site WebSocket hijacking) is refused.
     hijack = TandemClient(

@@ -15,14 +15,24 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
 from realtime.access import Authorizer
-from realtime.broker import Broker, Signal
-from realtime.envelope import Actor, Event
+from realtime.broker import Broker
+from realtime.events import (
+    Actor,
+    Event,
+    MessageCreated,
+    Signal,
+    VisitorEvent,
+    for_visitor,
+    signal_for_visitor,
+)
 from realtime.frames import encode_frame
 from realtime.hub import Hub
 from realtime.presence import CollisionStore, PresenceStore
 from realtime.session import Close, Limits, Outgoing, Session
+from tests.events import message_event
 
 WS = "ws-1"
+BO = Actor(kind="agent", id="agent-9", name="Bo")
 
 
 @dataclass
@@ -43,13 +53,15 @@ class Principal:
             return "forbidden"
         return None
 
-    def can_see(self, event: Event) -> bool:
+    def view(self, event: Event) -> Event | VisitorEvent | None:
         if self.visitor_ticket is None:
-            return True
-        return event.ticket == self.visitor_ticket and not event.data.get("private", False)
+            return event
+        return for_visitor(event) if event.ticket == self.visitor_ticket else None
 
-    def can_see_signal(self, signal: Signal) -> bool:
-        return self.visitor_ticket is None or signal.ticket == self.visitor_ticket
+    def view_signal(self, signal: Signal) -> Signal | None:
+        if self.visitor_ticket is None:
+            return signal
+        return signal_for_visitor(signal) if signal.ticket == self.visitor_ticket else None
 
 
 def agent(user_id: str = "agent-1", ws: str = WS) -> Principal:
@@ -61,19 +73,9 @@ def visitor(ticket: str, ws: str = WS) -> Principal:
 
 
 def make_event(
-    n: int = 0, *, ws: str = WS, ticket: str = "t1", private: bool = False, type: str = ""
-) -> Event:
-    data: dict[str, Any] = {"n": n, "body": f"message {n}"}
-    if private:
-        data["private"] = True
-    return Event(
-        ws=ws,
-        type=type or "message.created",
-        actor=Actor(kind="agent", id="agent-9", name="Bo"),
-        at="2025-01-01T00:00:00Z",
-        data=data,
-        ticket=ticket,
-    )
+    n: int = 0, *, ws: str = WS, ticket: str = "t1", private: bool = False
+) -> MessageCreated:
+    return message_event(n, ws=ws, ticket=ticket, private=private, actor=BO)
 
 
 async def publish(broker: Broker, count: int, **kw: Any) -> list[Event]:
@@ -124,16 +126,12 @@ class StorePresence:
         await self.presence.disconnect(ws, user_id, conn_id)
 
 
-class Disconnected(Exception):
-    pass
-
-
 class MemorySocket:
     """One end of a WebSocket held in memory, as the hub sees it. `stall()` makes sends block
     like a client that stopped reading with full TCP buffers."""
 
     def __init__(self) -> None:
-        self.inbox: asyncio.Queue[str | None] = asyncio.Queue()
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.sent: list[str] = []
         self.closed: tuple[int, str | None] | None = None
         self._flowing = asyncio.Event()
@@ -144,16 +142,16 @@ class MemorySocket:
         self._flowing.clear()
 
     def type(self, text: str) -> None:
-        self.inbox.put_nowait(text)
+        self.inbox.put_nowait({"type": "websocket.receive", "text": text})
+
+    def send_binary(self, data: bytes) -> None:
+        self.inbox.put_nowait({"type": "websocket.receive", "bytes": data})
 
     def hang_up(self) -> None:
-        self.inbox.put_nowait(None)
+        self.inbox.put_nowait({"type": "websocket.disconnect", "code": 1001})
 
-    async def receive_text(self) -> str:
-        text = await self.inbox.get()
-        if text is None:
-            raise Disconnected
-        return text
+    async def receive(self) -> dict[str, Any]:
+        return await self.inbox.get()
 
     async def send_text(self, data: str) -> None:
         await self._flowing.wait()

@@ -11,24 +11,18 @@ import msgspec
 import pytest
 import redis.asyncio as aioredis
 
-from realtime.broker import Broker, Signal
-from realtime.envelope import Actor, Event
+from realtime.broker import Broker, Reconnect
+from realtime.events import Event, Signal, SignalData
 from realtime.memory_broker import MemoryBroker, replay_after
-from realtime.redis_broker import Reconnect, RedisBroker, reconnect_delay
+from realtime.redis_broker import RedisBroker, reconnect_delay
+from tests.events import message_event, number_of
 
 MakeBroker = Callable[..., Awaitable[Broker]]
+ALL = 10_000  # a replay limit no test reaches
 
 
 def make_event(ws: str, n: int, *, id: str = "") -> Event:
-    return Event(
-        ws=ws,
-        type="message.created",
-        actor=Actor(kind="agent", id="agent-1", name="Ada"),
-        at="2025-01-01T00:00:00Z",
-        data={"n": n, "body": "hello"},
-        ticket="ticket-1",
-        id=id,
-    )
+    return message_event(n, ws=ws, ticket="ticket-1", id=id)
 
 
 class Recorder:
@@ -63,8 +57,7 @@ class Recorder:
     def attach(self, broker: Broker) -> Recorder:
         broker.on_event(self.on_event)
         broker.on_signal(self.on_signal)
-        if isinstance(broker, RedisBroker):
-            broker.on_reconnect(self.on_reconnect)
+        broker.on_reconnect(self.on_reconnect)
         return self
 
 
@@ -111,14 +104,14 @@ async def test_replay_returns_exactly_the_events_after_since(make_broker: MakeBr
     published = [await broker.publish(make_event("ws", n)) for n in range(5)]
     await broker.publish(make_event("other-ws", 99))
 
-    replay = await broker.replay("ws", 2)
+    replay = await broker.replay("ws", 2, ALL)
 
     assert replay.complete
     assert replay.last_seq == 5
     assert replay.events == published[2:]
-    assert [e.data["n"] for e in replay.events] == [2, 3, 4]
-    assert (await broker.replay("ws", 0)).events == published
-    up_to_date = await broker.replay("ws", 5)
+    assert [number_of(e) for e in replay.events] == [2, 3, 4]
+    assert (await broker.replay("ws", 0, ALL)).events == published
+    up_to_date = await broker.replay("ws", 5, ALL)
     assert (up_to_date.events, up_to_date.complete) == ([], True)
 
 
@@ -127,8 +120,8 @@ async def test_replay_past_the_retained_log_asks_for_resync(make_broker: MakeBro
     for n in range(300):
         await broker.publish(make_event("ws", n))
 
-    trimmed = await broker.replay("ws", 0)
-    recent = await broker.replay("ws", 295)
+    trimmed = await broker.replay("ws", 0, ALL)
+    recent = await broker.replay("ws", 295, ALL)
 
     assert (trimmed.complete, trimmed.events, trimmed.last_seq) == (False, [], 300)
     assert recent.complete
@@ -142,8 +135,25 @@ async def test_since_beyond_the_log_asks_for_resync(make_broker: MakeBroker) -> 
     await broker.publish(make_event("ws", 1))
     await broker.publish(make_event("ws", 2))
 
-    assert not (await broker.replay("ws", 7)).complete
-    assert not (await broker.replay("fresh-ws", 3)).complete
+    assert not (await broker.replay("ws", 7, ALL)).complete
+    assert not (await broker.replay("fresh-ws", 3, ALL)).complete
+    assert not (await broker.replay("ws", 2**70, ALL)).complete
+
+
+async def test_replay_gives_up_to_limit_events_and_more_asks_for_resync(
+    make_broker: MakeBroker,
+) -> None:
+    broker = await make_broker()
+    published = [await broker.publish(make_event("ws", n)) for n in range(10)]
+
+    exactly = await broker.replay("ws", 6, 4)
+    one_more = await broker.replay("ws", 5, 4)
+    up_to_date = await broker.replay("ws", 10, 0)
+
+    assert (exactly.complete, exactly.events) == (True, published[6:])
+    assert (one_more.complete, one_more.events, one_more.last_seq) == (False, [], 10)
+    assert (up_to_date.complete, up_to_date.events) == (True, [])
+    assert not (await broker.replay("ws", 9, 0)).complete
 
 
 async def test_republished_event_id_reaches_clients_once(make_broker: MakeBroker) -> None:
@@ -159,7 +169,7 @@ async def test_republished_event_id_reaches_clients_once(make_broker: MakeBroker
     assert next_ is not None
     assert retry is None
     assert (first.seq, next_.seq) == (1, 2)
-    assert [e.id for e in (await broker.replay("ws", 0)).events] == ["evt-1", "evt-2"]
+    assert [e.id for e in (await broker.replay("ws", 0, ALL)).events] == ["evt-1", "evt-2"]
     await asyncio.sleep(0.05)
     assert [e.id for e in seen.events] == ["evt-1", "evt-2"]
 
@@ -193,14 +203,14 @@ async def test_every_process_gets_every_event_once_in_order(make_broker: MakeBro
         assert {e.id for e in got} == {f"w{w}-{n}" for w in range(4) for n in range(50)}
         for ws in ("ws-a", "ws-b"):
             assert [e.seq for e in got if e.ws == ws] == list(range(1, 101))
-    replayed = await publisher.replay("ws-a", 0)
+    replayed = await publisher.replay("ws-a", 0, ALL)
     assert replayed.events == [e for e in there.events if e.ws == "ws-a"]
 
 
 async def test_signals_are_delivered_but_never_replayed(make_broker: MakeBroker) -> None:
     broker = await make_broker()
     seen = Recorder().attach(await make_broker(peer=True))
-    typing = Signal(ws="ws", type="typing", data={"user": "agent-1", "on": True}, ticket="t-1")
+    typing = Signal(ws="ws", type="typing", data=SignalData(user="agent-1", on=True), ticket="t-1")
 
     await broker.signal(typing)
     await seen.until(lambda: bool(seen.signals))
@@ -208,7 +218,7 @@ async def test_signals_are_delivered_but_never_replayed(make_broker: MakeBroker)
     assert seen.signals == [typing]
     assert seen.events == []
     assert await broker.last_seq("ws") == 0
-    assert (await broker.replay("ws", 0)).events == []
+    assert (await broker.replay("ws", 0, ALL)).events == []
 
 
 async def test_failing_handler_does_not_stop_delivery(make_broker: MakeBroker) -> None:
@@ -305,7 +315,7 @@ async def test_a_lost_counter_never_reuses_a_seq(
     assert after is not None
     assert after.seq == 4
     assert await publisher.last_seq("ws") == 4
-    assert [e.seq for e in (await publisher.replay("ws", 0)).events] == [1, 2, 3, 4]
+    assert [e.seq for e in (await publisher.replay("ws", 0, ALL)).events] == [1, 2, 3, 4]
 
 
 # Pure rules.
@@ -314,13 +324,16 @@ async def test_a_lost_counter_never_reuses_a_seq(
 def test_replay_after_is_complete_only_without_holes() -> None:
     retained = [msgspec.structs.replace(make_event("ws", n), seq=n) for n in (4, 5, 6)]
 
-    assert replay_after(3, 6, retained).complete
-    assert [e.seq for e in replay_after(4, 6, retained).events] == [5, 6]
-    assert not replay_after(2, 6, retained).complete  # seq 3 already trimmed
-    assert replay_after(2, 6, retained).events == []  # never a tail with a hole before it
-    assert not replay_after(7, 6, retained).complete  # a log from another epoch
-    assert replay_after(6, 6, retained) == replay_after(6, 6, [])
-    assert replay_after(0, 0, []).complete
+    assert replay_after(3, 6, retained, ALL).complete
+    assert [e.seq for e in replay_after(4, 6, retained, ALL).events] == [5, 6]
+    assert not replay_after(2, 6, retained, ALL).complete  # seq 3 already trimmed
+    assert replay_after(2, 6, retained, ALL).events == []  # never a tail with a hole before it
+    assert not replay_after(7, 6, retained, ALL).complete  # a log from another epoch
+    assert replay_after(6, 6, retained, ALL) == replay_after(6, 6, [], ALL)
+    assert replay_after(0, 0, [], ALL).complete
+    assert replay_after(3, 6, retained, 3).complete
+    too_many = replay_after(3, 6, retained, 2)
+    assert (too_many.complete, too_many.events, too_many.last_seq) == (False, [], 6)
 
 
 def test_reconnect_delay_grows_to_a_cap_with_jitter() -> None:

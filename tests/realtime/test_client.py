@@ -11,9 +11,8 @@ import msgspec
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from realtime.broker import Signal
 from realtime.client import ConnectionFailed, ServerError, TandemClient
-from realtime.envelope import Event
+from realtime.events import Event, Signal
 from realtime.frames import Ack, EventFrame, Pong, encode_frame
 from realtime.memory_broker import MemoryBroker
 from tests.realtime.helpers import WS, RealtimeServer, agent, make_event, publish, realtime_server
@@ -147,7 +146,7 @@ async def test_signals_from_another_agent_arrive_and_errors_are_typed(
         with pytest.raises(ServerError) as refused:
             await bo.subscribe("team:vip")
 
-    assert (seen[0].type, seen[0].data["user"], seen[0].data["on"]) == ("typing", "ada", True)
+    assert (seen[0].type, seen[0].data.user, seen[0].data.on) == ("typing", "ada", True)
     assert list(bo.signals) == seen
     assert refused.value.code == "forbidden"
     assert "team:vip" not in bo.topics

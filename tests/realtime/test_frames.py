@@ -3,7 +3,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from realtime.broker import Signal
+from realtime.events import Signal, SignalData
 from realtime.frames import (
     Ack,
     Error,
@@ -51,6 +51,11 @@ def test_client_frames_decode_to_their_types() -> None:
         (frame("presence", state="invisible"), "invalid_field", "$.state"),
         (frame("subscribe", topic="inbox", colour="red"), "invalid_field", "colour"),
         (frame("subscribe", topic="x" * 201), "invalid_field", "$.topic"),
+        ('{"type": "ping", "id": 1e999}', "bad_frame", "out of range"),
+        ('{"type": "ping", "x": ' + "[" * 5000 + "]" * 5000 + "}", "bad_frame", "recursion"),
+        ('{"type": "ping"} garbage', "bad_frame", "trailing characters"),
+        (frame("resume", since=2**53), "invalid_field", "$.since"),
+        (frame("hello", since=10**40), "invalid_field", "$.since"),
     ],
 )
 def test_a_bad_frame_is_a_typed_error_naming_what_is_wrong(raw: str, code: str, names: str) -> None:
@@ -70,7 +75,7 @@ def test_the_error_of_a_bad_frame_carries_its_id_when_it_has_one() -> None:
 
 def test_server_frames_round_trip_with_the_wire_names() -> None:
     ack = Ack("hello", seq=12, replayed=3)
-    signal = Signal(ws="w", type="typing", data={"user": "u1", "expires_in": 6}, ticket="t1")
+    signal = Signal(ws="w", type="typing", data=SignalData(user="u1", expires_in=6), ticket="t1")
 
     assert msgspec.json.decode(encode_frame(ack)) == {
         "type": "ack",

@@ -9,13 +9,8 @@ import { createComposer } from "./composer.js";
 import { renderContact } from "./contact.js";
 import { renderThread } from "./thread.js";
 
-const NEXT_STATUS = {
-  open: ["pending", "snoozed", "resolved", "closed"],
-  pending: ["open", "snoozed", "resolved", "closed"],
-  snoozed: ["open", "pending", "resolved", "closed"],
-  resolved: ["open", "closed"],
-  closed: [],
-};
+// The moves a status allows come from the server (GET /me), which also enforces them.
+const nextStatuses = (status) => (state.me?.ticket_transitions || {})[status] || [];
 const HOUR = 3600_000;
 
 /** The snooze picker, while open: {ticketId, value (datetime-local text), error}. */
@@ -71,7 +66,7 @@ export function createTicketView(root) {
       drawnConflict = null;
       return;
     }
-    const mayPick = ticket.status === "snoozed" || NEXT_STATUS[ticket.status].includes("snoozed");
+    const mayPick = ticket.status === "snoozed" || nextStatuses(ticket.status).includes("snoozed");
     if (snoozing && (snoozing.ticketId !== ticket.id || !mayPick)) snoozing = null;
     const snoozeKey = snoozing ? `snooze:${snoozing.error}` : "";
     const controlsKey = `${ticket.id}:${ticket.version}:${state.members.length}:${state.teams.length}:${state.controlsEpoch || 0}:${snoozeKey}`;
@@ -156,7 +151,7 @@ function conflictNotice(ticket) {
   }, "Apply my change anyway");
   const dismiss = h("button", { type: "button", onclick: () => update({ conflict: null }) }, "Keep theirs");
   // Offer to re-apply only what is still possible from the current state.
-  const possible = !conflict.mine.status || conflict.mine.status === current.status || NEXT_STATUS[current.status].includes(conflict.mine.status);
+  const possible = !conflict.mine.status || conflict.mine.status === current.status || nextStatuses(current.status).includes(conflict.mine.status);
   return h(
     "div",
     { class: "conflict", role: "alert", id: "conflict" },
@@ -169,7 +164,7 @@ function conflictNotice(ticket) {
 }
 
 function controls(ticket) {
-  const statusOptions = [ticket.status, ...NEXT_STATUS[ticket.status]];
+  const statusOptions = [ticket.status, ...nextStatuses(ticket.status)];
   const picking = Boolean(snoozing);
   const status = h(
     "select",

@@ -1,0 +1,43 @@
+"""What every action shares: its dependencies and the way it stamps an event."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from app.auth.principal import Principal
+from app.documents.common import utcnow
+from app.outbox import EventRelay, new_event_id
+from realtime.events import Actor, EventBase
+
+if TYPE_CHECKING:
+    from app.jobs.timers import Timers
+
+E = TypeVar("E", bound=EventBase)
+
+SYSTEM = Actor(kind="system")
+
+
+@dataclass(frozen=True)
+class Deps:
+    relay: EventRelay
+    timers: Timers | None = None  # where follow-ups (snooze wake-ups) are scheduled
+
+
+def agent_actor(principal: Principal) -> Actor:
+    return Actor(kind="agent", id=principal.user_id, name=principal.name)
+
+
+def stamp(
+    kind: Callable[..., E], *, ws: object, actor: Actor, data: Any, ticket: object = None
+) -> E:
+    """A new event of `kind`, not yet published (its seq comes from the broker)."""
+    return kind(
+        ws=str(ws),
+        actor=actor,
+        at=utcnow(),
+        ticket=str(ticket) if ticket is not None else None,
+        id=new_event_id(),
+        data=data,
+    )

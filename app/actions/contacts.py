@@ -1,0 +1,115 @@
+"""Contact actions: create, change, and find-or-create for inbound channels; each write
+carries its `contact.created` / `contact.updated` event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from beanie import PydanticObjectId
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from app.actions.base import Deps, stamp
+from app.documents import Contact
+from app.documents.common import utcnow
+from app.documents.contact import IDENTIFIERS
+from app.domain.errors import Conflict, NotFound
+from app.outbox import lock_name
+from app.schemas.contacts import contact_out
+from app.services.contacts import duplicate_error, get_contact, identity_fields, lookup
+from app.services.ids import require_id
+from realtime.events import Actor, ContactCreated, ContactData, ContactUpdated, event_to_document
+
+
+async def create_contact(
+    deps: Deps,
+    ws: PydanticObjectId,
+    *,
+    actor: Actor,
+    name: str | None,
+    identifiers: dict[str, str | None],
+    custom_attributes: dict[str, Any],
+    verified: bool = False,
+) -> Contact:
+    fields, _ = identity_fields(ws, {k: v for k, v in identifiers.items() if v is not None})
+    contact = Contact(
+        id=PydanticObjectId(),
+        workspace_id=ws,
+        name=name,
+        custom_attributes=custom_attributes,
+        verified=verified,
+        **fields,
+    )
+    event = stamp(ContactCreated, ws=ws, actor=actor, data=ContactData(contact_out(contact)))
+    contact.outbox = [event_to_document(event)]
+    try:
+        await contact.insert()
+    except DuplicateKeyError:
+        raise await duplicate_error(fields) from None
+    await deps.relay.publish([event])
+    return contact
+
+
+async def update_contact(
+    deps: Deps,
+    ws: PydanticObjectId,
+    contact_id: str,
+    changes: dict[str, Any],
+    actor: Actor,
+) -> Contact:
+    identifiers = {k: changes.pop(k) for k in IDENTIFIERS if k in changes}
+    to_set, to_unset = identity_fields(ws, identifiers)
+    to_set.update(changes)
+    to_set["updated_at"] = utcnow()
+    update: dict[str, Any] = {"$set": to_set}
+    if to_unset:
+        update["$unset"] = dict.fromkeys(to_unset, "")
+    cid = require_id(contact_id, "contact")
+    try:
+        async with deps.relay.locks.hold(lock_name(Contact, cid)):
+            before = await get_contact(ws, contact_id)
+            after = before.model_copy(update={**to_set, **dict.fromkeys(to_unset)})
+            event = stamp(ContactUpdated, ws=ws, actor=actor, data=ContactData(contact_out(after)))
+            update["$push"] = {"outbox": event_to_document(event)}
+            raw = await Contact.get_pymongo_collection().find_one_and_update(
+                {"_id": cid, "workspace_id": ws}, update, return_document=ReturnDocument.AFTER
+            )
+    except DuplicateKeyError:
+        raise await duplicate_error(to_set, cid) from None
+    if raw is None:
+        raise NotFound("no such contact")
+    await deps.relay.publish([event])
+    contact: Contact = Contact.model_validate(raw)
+    return contact
+
+
+async def find_or_create(
+    deps: Deps,
+    ws: PydanticObjectId,
+    kind: str,
+    value: str,
+    *,
+    actor: Actor,
+    name: str | None = None,
+    verified: bool = False,
+) -> Contact:
+    """For inbound channels: the contact with this identifier, made on first contact. Two
+    simultaneous first messages race on the unique key; the loser reads the winner's."""
+    existing = await lookup(ws, kind, value)
+    if existing is not None:
+        return existing
+    try:
+        return await create_contact(
+            deps,
+            ws,
+            actor=actor,
+            name=name,
+            identifiers={kind: value},
+            custom_attributes={},
+            verified=verified,
+        )
+    except Conflict:
+        found = await lookup(ws, kind, value)
+        if found is None:
+            raise
+        return found

@@ -1,0 +1,184 @@
+"""Message actions: post a message (a customer's, an agent's reply or note), mark read.
+
+A message is stored once — its provider or client id is unique per workspace, so a resend
+finds the first copy — and announced by one `message.created` event that carries the ticket
+as the message left it (wait clock, reopening, first response). The event rides in the
+message's own insert; the ticket's fields follow in one update under the ticket's lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import msgspec
+from beanie import PydanticObjectId
+from pymongo.errors import DuplicateKeyError
+
+from app.actions.base import Deps, stamp
+from app.documents import Message, Ticket, User
+from app.documents.common import utcnow
+from app.documents.message import Author, DeliveryStatus, Direction, Kind
+from app.domain.messages import ThreadState, plan_message
+from app.outbox import lock_name
+from app.schemas.tickets import message_out, ticket_out
+from app.services.text import mention_handles, text_to_html
+from app.services.tickets import read_ticket
+from realtime.events import (
+    Actor,
+    Channel,
+    MessageCreated,
+    MessageData,
+    MessageRead,
+    ReadData,
+    event_to_document,
+)
+
+# Replies on these reach the customer directly (API caller, widget socket): no provider.
+LIVE_CHANNELS = frozenset({Channel.API, Channel.WEBCHAT})
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    text: str
+    direction: Direction
+    kind: Kind
+    author: Author
+    client_id: str | None = None
+    provider_message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Posted:
+    message: Message
+    ticket: Ticket
+    created: bool  # False when this was a resend of a message already stored
+
+
+def dedupe_key(workspace_id: object, new: NewMessage) -> str | None:
+    """Provider ids are unique per workspace; client ids are unique per author (a visitor's
+    or an agent's browser makes them), so a resend finds the first copy even if it would now
+    land on another ticket."""
+    if new.provider_message_id:
+        return f"{workspace_id}:p:{new.provider_message_id}"
+    if new.client_id:
+        return f"{workspace_id}:c:{new.author.id}:{new.client_id}"
+    return None
+
+
+async def find_duplicate(workspace_id: object, new: NewMessage) -> Message | None:
+    key = dedupe_key(workspace_id, new)
+    return await Message.find_one(Message.dedupe_key == key) if key else None
+
+
+async def _mentions(workspace_id: PydanticObjectId, text: str) -> list[str]:
+    """User ids of agents named in a note as @handle: the part of their email before the @,
+    their first name, or their whole name without spaces."""
+    handles = set(mention_handles(text))
+    if not handles:
+        return []
+    users = await User.find(User.workspace_id == workspace_id, User.active == True).to_list()  # noqa: E712
+    return [
+        str(u.id)
+        for u in users
+        if handles
+        & {
+            u.email.split("@")[0].lower(),
+            u.name.replace(" ", "").lower(),
+            u.name.split()[0].lower() if u.name.split() else "",
+        }
+    ]
+
+
+def _actor(author: Author) -> Actor:
+    kind = author.kind if author.kind in ("agent", "contact", "channel", "automation") else "system"
+    return msgspec.convert({"kind": kind, "id": author.id, "name": author.name}, Actor)
+
+
+async def post_message(deps: Deps, ticket: Ticket, new: NewMessage) -> Posted:
+    """Store `new` on `ticket` and move the ticket's clocks; one `message.created` event."""
+    ws = ticket.workspace_id
+    assert ticket.id is not None
+    key = dedupe_key(ws, new)
+    mentions = await _mentions(ws, new.text) if new.kind is Kind.NOTE else []
+    actor = _actor(new.author)
+    async with deps.relay.locks.hold(lock_name(Ticket, ticket.id)):
+        ticket = await read_ticket(ws, ticket.id)
+        now = utcnow()
+        state = ThreadState(
+            status=ticket.status,
+            version=ticket.version,
+            waiting_since=ticket.waiting_since,
+            first_response_at=ticket.first_response_at,
+        )
+        fields, changed = plan_message(state, new.kind, new.direction, now)
+        if "status" in changed:
+            fields["changed_by"] = msgspec.to_builtins(actor)
+        after = Ticket.model_validate({**ticket.model_dump(by_alias=True), **fields})
+        outbound = new.direction is Direction.OUT and new.kind is Kind.MESSAGE
+        message = Message(
+            id=PydanticObjectId(),
+            workspace_id=ws,
+            ticket_id=ticket.id,
+            direction=new.direction,
+            kind=new.kind,
+            author=new.author,
+            text=new.text,
+            html=text_to_html(new.text),
+            provider_message_id=new.provider_message_id,
+            dedupe_key=key,
+            created_at=now,
+            mentions=mentions,
+            delivery_status=(
+                (DeliveryStatus.SENT if ticket.channel in LIVE_CHANNELS else DeliveryStatus.QUEUED)
+                if outbound
+                else None
+            ),
+        )
+        event = stamp(
+            MessageCreated,
+            ws=ws,
+            actor=actor,
+            ticket=ticket.id,
+            data=MessageData(message=message_out(message), ticket=ticket_out(after)),
+        )
+        message.outbox = [event_to_document(event)]
+        try:
+            await message.insert()
+        except DuplicateKeyError:
+            existing = await Message.find_one(Message.dedupe_key == key)
+            if existing is None:
+                raise
+            return Posted(existing, ticket, created=False)
+        await Ticket.get_pymongo_collection().update_one(
+            {"_id": ticket.id, "workspace_id": ws}, {"$set": fields}
+        )
+    await deps.relay.publish([event])
+    return Posted(message, after, created=True)
+
+
+async def mark_read(deps: Deps, ticket: Ticket, up_to: PydanticObjectId, actor: Actor) -> None:
+    """The customer read the agents' replies up to `up_to`: they become `read`, and one
+    `message.read` event tells the agents."""
+    await Message.get_pymongo_collection().update_many(
+        {
+            "workspace_id": ticket.workspace_id,
+            "ticket_id": ticket.id,
+            "_id": {"$lte": up_to},
+            "direction": Direction.OUT.value,
+            "delivery_status": {"$in": [DeliveryStatus.SENT.value, DeliveryStatus.DELIVERED.value]},
+        },
+        {"$set": {"delivery_status": DeliveryStatus.READ.value}},
+    )
+    event = stamp(
+        MessageRead,
+        ws=ticket.workspace_id,
+        actor=actor,
+        ticket=ticket.id,
+        data=ReadData(by="contact", up_to=str(up_to)),
+    )
+    async with deps.relay.locks.hold(lock_name(Ticket, ticket.id)):
+        await Ticket.get_pymongo_collection().update_one(
+            {"_id": ticket.id, "workspace_id": ticket.workspace_id},
+            {"$push": {"outbox": event_to_document(event)}},
+        )
+    await deps.relay.publish([event])
