@@ -76,5 +76,6 @@ async def receive(deps: Deps, channel: Channel, inbound: Inbound) -> Received:
                 actor=Actor(kind="contact", id=str(contact.id), name=contact.name),
                 contact_id=contact.id,
             )
-        posted = await post_message(deps, ticket, new)
+        assert ticket.id is not None
+        posted = await post_message(deps, ws, ticket.id, new)
     return Received(contact, posted.ticket, posted.message, posted.created)

@@ -94,15 +94,16 @@ def _actor(author: Author) -> Actor:
     return msgspec.convert({"kind": kind, "id": author.id, "name": author.name}, Actor)
 
 
-async def post_message(deps: Deps, ticket: Ticket, new: NewMessage) -> Posted:
-    """Store `new` on `ticket` and move the ticket's clocks; one `message.created` event."""
-    ws = ticket.workspace_id
-    assert ticket.id is not None
+async def post_message(
+    deps: Deps, ws: PydanticObjectId, ticket_id: PydanticObjectId, new: NewMessage
+) -> Posted:
+    """Store `new` on the ticket and move its clocks; one `message.created` event. The
+    ticket is read under its lock, once (an unknown or foreign ticket is `NotFound`)."""
     key = dedupe_key(ws, new)
     mentions = await _mentions(ws, new.text) if new.kind is Kind.NOTE else []
     actor = _actor(new.author)
-    async with deps.relay.locks.hold(lock_name(Ticket, ticket.id)):
-        ticket = await read_ticket(ws, ticket.id)
+    async with deps.relay.locks.hold(lock_name(Ticket, ticket_id)):
+        ticket = await read_ticket(ws, ticket_id)
         now = utcnow()
         state = ThreadState(
             status=ticket.status,

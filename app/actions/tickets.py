@@ -154,7 +154,8 @@ async def create_ticket(
             else Author(kind="agent", id=principal.user_id, name=principal.name)
         )
         new = NewMessage(text=text, direction=direction, kind=Kind.MESSAGE, author=author)
-        ticket = (await post_message(deps, ticket, new)).ticket
+        assert ticket.id is not None
+        ticket = (await post_message(deps, ws, ticket.id, new)).ticket
     return ticket
 
 

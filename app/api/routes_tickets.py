@@ -167,10 +167,10 @@ async def post_message(call: Call) -> MessageCreated:
     principal = call.agent
     principal.require(Action.WORK_TICKETS)
     body: MessageCreate = call.body
-    ticket = await tickets.get_ticket(principal.workspace_id, call.path("ticket_id"))
     posted = await message_actions.post_message(
         call.runtime.deps,
-        ticket,
+        require_id(principal.workspace_id, "workspace"),
+        require_id(call.path("ticket_id"), "ticket"),
         NewMessage(
             text=body.text,
             direction=Direction.OUT,

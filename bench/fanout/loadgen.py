@@ -29,7 +29,7 @@ import msgspec
 import uvloop
 
 from bench.fanout.floor_server import raise_fd_limit
-from bench.fanout.modes import FloorMode, Mode, SetupFrames, TandemMode
+from bench.fanout.modes import CHANGES, FloorMode, Mode, SetupFrames, TandemMode
 from bench.fanout.stats import Latency, RunResult, percentile
 from bench.fanout.tandem_api import AgentSession
 from bench.fanout.wsclient import WsClient
@@ -237,6 +237,7 @@ class Args(argparse.Namespace):
     agent: Path | None
     result: Path | None
     hold: float
+    change: str
 
 
 def build_mode(args: Args) -> Mode:
@@ -244,7 +245,7 @@ def build_mode(args: Args) -> Mode:
         return FloorMode(args.urls, args.payload_bytes)
     if args.agent is None:
         raise SystemExit("tandem mode needs --agent (written by bench.fanout.run)")
-    return TandemMode(args.urls, AgentSession.load(args.agent))
+    return TandemMode(args.urls, AgentSession.load(args.agent), args.change)
 
 
 async def main(args: Args) -> None:
@@ -302,6 +303,9 @@ def parse(argv: list[str] | None = None) -> Args:
     parser.add_argument("--agent", type=Path, help="agent session JSON (tandem mode)")
     parser.add_argument("--result", type=Path, help="write the result JSON here")
     parser.add_argument("--hold", type=float, default=0.0, help="only hold sockets open")
+    parser.add_argument(
+        "--change", choices=sorted(CHANGES), default="priority", help="what the writer toggles"
+    )
     return parser.parse_args(argv, namespace=Args())
 
 

@@ -18,6 +18,13 @@ import msgspec
 from bench.fanout.tandem_api import AgentSession, socket_token, ticket_version
 from bench.fanout.wsclient import WsClient, connect
 
+# What the Tandem writer toggles: the field and its two values. Up to commit ec77206 a status
+# change also wrote a system line to the thread ("… set the status to pending"), with its own
+# message and ticket events; only the event whose `changed` names the field is the change.
+CHANGES: dict[str, tuple[str, str, str]] = {
+    "priority": ("priority", "normal", "high"),
+    "status": ("status", "open", "pending"),
+}
 HEARTBEAT_SECONDS = 25.0  # Tandem's hub closes a socket that sent nothing for 75 s
 TOKEN_REUSE_SECONDS = 30.0  # socket tokens live 60 s; they are checked only at connect
 
@@ -144,6 +151,7 @@ class _Ticket(msgspec.Struct):
 
 class _Data(msgspec.Struct):
     ticket: _Ticket | None = None
+    changed: list[str] = []
 
 
 class _Event(msgspec.Struct):
@@ -158,19 +166,23 @@ class _TandemFrame(msgspec.Struct):
 
 
 class TandemMode:
-    """Sockets on /live subscribed to the inbox; the writer PATCHes one ticket's priority."""
+    """Sockets on /live subscribed to the inbox; the writer PATCHes one ticket's priority or
+    status (see CHANGES). A change's frame is the `ticket.updated` event whose `changed` names
+    that field; other events the change causes are not counted as deliveries."""
 
     name = "tandem"
 
-    def __init__(self, urls: list[str], agent: AgentSession) -> None:
+    def __init__(self, urls: list[str], agent: AgentSession, change: str = "priority") -> None:
         self.urls = urls
         self.agent = agent
+        self.field, first, second = CHANGES[change]
+        self.values = (first, second)
         self.http = agent.client()
         self._token: tuple[str, float] | None = None
         self._token_lock = asyncio.Lock()
         self._decoder = msgspec.json.Decoder(_TandemFrame)
         self.version = 0
-        self.priority = "normal"
+        self.value = self.values[0]
         self.conflicts = 0
 
     def key_of(self, payload: bytes) -> int | None:
@@ -186,6 +198,7 @@ class TandemMode:
             or event.ticket != self.agent.ticket_id
             or event.data is None
             or event.data.ticket is None
+            or self.field not in event.data.changed
         ):
             return None
         return event.data.ticket.version
@@ -215,27 +228,27 @@ class TandemMode:
             client.send_text(b'{"type":"ping"}')
 
     async def start_writer(self) -> None:
-        self.version, self.priority = await ticket_version(self.http, self.agent.ticket_id)
+        self.version, self.value = await ticket_version(self.http, self.agent.ticket_id, self.field)
 
     async def write(self, register: Callable[[int, float], None]) -> tuple[int, float]:
         for _ in range(5):  # only a concurrent writer makes a version stale; there is none
-            priority = "high" if self.priority != "high" else "normal"
+            value = self.values[1] if self.value != self.values[1] else self.values[0]
             key = self.version + 1
             t0 = time.monotonic()
             register(key, t0)
             answer = await self.http.patch(
                 f"/tickets/{self.agent.ticket_id}",
-                json={"version": self.version, "priority": priority},
+                json={"version": self.version, self.field: value},
             )
             took = time.monotonic() - t0
             if answer.status_code == 409:
                 self.conflicts += 1
                 current = answer.json()["error"]["details"]["current"]
-                self.version, self.priority = int(current["version"]), current["priority"]
+                self.version, self.value = int(current["version"]), current[self.field]
                 continue
             answer.raise_for_status()
             ticket = answer.json()
-            self.version, self.priority = int(ticket["version"]), ticket["priority"]
+            self.version, self.value = int(ticket["version"]), ticket[self.field]
             if self.version != key:
                 raise RuntimeError(f"expected version {key}, the server answered {self.version}")
             return key, took

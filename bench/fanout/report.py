@@ -190,7 +190,9 @@ def render(
     pairs: list[Pair],
     idle: list[Idle],
     notes: list[str],
+    change: str = "priority",
 ) -> str:
+    toggled = {"priority": "priority (normal ↔ high)", "status": "status (open ↔ pending)"}
     out = [
         "# Benchmarks",
         "",
@@ -212,7 +214,8 @@ def render(
         "(Tandem: `hello` and `subscribe` to `inbox` acknowledged). One writer then makes "
         f"{changes} changes one at a time, {pause * 1000:.0f} ms apart, each after the previous "
         "one reached every socket. Tandem's writer is an agent session (cookie + CSRF) sending "
-        "`PATCH /api/v1/tickets/{id}` to the first process, toggling priority with the version it "
+        "`PATCH /api/v1/tickets/{id}` to the first process, toggling the "
+        f"{toggled.get(change, change)} with the version it "
         "saw; every socket gets the `ticket.updated` event through Redis. The floor is a bare "
         "`websockets` broadcast server (no auth, store or broker; compression off; also on uvloop, "
         f"also {servers} processes with the sockets spread the same way): its write is a text "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import secrets
 import shutil
 import subprocess
@@ -26,6 +27,7 @@ import msgspec
 
 from app.devservices import local_services
 from bench.fanout.floor_server import raise_fd_limit
+from bench.fanout.modes import CHANGES
 from bench.fanout.processes import (
     ROOT,
     Server,
@@ -37,6 +39,7 @@ from bench.fanout.processes import (
 from bench.fanout.report import Idle, Pair, machine, render
 from bench.fanout.stats import RunResult
 from bench.fanout.tandem_api import sign_up
+from bench.sections import keep_others
 
 LOADGEN_SECONDS = 600  # a whole load-generator run, sockets opened and closed included
 FALLBACK_FRAME_BYTES = 700  # floor payload only if Tandem's frame could not be measured
@@ -62,7 +65,7 @@ class Runner:
         argv += ["--urls", ",".join(s.ws_url for s in servers)]
         argv += ["--changes", str(changes or self.args.changes), "--pause", str(self.args.pause)]
         if mode == "tandem":
-            argv += ["--agent", str(self.agent_file)]
+            argv += ["--agent", str(self.agent_file), "--change", self.args.change]
         return argv
 
     def measure(
@@ -140,13 +143,17 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--servers", type=int, default=2, help="processes of each kind")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--logs", type=Path, default=ROOT / "var" / "bench" / "fanout")
+    parser.add_argument(
+        "--change", choices=sorted(CHANGES), default="priority", help="what the writer toggles"
+    )
     return parser.parse_args(argv)
 
 
 def command_line(args: argparse.Namespace) -> str:
     return (
         f".venv/bin/python -m bench.fanout.run --sockets {args.sockets} --idle {args.idle} "
-        f"--changes {args.changes} --pause {args.pause} --servers {args.servers}"
+        f"--changes {args.changes} --pause {args.pause} --servers {args.servers} "
+        f"--change {args.change}"
     )
 
 
@@ -158,6 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     shutil.rmtree(args.logs, ignore_errors=True)
     args.logs.mkdir(parents=True)
     box = machine()
+    load_start = os.getloadavg()
     notes: list[str] = []
     pairs: list[Pair] = []
     idle: list[Idle] = []
@@ -235,11 +243,25 @@ def main(argv: list[str] | None = None) -> None:
         servers=args.servers,
         changes=args.changes,
         pause=args.pause,
+        change=args.change,
         pairs=pairs,
         idle=idle,
         notes=notes,
     )
-    args.output.write_text(text)
+    summary = {
+        "command": command_line(args),
+        "change": args.change,
+        "servers": args.servers,
+        "changes": args.changes,
+        "date": box["date"],
+        "tree": box["Tandem tree"],
+        "loadavg_start": load_start,
+        "loadavg_end": os.getloadavg(),
+        "pairs": pairs,
+        "notes": notes,
+    }
+    (args.logs / "summary.json").write_bytes(msgspec.json.encode(summary))
+    args.output.write_text(keep_others(args.output, text))  # other benchmarks' sections stay
     print(text)
     say(f"wrote {args.output}; logs in {args.logs}")
 
@@ -268,6 +290,14 @@ def standard_notes(
         "logs each garbage collection that stops a process for 20 ms or more, with a monotonic "
         "timestamp, which is how the GC row of each table is counted.",
     ]
+    if args.change == "status":
+        notes.append(
+            "The writer toggles the status (open ↔ pending). Up to commit ec77206 that also "
+            'wrote a system line to the thread ("… set the status to pending") before the '
+            "PATCH answered, and every socket got a `message.created` and a second "
+            "`ticket.updated` (no new version) besides the measured frame; only the frame whose "
+            "`changed` names the status is counted."
+        )
     negotiated = [
         f"{r.mode} {r.deflate_negotiated}"
         for p in pairs

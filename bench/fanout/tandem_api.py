@@ -69,8 +69,11 @@ async def socket_token(http: httpx.AsyncClient) -> str:
     return token
 
 
-async def ticket_version(http: httpx.AsyncClient, ticket_id: str) -> tuple[int, str]:
+async def ticket_version(
+    http: httpx.AsyncClient, ticket_id: str, field: str = "priority"
+) -> tuple[int, str]:
+    """The ticket's version and the current value of `field`."""
     answer = await http.get(f"/tickets/{ticket_id}")
     answer.raise_for_status()
     ticket = answer.json()["ticket"]
-    return int(ticket["version"]), str(ticket["priority"])
+    return int(ticket["version"]), str(ticket[field])
