@@ -648,6 +648,9 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
       if (sock !== so) return;
       sock = null;
       clearInterval(pingT);
+      // No hello was acknowledged (a network that blocks WebSockets, say): show the thread
+      // anyway. Fetching first and then saying hello {since: its seq} is as consistent.
+      if (stale) fetchSubscribed();
       retry();
     };
   }

@@ -239,6 +239,24 @@ async def test_a_reload_keeps_the_conversation_and_unread_replies_are_counted(
     ]
 
 
+async def test_a_network_that_blocks_websockets_still_shows_the_conversation(
+    shop: Shop, context: BrowserContext
+) -> None:
+    page = await context.new_page()
+    await page.goto(shop.page("nows.html"))
+    await open_widget(page)
+    ticket_id = await first_message(page, "Is the shop open on Sunday?")
+    await reply(shop, ticket_id, "From 10 to 4.")
+    await expect(bubble(page, "From 10 to 4.")).to_be_visible()
+
+    # A proxy that refuses WebSockets: every socket the page opens is closed at once.
+    await page.route_web_socket(re.compile(r".*/live.*"), lambda ws: ws.close())
+    await page.reload()
+    await open_widget(page)
+    for text in ("Is the shop open on Sunday?", "From 10 to 4."):
+        await expect(bubble(page, text)).to_have_count(1)
+
+
 async def test_html_and_script_in_messages_stay_text_on_both_sides(
     shop: Shop, context: BrowserContext
 ) -> None:
