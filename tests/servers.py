@@ -17,6 +17,18 @@ from app.devservices.process import free_port
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def tandem_env(mongodb_url: str, redis_url: str, db_name: str, **extra: str) -> dict[str, str]:
+    """What every Tandem process of one test shares: the store, Redis, the secret."""
+    return dict(
+        os.environ,
+        MONGODB_URL=mongodb_url,
+        REDIS_URL=redis_url,
+        MONGODB_DB=db_name,
+        TANDEM_SECRET_KEY="shared-secret-" + db_name,
+        **extra,
+    )
+
+
 @contextmanager
 def tandem_processes(
     count: int,
@@ -28,14 +40,8 @@ def tandem_processes(
     extra_env: dict[str, str] | None = None,
 ) -> Iterator[list[str]]:
     """Start `count` uvicorn processes sharing one store and one Redis; yield their URLs."""
-    env = dict(
-        os.environ,
-        MONGODB_URL=mongodb_url,
-        REDIS_URL=redis_url,
-        MONGODB_DB=db_name,
-        TANDEM_SECRET_KEY="shared-secret-" + db_name,
-        TANDEM_LOG_LEVEL="warning",
-        **(extra_env or {}),
+    env = tandem_env(
+        mongodb_url, redis_url, db_name, TANDEM_LOG_LEVEL="warning", **(extra_env or {})
     )
     procs: list[subprocess.Popen[bytes]] = []
     urls: list[str] = []
@@ -96,13 +102,7 @@ def start_worker(
     *, mongodb_url: str, redis_url: str, db_name: str, log_path: Path
 ) -> subprocess.Popen[bytes]:
     """A `tandem worker` process on the suite's store and Redis (kill it as the test needs)."""
-    env = dict(
-        os.environ,
-        MONGODB_URL=mongodb_url,
-        REDIS_URL=redis_url,
-        MONGODB_DB=db_name,
-        TANDEM_SECRET_KEY="shared-secret-" + db_name,
-    )
+    env = tandem_env(mongodb_url, redis_url, db_name)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         return subprocess.Popen(

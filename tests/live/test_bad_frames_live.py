@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,24 +16,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.servers import tandem_processes
-
 pytestmark = pytest.mark.processes
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(scope="module")
-def server(
-    mongodb_url: str, redis_url: str, db_name: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    with tandem_processes(
-        1,
-        mongodb_url=mongodb_url,
-        redis_url=redis_url,
-        db_name=db_name,
-        log_dir=tmp_path_factory.mktemp("server-logs"),
-    ) as urls:
-        yield urls[0]
 
 
 @asynccontextmanager

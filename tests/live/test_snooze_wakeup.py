@@ -4,7 +4,7 @@ action, agents see it live, and a worker killed while a timer is due still wakes
 import asyncio
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,23 +14,9 @@ import pytest
 from realtime.client import TandemClient
 from realtime.events import Event, Status, TicketUpdated
 from tests.live.test_two_processes import live_url, signed_up, socket_token
-from tests.servers import start_worker, tandem_processes, tandem_worker
+from tests.servers import start_worker, tandem_worker
 
 pytestmark = pytest.mark.processes
-
-
-@pytest.fixture(scope="module")
-def server(
-    mongodb_url: str, redis_url: str, db_name: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    with tandem_processes(
-        1,
-        mongodb_url=mongodb_url,
-        redis_url=redis_url,
-        db_name=db_name,
-        log_dir=tmp_path_factory.mktemp("server-logs"),
-    ) as urls:
-        yield urls[0]
 
 
 def wakes(events: list[Event], ticket_id: str) -> list[TicketUpdated]:
@@ -42,6 +28,13 @@ def wakes(events: list[Event], ticket_id: str) -> list[TicketUpdated]:
         and e.actor.kind == "system"
         and e.data.ticket.status is Status.OPEN
     ]
+
+
+def collect_into(events: list[Event]) -> Callable[[Event], Awaitable[None]]:
+    async def on_event(event: Event) -> None:
+        events.append(event)
+
+    return on_event
 
 
 async def snooze(api: httpx.AsyncClient, subject: str, seconds: float) -> tuple[str, datetime]:
@@ -68,9 +61,7 @@ async def test_a_snoozed_ticket_reopens_when_its_time_comes_and_agents_see_it(
 ) -> None:
     api = await signed_up(server)
     events: list[Event] = []
-
-    async def on_event(event: Event) -> None:
-        events.append(event)
+    on_event = collect_into(events)
 
     with tandem_worker(
         mongodb_url=mongodb_url,
@@ -129,9 +120,7 @@ async def test_a_worker_killed_while_a_timer_is_due_still_wakes_the_ticket_once(
 ) -> None:
     api = await signed_up(server)
     events: list[Event] = []
-
-    async def on_event(event: Event) -> None:
-        events.append(event)
+    on_event = collect_into(events)
 
     log_path = tmp_path / "worker.log"
     first = start_worker(

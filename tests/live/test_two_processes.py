@@ -3,7 +3,6 @@ see, in order and once; a reconnect, to either process, misses nothing."""
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import msgspec
@@ -12,24 +11,9 @@ import pytest
 from realtime.client import TandemClient
 from realtime.client_state import ConnectionFailed, ServerError
 from realtime.events import Event, Signal
-from tests.servers import tandem_processes
 
 pytestmark = pytest.mark.processes
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(scope="module")
-def servers(
-    mongodb_url: str, redis_url: str, db_name: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[list[str]]:
-    with tandem_processes(
-        2,
-        mongodb_url=mongodb_url,
-        redis_url=redis_url,
-        db_name=db_name,
-        log_dir=tmp_path_factory.mktemp("server-logs"),
-    ) as urls:
-        yield urls
 
 
 async def signed_up(base: str, name: str = "Olivia Owner") -> httpx.AsyncClient:
