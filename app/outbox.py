@@ -2,12 +2,13 @@
 
 An action puts its event into the changed document's `outbox` array in the same
 single-document atomic update as the change itself (FerretDB has no multi-document
-transactions; neither is needed), then publishes it at once. Nothing else happens on the
-request's path: the worker's sweep later re-offers every entry older than a few seconds to the
-broker — which drops an id it has already published, so this costs no second delivery — and
-trims the published entries from their documents. If the writer died before publishing, that
-re-offer is the event's first publication: each committed change reaches clients once,
-possibly late, never lost.
+transactions; neither is needed), then publishes it at once. The same update drops what the
+outbox held before if the broker has all of it published (one Redis EXISTS), so a document
+carries its last event, not a backlog. The worker's sweep re-offers every entry older than a
+few seconds to the broker — which drops an id it has already published, so this costs no
+second delivery — and trims the published ones from their documents. If the writer died
+before publishing, that re-offer is the event's first publication: each committed change
+reaches clients once, possibly late, never lost.
 """
 
 from __future__ import annotations
@@ -23,13 +24,22 @@ from beanie import Document
 from app.doclock import DocumentLocks
 from app.documents.common import utcnow
 from realtime.broker import Broker
-from realtime.events import Event, event_from_document
+from realtime.events import Event, event_from_document, event_to_document
 
 log = logging.getLogger("tandem.outbox")
 
 
 def new_event_id() -> str:
     return uuid.uuid4().hex
+
+
+def merged(*updates: dict[str, Any]) -> dict[str, Any]:
+    """One update document from several, operator by operator."""
+    out: dict[str, Any] = {}
+    for update in updates:
+        for operator, fields in update.items():
+            out.setdefault(operator, {}).update(fields)
+    return out
 
 
 def lock_name(model: type[Document], doc_id: object) -> str:
@@ -43,6 +53,19 @@ class EventRelay:
         self.broker = broker
         self.documents = documents
         self.locks = locks
+
+    async def outbox_update(
+        self, ws: object, held: list[dict[str, Any]], event: Event
+    ) -> dict[str, Any]:
+        """The part of a write's update that stores `event` in the document's outbox, which
+        holds `held` (read under the document's lock). When everything held is published
+        already — the usual case — the new event replaces it, so a document carries its last
+        event and no backlog; otherwise it is appended behind what still waits."""
+        entry = event_to_document(event)
+        ids = [e["id"] for e in held]
+        if not ids or await self.broker.published(str(ws), ids):
+            return {"$set": {"outbox": [entry]}}
+        return {"$push": {"outbox": entry}}
 
     async def publish(self, events: Sequence[Event]) -> None:
         """Publish events just written; a failure leaves them to the sweep, in order."""

@@ -57,6 +57,11 @@ class Broker(Protocol):
 
     async def last_seq(self, ws: str) -> int: ...
 
+    async def published(self, ws: str, ids: list[str]) -> bool:
+        """Whether every one of these event ids of `ws` was published (and is remembered as
+        such, the same time a republished id is dropped for)."""
+        ...
+
     async def signal(self, signal: Signal) -> None:
         """Fan out an ephemeral signal to every process; not logged."""
         ...

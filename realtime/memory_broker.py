@@ -99,6 +99,9 @@ class MemoryBroker:
     async def last_seq(self, ws: str) -> int:
         return self._seqs.get(ws, 0)
 
+    async def published(self, ws: str, ids: list[str]) -> bool:
+        return all((ws, event_id) in self._seen for event_id in ids)
+
     async def signal(self, signal: Signal) -> None:
         self._pending.append(signal)
         await self._deliver()

@@ -169,6 +169,12 @@ class RedisBroker:
     async def last_seq(self, ws: str) -> int:
         return int(await self._redis.get(self._key(ws, "seq")) or 0)
 
+    async def published(self, ws: str, ids: list[str]) -> bool:
+        if not ids:
+            return True
+        keys = [self._key(ws, f"dedupe:{event_id}") for event_id in ids]
+        return int(await self._redis.exists(*keys)) == len(keys)
+
     async def signal(self, signal: Signal) -> None:
         await self._redis.publish(self._key(signal.ws, "signals"), _json.encode(signal))
 

@@ -49,7 +49,7 @@ async def test_sweep_publishes_what_a_crashed_writer_left_exactly_once(app: Star
     await owner.aclose()
 
 
-async def test_the_sweep_trims_published_events_without_sending_them_again(
+async def test_a_document_keeps_only_its_last_event_once_the_rest_is_published(
     app: Starlette,
 ) -> None:
     owner = await sign_up(app)
@@ -57,15 +57,18 @@ async def test_the_sweep_trims_published_events_without_sending_them_again(
     relay = runtime_of(app).relay
     before = await relay.broker.last_seq(ws)
     created = (await owner.post("/tickets", json={"subject": "Published at once"})).json()
-    patched = await owner.patch(
-        f"/tickets/{created['id']}", json={"version": 1, "status": "pending"}
-    )
-    assert patched.status_code == 200
+    version = created["version"]
+    for status in ("pending", "open", "pending"):
+        patched = await owner.patch(
+            f"/tickets/{created['id']}", json={"version": version, "status": status}
+        )
+        assert patched.status_code == 200
+        version = patched.json()["version"]
     published = await relay.broker.last_seq(ws)
-    assert published == before + 2  # each action published its event right away
+    assert published == before + 4  # each action published its event right away
     stored = await Ticket.get_pymongo_collection().find_one({"_id": ObjectId(created["id"])})
     assert stored is not None
-    assert len(stored["outbox"]) == 2  # kept until the sweep
+    assert [e["data"]["ticket"]["version"] for e in stored["outbox"]] == [version]
 
     await relay.sweep(older_than=timedelta(0))
 
@@ -73,4 +76,30 @@ async def test_the_sweep_trims_published_events_without_sending_them_again(
     assert stored is not None
     assert stored["outbox"] == []
     assert await relay.broker.last_seq(ws) == published  # nothing was delivered twice
+    await owner.aclose()
+
+
+async def test_an_unpublished_event_stays_queued_behind_a_new_one(app: Starlette) -> None:
+    owner = await sign_up(app)
+    ws = (await owner.get("/me")).json()["workspace"]["id"]
+    created = (await owner.post("/tickets", json={"subject": "Redis hiccup"})).json()
+    relay = runtime_of(app).relay
+    # A writer whose publish failed left its event in the outbox.
+    stuck = msgspec.structs.replace(
+        ticket_event(ws=ws, ticket=created["id"]), id=new_event_id(), at=utcnow()
+    )
+    await Ticket.get_pymongo_collection().update_one(
+        {"_id": ObjectId(created["id"])}, {"$push": {"outbox": event_to_document(stuck)}}
+    )
+
+    patched = await owner.patch(f"/tickets/{created['id']}", json={"version": 1, "tags": ["x"]})
+    assert patched.status_code == 200
+
+    stored = await Ticket.get_pymongo_collection().find_one({"_id": ObjectId(created["id"])})
+    assert stored is not None
+    assert [e["id"] for e in stored["outbox"]][-2:][0] == stuck.id  # kept, not replaced
+    before = await relay.broker.last_seq(ws)
+    await relay.sweep(older_than=timedelta(0))
+    replay = await relay.broker.replay(ws, before, 100)
+    assert [e.id for e in replay.events] == [stuck.id]  # published late, once
     await owner.aclose()

@@ -14,7 +14,7 @@ from app.documents import Contact
 from app.documents.common import utcnow
 from app.documents.contact import IDENTIFIERS
 from app.domain.errors import Conflict, NotFound
-from app.outbox import lock_name
+from app.outbox import lock_name, merged
 from app.schemas.contacts import contact_out
 from app.services.contacts import duplicate_error, get_contact, identity_fields, lookup
 from app.services.ids import require_id
@@ -70,7 +70,7 @@ async def update_contact(
             before = await get_contact(ws, contact_id)
             after = before.model_copy(update={**to_set, **dict.fromkeys(to_unset)})
             event = stamp(ContactUpdated, ws=ws, actor=actor, data=ContactData(contact_out(after)))
-            update["$push"] = {"outbox": event_to_document(event)}
+            update = merged(update, await deps.relay.outbox_update(ws, before.outbox, event))
             raw = await Contact.get_pymongo_collection().find_one_and_update(
                 {"_id": cid, "workspace_id": ws}, update, return_document=ReturnDocument.AFTER
             )

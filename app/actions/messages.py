@@ -18,6 +18,7 @@ from app.actions.base import Deps, stamp
 from app.documents import Message, Ticket, User
 from app.documents.common import utcnow
 from app.documents.message import Author, DeliveryStatus, Direction, Kind
+from app.domain.errors import NotFound
 from app.domain.messages import ThreadState, plan_message
 from app.outbox import lock_name
 from app.schemas.tickets import message_out, ticket_out
@@ -159,7 +160,9 @@ async def post_message(
 
 async def mark_read(deps: Deps, ticket: Ticket, up_to: PydanticObjectId, actor: Actor) -> None:
     """The customer read the agents' replies up to `up_to`: they become `read`, and one
-    `message.read` event tells the agents."""
+    `message.read` event tells the agents. `up_to` must be a message of this ticket."""
+    if not await Message.find_one(Message.id == up_to, Message.ticket_id == ticket.id):
+        raise NotFound("no such message in this conversation")
     await Message.get_pymongo_collection().update_many(
         {
             "workspace_id": ticket.workspace_id,
@@ -177,9 +180,11 @@ async def mark_read(deps: Deps, ticket: Ticket, up_to: PydanticObjectId, actor: 
         ticket=ticket.id,
         data=ReadData(by="contact", up_to=str(up_to)),
     )
+    assert ticket.id is not None
     async with deps.relay.locks.hold(lock_name(Ticket, ticket.id)):
+        held = (await read_ticket(ticket.workspace_id, ticket.id, outbox=True)).outbox
         await Ticket.get_pymongo_collection().update_one(
             {"_id": ticket.id, "workspace_id": ticket.workspace_id},
-            {"$push": {"outbox": event_to_document(event)}},
+            await deps.relay.outbox_update(ticket.workspace_id, held, event),
         )
     await deps.relay.publish([event])

@@ -37,7 +37,7 @@ from app.domain.tickets import (
     plan_update,
 )
 from app.domain.timeline import change_lines
-from app.outbox import lock_name
+from app.outbox import lock_name, merged
 from app.schemas.common import iso
 from app.schemas.tickets import line_out, ticket_out
 from app.services.ids import require_id
@@ -196,7 +196,8 @@ def _previous(ticket: Ticket, fields: dict[str, Any]) -> PreviousValues:
 
 @dataclass(frozen=True)
 class Change:
-    """One planned ticket change: the event, and the update that stores it with the change."""
+    """One planned ticket change: its event, the update that stores the change (the event's
+    outbox entry is added to it under the lock), and the ticket after it."""
 
     event: TicketUpdated
     update: dict[str, Any]
@@ -237,10 +238,10 @@ def plan_change(
             lines=[line_out(str(ticket.id), line) for line in lines],
         ),
     )
-    push: dict[str, Any] = {"outbox": event_to_document(event)}
+    update: dict[str, Any] = {"$set": stored}
     if lines:
-        push["activity"] = {"$each": lines}
-    return Change(event, {"$set": stored, "$push": push}, after)
+        update["$push"] = {"activity": {"$each": lines}}
+    return Change(event, update, after)
 
 
 async def change_ticket(
@@ -262,15 +263,18 @@ async def change_ticket(
     )
     async with deps.relay.locks.hold(lock_name(Ticket, tid)):
         # Read under the lock: the version check, the plan and the write are one step.
-        ticket = await read_ticket(ws, tid)
+        ticket = await read_ticket(ws, tid, outbox=True)
         check_version(seen_version, ticket.version, ticket_out(ticket))
         now = utcnow()
         fields = plan_update(state_of(ticket), changes, role=role, actor_id=actor.id or "", now=now)
         if not fields:
             return ticket
         change = plan_change(ticket, fields, actor, now, assignee_name)
+        update = merged(
+            change.update, await deps.relay.outbox_update(ws, ticket.outbox, change.event)
+        )
         written = await Ticket.get_pymongo_collection().update_one(
-            {"_id": tid, "workspace_id": ws, "version": ticket.version}, change.update
+            {"_id": tid, "workspace_id": ws, "version": ticket.version}, update
         )
     if written.matched_count != 1:
         raise RuntimeError(f"ticket {ticket_id} changed while its write lock was held")

@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from app.actions.workspace import change_settings
 from app.api.endpoint import Api, Call
 from app.documents import ApiToken, AuditEvent, Team
 from app.domain.metrics import zone
@@ -23,7 +24,6 @@ from app.schemas.auth import (
 )
 from app.schemas.common import iso
 from app.services import workspaces
-from app.services.audit import record
 from app.services.ids import require_id
 
 api = Api()
@@ -143,26 +143,15 @@ async def revoke_token(call: Call) -> None:
 async def patch_workspace(call: Call) -> WorkspaceOut:
     call.agent.require(Action.MANAGE_WORKSPACE)
     body: WorkspacePatch = call.body
-    workspace = await workspaces.get_workspace(call.agent.workspace_id)
-    if body.name is not msgspec.UNSET:
-        workspace.name = body.name
-    if body.allowed_origins is not msgspec.UNSET:
-        workspace.allowed_origins = [o.rstrip("/") for o in body.allowed_origins]
-    if body.widget_reply_time is not msgspec.UNSET:
-        workspace.widget_reply_time = body.widget_reply_time
-    if body.widget_greeting is not msgspec.UNSET:
-        workspace.widget_greeting = body.widget_greeting
-    if body.timezone is not msgspec.UNSET:
-        workspace.timezone = zone(body.timezone).key
-    await workspace.save()
-    assert workspace.id is not None
-    await record(
-        workspace.id,
-        call.agent.user_id,
-        "workspace.updated",
-        "workspace",
-        str(workspace.id),
-        **msgspec.to_builtins(body),
+    changes: dict[str, Any] = {
+        k: v for k, v in msgspec.structs.asdict(body).items() if v is not msgspec.UNSET
+    }
+    if "allowed_origins" in changes:
+        changes["allowed_origins"] = [o.rstrip("/") for o in changes["allowed_origins"]]
+    if "timezone" in changes:
+        changes["timezone"] = zone(changes["timezone"]).key
+    workspace = await change_settings(
+        call.agent.workspace_id, call.agent.user_id, changes, msgspec.to_builtins(body)
     )
     return workspace_out(workspace)
 

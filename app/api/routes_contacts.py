@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import msgspec
-from pymongo.errors import DuplicateKeyError
 
+from app.actions import canned as canned_actions
 from app.actions import contacts as contact_actions
 from app.actions.base import agent_actor
 from app.api.endpoint import Api, Call
 from app.documents import CannedResponse
-from app.documents.common import utcnow
-from app.domain.errors import Conflict, Invalid, NotFound
+from app.domain.errors import Invalid, NotFound
 from app.domain.roles import Action
 from app.schemas.contacts import (
     CannedIn,
@@ -24,7 +23,7 @@ from app.schemas.contacts import (
     LookupQuery,
     contact_out,
 )
-from app.services import contacts
+from app.services import canned, contacts
 from app.services.audit import record
 from app.services.ids import require_id
 
@@ -157,8 +156,7 @@ def canned_out(c: CannedResponse) -> CannedOut:
 )
 async def list_canned(call: Call) -> list[CannedOut]:
     ws = require_id(call.agent.workspace_id, "workspace")
-    found = await CannedResponse.find(CannedResponse.workspace_id == ws).sort("shortcut").to_list()
-    return [canned_out(c) for c in found]
+    return [canned_out(c) for c in await canned.list_canned(ws)]
 
 
 @api.op(
@@ -174,29 +172,12 @@ async def list_canned(call: Call) -> list[CannedOut]:
 async def create_canned(call: Call) -> CannedOut:
     call.agent.require(Action.MANAGE_CANNED)
     body: CannedIn = call.body
-    canned = CannedResponse(
-        workspace_id=require_id(call.agent.workspace_id, "workspace"),
-        shortcut=body.shortcut,
-        title=body.title,
-        body=body.body,
+    ws = require_id(call.agent.workspace_id, "workspace")
+    return canned_out(
+        await canned_actions.create_canned(
+            ws, shortcut=body.shortcut, title=body.title, body=body.body
+        )
     )
-    try:
-        await canned.insert()
-    except DuplicateKeyError:
-        raise Conflict(
-            f"/{body.shortcut} exists", code="duplicate", details={"field": "shortcut"}
-        ) from None
-    return canned_out(canned)
-
-
-async def _canned(call: Call) -> CannedResponse:
-    found = await CannedResponse.find_one(
-        CannedResponse.id == require_id(call.path("canned_id"), "canned response"),
-        CannedResponse.workspace_id == require_id(call.agent.workspace_id, "workspace"),
-    )
-    if found is None:
-        raise NotFound("no such canned response")
-    return found
 
 
 @api.op(
@@ -210,18 +191,9 @@ async def _canned(call: Call) -> CannedResponse:
 )
 async def patch_canned(call: Call) -> CannedOut:
     call.agent.require(Action.MANAGE_CANNED)
-    canned = await _canned(call)
     changes = {k: v for k, v in msgspec.structs.asdict(call.body).items() if v is not msgspec.UNSET}
-    for key, value in changes.items():
-        setattr(canned, key, value)
-    canned.updated_at = utcnow()
-    try:
-        await canned.save()
-    except DuplicateKeyError:
-        raise Conflict(
-            "that shortcut exists", code="duplicate", details={"field": "shortcut"}
-        ) from None
-    return canned_out(canned)
+    ws = require_id(call.agent.workspace_id, "workspace")
+    return canned_out(await canned_actions.change_canned(ws, call.path("canned_id"), changes))
 
 
 @api.op(
@@ -234,4 +206,5 @@ async def patch_canned(call: Call) -> CannedOut:
 )
 async def delete_canned(call: Call) -> None:
     call.agent.require(Action.MANAGE_CANNED)
-    await (await _canned(call)).delete()
+    ws = require_id(call.agent.workspace_id, "workspace")
+    await canned_actions.delete_canned(ws, call.path("canned_id"))

@@ -71,10 +71,7 @@ async def visitor_of(call: Call) -> tuple[Workspace, Contact]:
         raise NotAuthenticated("a valid visitor token is needed", code="visitor_token_invalid")
     workspace = await load_workspace(claims.workspace_id)
     check_origin(call, workspace)
-    contact = await Contact.find_one(
-        Contact.id == require_id(claims.contact_id, "contact"),
-        Contact.workspace_id == workspace.id,
-    )
+    contact = await contacts.find_contact(workspace.id, claims.contact_id)
     if contact is None:
         raise NotAuthenticated("this visitor no longer exists", code="visitor_token_invalid")
     return workspace, contact
@@ -97,10 +94,7 @@ async def _session_contact(call: Call, body: SessionIn, workspace: Workspace) ->
     claims = call.runtime.visitor_tokens.read(body.visitor_token) if body.visitor_token else None
     current = None
     if claims is not None and claims.workspace_id == str(workspace.id):
-        current = await Contact.find_one(
-            Contact.id == require_id(claims.contact_id, "contact"),
-            Contact.workspace_id == workspace.id,
-        )
+        current = await contacts.find_contact(workspace.id, claims.contact_id)
     if body.user is not None:
         if not identity_ok(workspace.widget_secret, body.user.id, body.user.hash):
             raise Forbidden(
@@ -307,9 +301,8 @@ async def read(call: Call) -> None:
     _, contact = await visitor_of(call)
     body: ReadIn = call.body
     ticket = await current_conversation(contact, Channel.WEBCHAT)
-    up_to = require_id(body.up_to, "message")
-    if ticket is None or not await Message.find_one(
-        Message.id == up_to, Message.ticket_id == ticket.id
-    ):
+    if ticket is None:
         raise NotFound("no such message in this conversation")
-    await mark_read(call.runtime.deps, ticket, up_to, visitor_actor(contact))
+    await mark_read(
+        call.runtime.deps, ticket, require_id(body.up_to, "message"), visitor_actor(contact)
+    )

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
-
+from app.actions import workspace as workspace_actions
 from app.api.endpoint import Api, Call
 from app.documents import Workspace
 from app.domain.roles import Action
 from app.schemas.widget import WidgetSettingsOut
 from app.services import workspaces
-from app.services.audit import record
 
 api = Api()
 
@@ -48,15 +46,7 @@ async def widget_settings(call: Call) -> WidgetSettingsOut:
 )
 async def rotate_widget_secret(call: Call) -> WidgetSettingsOut:
     call.agent.require(Action.MANAGE_WORKSPACE)
-    workspace = await workspaces.get_workspace(call.agent.workspace_id)
-    # Only this field: a whole-document save could undo a concurrent settings change.
-    await workspace.set({Workspace.widget_secret: secrets.token_urlsafe(32)})
-    assert workspace.id is not None
-    await record(
-        workspace.id,
-        call.agent.user_id,
-        "workspace.widget_secret_rotated",
-        "workspace",
-        str(workspace.id),
+    workspace = await workspace_actions.rotate_widget_secret(
+        call.agent.workspace_id, call.agent.user_id
     )
     return settings_out(workspace)

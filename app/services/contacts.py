@@ -57,10 +57,17 @@ async def duplicate_error(fields: dict[str, Any], own_id: object = None) -> Conf
     )
 
 
-async def get_contact(ws: PydanticObjectId, contact_id: str) -> Contact:
-    contact = await Contact.find_one(
+async def find_contact(ws: PydanticObjectId | None, contact_id: str) -> Contact | None:
+    if ws is None:
+        return None
+    found: Contact | None = await Contact.find_one(
         Contact.id == require_id(contact_id, "contact"), Contact.workspace_id == ws
     )
+    return found
+
+
+async def get_contact(ws: PydanticObjectId, contact_id: str) -> Contact:
+    contact = await find_contact(ws, contact_id)
     if contact is None:
         raise NotFound("no such contact")
     return contact

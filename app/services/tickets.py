@@ -20,9 +20,12 @@ from realtime.events import MessageView
 HIDDEN = {"outbox": 0, "activity": 0}
 
 
-async def read_ticket(workspace_id: PydanticObjectId, ticket_id: PydanticObjectId) -> Ticket:
+async def read_ticket(
+    workspace_id: PydanticObjectId, ticket_id: PydanticObjectId, *, outbox: bool = False
+) -> Ticket:
+    """One ticket of the workspace; with its outbox for a write that will add to it."""
     raw = await Ticket.get_pymongo_collection().find_one(
-        {"_id": ticket_id, "workspace_id": workspace_id}, HIDDEN
+        {"_id": ticket_id, "workspace_id": workspace_id}, {"activity": 0} if outbox else HIDDEN
     )
     if raw is None:
         raise NotFound("no such ticket")

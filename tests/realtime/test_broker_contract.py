@@ -174,6 +174,17 @@ async def test_republished_event_id_reaches_clients_once(make_broker: MakeBroker
     assert [e.id for e in seen.events] == ["evt-1", "evt-2"]
 
 
+async def test_the_broker_says_which_event_ids_it_has_published(make_broker: MakeBroker) -> None:
+    broker = await make_broker()
+    await broker.publish(make_event("ws", 1, id="evt-1"))
+    await broker.publish(make_event("ws", 2, id="evt-2"))
+
+    assert await broker.published("ws", ["evt-1", "evt-2"])
+    assert await broker.published("ws", [])
+    assert not await broker.published("ws", ["evt-1", "evt-3"])  # one of them is not out
+    assert not await broker.published("other-ws", ["evt-1"])  # ids are per workspace
+
+
 async def test_events_without_id_are_never_deduplicated(make_broker: MakeBroker) -> None:
     broker = await make_broker()
     a = await broker.publish(make_event("ws", 1))
