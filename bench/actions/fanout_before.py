@@ -1,4 +1,5 @@
-"""Store a fan-out run's write-path figures as the "before" side, in bench/actions/before.json.
+"""Store a fan-out run's write-path figures as the "before" side (or, with --after, this
+tree's side), in bench/actions/before.json.
 
     .venv/bin/python -m bench.fanout.run --sockets 1000 --idle 0 --change status \
         --logs /tmp/fanout-status --output /tmp/fanout-status.md
@@ -82,6 +83,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--replace", action="store_true", help="forget the stored runs of these change kinds"
     )
+    parser.add_argument(
+        "--after", action="store_true", help="store them as this tree's runs, not as before"
+    )
     parser.add_argument("--note", action="append", default=[], help="a note on these runs")
     parser.add_argument("--before", type=Path, default=BEFORE)
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
@@ -95,14 +99,16 @@ def main(argv: list[str] | None = None) -> None:
     ]
     for run in runs:
         run.notes += args.note
+    side = before.fanout_after if args.after else before.fanout
     if args.replace:
         for run in runs:
-            before.fanout.pop(run.change, None)
+            side.pop(run.change, None)
     for run in runs:
-        before.fanout.setdefault(run.change, []).append(run)
+        side.setdefault(run.change, []).append(run)
         print(f"{run.change}: {msgspec.json.encode(run).decode()}")
     save_before(args.before, before)
-    args.output.write_text(replace_section(args.output, render(before, None), PREAMBLE))
+    section = render(before, before.actions_after)
+    args.output.write_text(replace_section(args.output, section, PREAMBLE))
 
 
 if __name__ == "__main__":

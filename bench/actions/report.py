@@ -229,6 +229,22 @@ def render(before: Before, after: Measurement | None) -> str:
             "",
             *_write_ratio(before.fanout),
         ]
+    if before.fanout_after:
+        some = next(iter(before.fanout_after.values()))[0]
+        out += [
+            "",
+            f"### Fan-out write path, after (tree {some.tree})",
+            "",
+            "The same runs on this tree, where a status change is one write and one event.",
+            "",
+            "```sh",
+            *sorted({run.command for runs in before.fanout_after.values() for run in runs}),
+            "```",
+            "",
+            *fanout_table(before.fanout_after),
+            "",
+            *_write_ratio(before.fanout_after),
+        ]
     notes: list[str] = []
     if b is not None:
         notes += [f"Before: {n}" for n in b.notes]
@@ -237,11 +253,12 @@ def render(before: Before, after: Measurement | None) -> str:
         notes += [f"After: {n}" for n in after.notes]
         notes += _variation_notes(after, "After")
     fanout_notes: dict[str, list[str]] = {}  # a note -> the runs it was made on
-    for runs in before.fanout.values():
+    all_runs = [*before.fanout.values(), *before.fanout_after.values()]
+    for runs in all_runs:
         for run in runs:
             for note in run.notes:
                 fanout_notes.setdefault(note, []).append(f"{run.change} {run.date}")
-    every = sum(len(runs) for runs in before.fanout.values())
+    every = sum(len(runs) for runs in all_runs)
     for note, which in fanout_notes.items():
         notes.append(f"Fan-out ({'all runs' if len(which) == every else ', '.join(which)}): {note}")
     if notes:

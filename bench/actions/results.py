@@ -59,8 +59,13 @@ class FanoutRun(msgspec.Struct):
 
 
 class Before(msgspec.Struct):
+    """The figures BENCHMARKS.md's actions section is rendered from: the "before" side, kept
+    from the tree before the actions layer, and the latest "after" side of this tree."""
+
     actions: Measurement | None = None
     fanout: dict[str, list[FanoutRun]] = {}  # by change kind, in the order they ran
+    actions_after: Measurement | None = None
+    fanout_after: dict[str, list[FanoutRun]] = {}
 
 
 def load_before(path: Path) -> Before:

@@ -146,7 +146,6 @@ def parse(argv: list[str] | None = None) -> Args:
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
     before = load_before(args.before)
-    after: Measurement | None = None
     if not args.render_only:
         box = machine()
         with tempfile.TemporaryDirectory(prefix="tandem-actions-") as tmp:
@@ -168,10 +167,11 @@ def main(argv: list[str] | None = None) -> None:
         args.result.write_bytes(msgspec.json.encode(after))
         if args.save_before:
             before = Before(actions=after, fanout=before.fanout)
-            save_before(args.before, before)
             say(f"stored as before in {args.before}")
-            after = None
-    section = render(before, after)
+        else:
+            before.actions_after = after
+        save_before(args.before, before)
+    section = render(before, before.actions_after)
     args.output.write_text(replace_section(args.output, section, PREAMBLE))
     print(section)
     say(f"wrote its section of {args.output}")
