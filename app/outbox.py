@@ -1,32 +1,39 @@
-"""Events ride in the document they describe until the worker sees them published.
+"""Events ride in the document they describe; a mark in Redis says where to look for them.
 
 An action puts its event into the changed document's `outbox` array in the same
 single-document atomic update as the change itself (FerretDB has no multi-document
-transactions; neither is needed), then publishes it at once. The same update drops what the
-outbox held before if the broker has all of it published (one Redis EXISTS), so a document
-carries its last event, not a backlog. The worker's sweep re-offers every entry older than a
-few seconds to the broker — which drops an id it has already published, so this costs no
-second delivery — and trims the published ones from their documents. If the writer died
-before publishing, that re-offer is the event's first publication: each committed change
-reaches clients once, possibly late, never lost.
+transactions; neither is needed), then publishes it at once. Just before that write it leaves
+a mark — `<workspace>|<collection>|<document>|<event>` in one Redis sorted set, scored by the
+time — and the same update drops what the outbox held before when the broker has all of it
+published (one EXISTS), so a document carries its last event, not a backlog.
+
+The worker's sweep reads only the marks older than a few seconds: a mark whose event the broker
+has published is simply removed (Redis only); otherwise its document is read by `_id` and what
+its outbox still holds is published — the broker drops ids it has already published. So a
+process that dies between its write and its publish delays that event by seconds: it reaches
+clients once, never lost, and the sweep never scans a collection.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from beanie import Document
+from bson import ObjectId
 
 from app.doclock import DocumentLocks
-from app.documents.common import utcnow
 from realtime.broker import Broker
 from realtime.events import Event, event_from_document, event_to_document
 
 log = logging.getLogger("tandem.outbox")
+
+MARKS = "tandem:outbox:marks"
+SWEEP_BATCH = 500
 
 
 def new_event_id() -> str:
@@ -51,19 +58,26 @@ class EventRelay:
         self, broker: Broker, documents: list[type[Document]], locks: DocumentLocks
     ) -> None:
         self.broker = broker
-        self.documents = documents
+        self.models = {model.get_collection_name(): model for model in documents}
         self.locks = locks
+        self.redis = locks.redis
+
+    async def mark(self, model: type[Document], doc_id: object, event: Event) -> None:
+        """Before a write that carries `event` into the document: where the sweep looks if its
+        writer never publishes it."""
+        member = f"{event.ws}|{model.get_collection_name()}|{doc_id}|{event.id}"
+        await self.redis.zadd(MARKS, {member: time.time()})
 
     async def outbox_update(
-        self, ws: object, held: list[dict[str, Any]], event: Event
+        self, model: type[Document], doc_id: object, held: list[dict[str, Any]], event: Event
     ) -> dict[str, Any]:
-        """The part of a write's update that stores `event` in the document's outbox, which
-        holds `held` (read under the document's lock). When everything held is published
-        already — the usual case — the new event replaces it, so a document carries its last
-        event and no backlog; otherwise it is appended behind what still waits."""
+        """Marks the write, and returns the part of its update that stores `event` in the
+        document's outbox, which holds `held` (read under the document's lock): everything
+        held is replaced when it is all published — the usual case — else appended to."""
+        await self.mark(model, doc_id, event)
         entry = event_to_document(event)
         ids = [e["id"] for e in held]
-        if not ids or await self.broker.published(str(ws), ids):
+        if not ids or await self.broker.published(event.ws, ids):
             return {"$set": {"outbox": [entry]}}
         return {"$push": {"outbox": entry}}
 
@@ -77,39 +91,42 @@ class EventRelay:
                 return
 
     async def sweep(self, older_than: timedelta = timedelta(seconds=10)) -> int:
-        """Publish what is still unpublished in the outboxes (a crashed or failed writer's
-        events) and trim what is published; returns how many documents were trimmed."""
-        cutoff = utcnow() - older_than
-        count = 0
-        for model in self.documents:
-            cursor = model.get_pymongo_collection().find(
-                {"outbox.at": {"$lt": cutoff}}, {"outbox": 1}
-            )
-            async for raw in cursor:
-                if await self._settle(model, raw, cutoff):
-                    count += 1
-        return count
+        """Settle the marks older than `older_than`: publish whatever their documents still
+        hold unpublished. Returns how many documents needed it."""
+        cutoff = time.time() - older_than.total_seconds()
+        recovered = 0
+        while True:
+            raw = await self.redis.zrangebyscore(MARKS, "-inf", cutoff, start=0, num=SWEEP_BATCH)
+            marks = [m.decode() if isinstance(m, bytes) else str(m) for m in raw]
+            settled: list[str] = []
+            for member in marks:
+                try:
+                    if await self._settle(member):
+                        recovered += 1
+                except Exception:
+                    log.exception("sweeping %s failed; the next sweep retries", member)
+                    break
+                settled.append(member)
+            if settled:
+                await self.redis.zrem(MARKS, *settled)
+            if len(settled) < SWEEP_BATCH:
+                return recovered
 
-    async def _settle(self, model: type[Document], raw: dict[str, Any], cutoff: Any) -> bool:
-        published: set[str] = set()
-        for entry in raw.get("outbox") or []:
-            if entry["at"] >= cutoff:
-                break  # younger entries are their writer's to publish; keep the order
-            try:
-                # None means it was published already: either way it is out now.
-                await self.broker.publish(event_from_document(entry))
-            except Exception:
-                log.exception("sweeping %s of %s failed", model.__name__, raw["_id"])
-                break
-            published.add(entry["id"])
-        if not published:
+    async def _settle(self, member: str) -> bool:
+        ws, collection, doc_id, event_id = member.split("|")
+        if await self.broker.published(ws, [event_id]):
             return False
-        # Read-filter-write under the document's lock rather than `$pull` with a condition,
-        # which FerretDB v1 does not apply to arrays of documents.
-        collection = model.get_pymongo_collection()
-        async with self.locks.hold(lock_name(model, raw["_id"])):
-            current = await collection.find_one({"_id": raw["_id"]}, {"outbox": 1})
-            if current is not None:
-                left = [e for e in current.get("outbox") or [] if e["id"] not in published]
-                await collection.update_one({"_id": raw["_id"]}, {"$set": {"outbox": left}})
-        return True
+        model = self.models.get(collection)
+        if model is None:
+            log.warning("a mark names an unknown collection: %s", member)
+            return False
+        raw = await model.get_pymongo_collection().find_one(
+            {"_id": ObjectId(doc_id)}, {"outbox": 1}
+        )
+        entries = (raw or {}).get("outbox") or []
+        for entry in entries:
+            # In order; the ones published already are dropped by the broker.
+            await self.broker.publish(event_from_document(entry))
+        if event_id not in {e["id"] for e in entries}:
+            log.info("mark %s: its write never happened (its writer died first)", member)
+        return bool(entries)

@@ -4,9 +4,10 @@ It runs a slim runtime — the store, Redis, a publish-only broker and the actio
 no hub, no pub/sub subscription — and the job runner (app/jobs) with these handlers:
 
     ticket.wake        a snoozed ticket's timer: reopen it through the normal action
-    outbox.sweep       every 5 s: publish what a crashed writer left, trim what is published
-    tickets.wake_due   every 60 s: wake snoozed tickets whose timer was never set (a process
-                       that died between its write and scheduling the timer)
+    outbox.sweep       every 5 s: publish what a writer that died left unpublished (by its mark)
+
+At start it also wakes snoozed tickets that are overdue (snoozed before their timers existed,
+or while no worker ran for longer than the timers are kept).
 
 Outbound deliveries, SLA clocks, embeddings and AI calls join these as handlers.
 """
@@ -44,8 +45,7 @@ from realtime.events import Status
 log = logging.getLogger("tandem.worker")
 
 SWEEP_JOB = "outbox.sweep"
-WAKE_DUE_JOB = "tickets.wake_due"
-PERIODIC = (Periodic(SWEEP_JOB, 5.0), Periodic(WAKE_DUE_JOB, 60.0))
+PERIODIC = (Periodic(SWEEP_JOB, 5.0),)
 
 
 @dataclass
@@ -90,10 +90,7 @@ def handlers(deps: Deps) -> dict[str, Callable[[Job], Awaitable[None]]]:
     async def sweep(job: Job) -> None:
         await deps.relay.sweep()
 
-    async def wake_due(job: Job) -> None:
-        await wake_overdue(deps)
-
-    return {WAKE_JOB: wake, SWEEP_JOB: sweep, WAKE_DUE_JOB: wake_due}
+    return {WAKE_JOB: wake, SWEEP_JOB: sweep}
 
 
 async def wake_overdue(deps: Deps) -> int:
@@ -125,4 +122,7 @@ async def run_worker(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with worker_runtime(settings) as runtime:
         log.info("worker running as %s", consumer_name())
+        woken = await wake_overdue(runtime.deps)
+        if woken:
+            log.info("woke %d overdue snoozed tickets", woken)
         await run_jobs_until(runtime.deps, runtime.redis, stop)

@@ -42,6 +42,7 @@ async def create_contact(
     )
     event = stamp(ContactCreated, ws=ws, actor=actor, data=ContactData(contact_out(contact)))
     contact.outbox = [event_to_document(event)]
+    await deps.relay.mark(Contact, contact.id, event)
     try:
         await contact.insert()
     except DuplicateKeyError:
@@ -70,7 +71,9 @@ async def update_contact(
             before = await get_contact(ws, contact_id)
             after = before.model_copy(update={**to_set, **dict.fromkeys(to_unset)})
             event = stamp(ContactUpdated, ws=ws, actor=actor, data=ContactData(contact_out(after)))
-            update = merged(update, await deps.relay.outbox_update(ws, before.outbox, event))
+            update = merged(
+                update, await deps.relay.outbox_update(Contact, cid, before.outbox, event)
+            )
             raw = await Contact.get_pymongo_collection().find_one_and_update(
                 {"_id": cid, "workspace_id": ws}, update, return_document=ReturnDocument.AFTER
             )

@@ -144,6 +144,7 @@ async def post_message(
             data=MessageData(message=message_out(message), ticket=ticket_out(after)),
         )
         message.outbox = [event_to_document(event)]
+        await deps.relay.mark(Message, message.id, event)
         try:
             await message.insert()
         except DuplicateKeyError:
@@ -185,6 +186,6 @@ async def mark_read(deps: Deps, ticket: Ticket, up_to: PydanticObjectId, actor: 
         held = (await read_ticket(ticket.workspace_id, ticket.id, outbox=True)).outbox
         await Ticket.get_pymongo_collection().update_one(
             {"_id": ticket.id, "workspace_id": ticket.workspace_id},
-            await deps.relay.outbox_update(ticket.workspace_id, held, event),
+            await deps.relay.outbox_update(Ticket, ticket.id, held, event),
         )
     await deps.relay.publish([event])

@@ -110,6 +110,7 @@ async def open_ticket(
         data=TicketData(ticket_out(ticket)),
     )
     ticket.outbox = [event_to_document(event)]
+    await deps.relay.mark(Ticket, ticket.id, event)
     await ticket.insert()
     await deps.relay.publish([event])
     return ticket
@@ -270,8 +271,10 @@ async def change_ticket(
         if not fields:
             return ticket
         change = plan_change(ticket, fields, actor, now, assignee_name)
+        if "snoozed_until" in fields:
+            await _schedule_wake(deps, change.after)
         update = merged(
-            change.update, await deps.relay.outbox_update(ws, ticket.outbox, change.event)
+            change.update, await deps.relay.outbox_update(Ticket, tid, ticket.outbox, change.event)
         )
         written = await Ticket.get_pymongo_collection().update_one(
             {"_id": tid, "workspace_id": ws, "version": ticket.version}, update
@@ -279,28 +282,19 @@ async def change_ticket(
     if written.matched_count != 1:
         raise RuntimeError(f"ticket {ticket_id} changed while its write lock was held")
     await deps.relay.publish([change.event])
-    await _follow_snooze(deps, change.after, fields)
     return change.after
 
 
-async def _follow_snooze(deps: Deps, ticket: Ticket, fields: dict[str, Any]) -> None:
-    """A snoozed ticket's wake-up is a timer in the worker; the change is already committed,
-    so a failure here is logged, and the worker's periodic check wakes the ticket anyway."""
-    if deps.timers is None or "snoozed_until" not in fields:
+async def _schedule_wake(deps: Deps, ticket: Ticket) -> None:
+    """A snoozed ticket's wake-up is a timer in the worker, set before the write that snoozes
+    it: a write that then fails leaves a timer that finds nothing to wake, whereas a timer set
+    after it could be lost with a process that dies in between. A timer left from an earlier
+    snooze, or for a ticket woken by hand, finds nothing to wake either (see `wake_ticket`)."""
+    if deps.timers is None or ticket.status is not Status.SNOOZED or not ticket.snoozed_until:
         return
-    key = wake_key(ticket.id)
-    try:
-        if ticket.status is Status.SNOOZED and ticket.snoozed_until is not None:
-            payload = {
-                "ws": str(ticket.workspace_id),
-                "ticket": str(ticket.id),
-                "due": iso(ticket.snoozed_until),
-            }
-            await deps.timers.schedule(WAKE_JOB, payload, ticket.snoozed_until, key=key)
-        else:
-            await deps.timers.cancel(key)
-    except Exception:
-        log.exception("scheduling the wake-up of ticket %s failed", ticket.id)
+    payload = {"ws": str(ticket.workspace_id), "ticket": str(ticket.id)}
+    payload["due"] = iso(ticket.snoozed_until) or ""
+    await deps.timers.schedule(WAKE_JOB, payload, ticket.snoozed_until, key=wake_key(ticket.id))
 
 
 async def wake_ticket(deps: Deps, *, workspace_id: str, ticket_id: str, due: str) -> bool:

@@ -42,7 +42,6 @@ class Contact(Document):
         keep_nulls = False
         indexes = [
             pymongo.IndexModel([("workspace_id", 1), ("_id", -1)]),
-            pymongo.IndexModel([("outbox.at", 1)], sparse=True),
             *(
                 pymongo.IndexModel([(f"{kind}_key", 1)], unique=True, sparse=True)
                 for kind in IDENTIFIERS

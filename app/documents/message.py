@@ -50,5 +50,4 @@ class Message(Document):
         indexes = [
             pymongo.IndexModel([("workspace_id", 1), ("ticket_id", 1), ("_id", 1)]),
             pymongo.IndexModel([("dedupe_key", 1)], unique=True, sparse=True),
-            pymongo.IndexModel([("outbox.at", 1)], sparse=True),
         ]

@@ -36,9 +36,8 @@ class Ticket(Document):
     # The thread's timeline lines ("Ana set the status to pending"), written in the same update
     # as the change they tell of; the thread shows them among the messages.
     activity: list[dict[str, Any]] = Field(default_factory=list)
-    # Events written in the same atomic update as the change they describe; the worker's sweep
-    # trims them once published. A crash between the write and the publish delays an event,
-    # never loses it.
+    # Events written in the same atomic update as the change they describe (app/outbox.py): a
+    # crash between the write and the publish delays an event, never loses it.
     outbox: list[dict[str, Any]] = Field(default_factory=list)
 
     class Settings:
@@ -50,5 +49,4 @@ class Ticket(Document):
             pymongo.IndexModel([("workspace_id", 1), ("assignee_id", 1), ("_id", -1)]),
             pymongo.IndexModel([("workspace_id", 1), ("contact_id", 1)]),
             pymongo.IndexModel([("workspace_id", 1), ("waiting_since", 1)]),
-            pymongo.IndexModel([("outbox.at", 1)], sparse=True),
         ]

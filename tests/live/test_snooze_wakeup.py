@@ -10,7 +10,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 
+from app.actions.tickets import wake_key
+from app.jobs import JobQueue
+from app.jobs.timers import Timers
 from realtime.client import TandemClient
 from realtime.events import Event, Status, TicketUpdated
 from tests.live.test_two_processes import live_url, signed_up, socket_token
@@ -155,4 +159,36 @@ async def test_a_worker_killed_while_a_timer_is_due_still_wakes_the_ticket_once(
 
     assert len(wakes(events, ticket_id)) == 1
     assert (await api.get(f"/tickets/{ticket_id}")).json()["ticket"]["status"] == "open"
+    await api.aclose()
+
+
+async def test_a_worker_starting_wakes_tickets_overdue_without_a_timer(
+    server: str, mongodb_url: str, redis_url: str, db_name: str, tmp_path: Path
+) -> None:
+    api = await signed_up(server)
+    ticket_id, due = await snooze(api, "Snoozed before timers existed", 1.0)
+    redis = aioredis.from_url(redis_url)
+    try:
+        # As if it had been snoozed by a version of Tandem without timers.
+        assert await Timers(JobQueue(redis)).cancel(wake_key(ticket_id))
+    finally:
+        await redis.aclose()
+    await asyncio.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 0.5)
+
+    with tandem_worker(
+        mongodb_url=mongodb_url,
+        redis_url=redis_url,
+        db_name=db_name,
+        log_path=tmp_path / "worker.log",
+    ):
+
+        async def woken() -> bool:
+            ticket = (await api.get(f"/tickets/{ticket_id}")).json()["ticket"]
+            return bool(ticket["status"] == "open")
+
+        async with asyncio.timeout(20):
+            while True:
+                if await woken():
+                    break
+                await asyncio.sleep(0.2)
     await api.aclose()
