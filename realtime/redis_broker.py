@@ -218,6 +218,11 @@ class RedisBroker:
                     attempt = 0
                     await self._pump(pubsub)
                 except Exception as exc:
+                    task = asyncio.current_task()
+                    if task is not None and task.cancelling():
+                        # redis-py can turn a cancellation (close()) into a connection error:
+                        # reconnecting then would keep close() waiting forever.
+                        raise asyncio.CancelledError from exc
                     # The reader must outlive any failure: a dead reader loses events silently.
                     log.warning("broker pub/sub lost (%s: %s)", type(exc).__name__, exc)
                     if pubsub is not None:

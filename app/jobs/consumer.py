@@ -22,7 +22,7 @@ from redis.exceptions import RedisError, ResponseError
 from app.jobs.entries import entry_body, stream_entries, text
 from app.jobs.keys import GROUP
 from app.jobs.model import Handler, Job, JobError, decode_job
-from app.jobs.waits import pause, wait_any
+from app.jobs.waits import pause, reraise_if_cancelled, wait_any
 
 if TYPE_CHECKING:
     from app.jobs.queue import JobQueue
@@ -83,6 +83,7 @@ class Consumer:
     async def _read(self, stop: asyncio.Event) -> None:
         stream = self.queue.keys.stream
         while not stop.is_set():
+            reraise_if_cancelled()
             if self.free_slots <= 0:
                 self._slot_freed.clear()
                 await wait_any(stop, self._slot_freed)
@@ -101,6 +102,7 @@ class Consumer:
                 await self.queue.ensure_group()  # the stream was deleted under us
                 continue
             except REDIS_TROUBLE:
+                reraise_if_cancelled()
                 log.warning("reading jobs failed; retrying", exc_info=True)
                 await pause(stop, 1.0)
                 continue
@@ -160,9 +162,11 @@ class Consumer:
         self, stop: asyncio.Event, seconds: float, step: Callable[[], Awaitable[object]]
     ) -> None:
         while not await pause(stop, seconds):
+            reraise_if_cancelled()
             try:
                 await step()
             except REDIS_TROUBLE:
+                reraise_if_cancelled()
                 log.warning("job queue upkeep failed; retrying", exc_info=True)
 
     async def _keep(self) -> None:

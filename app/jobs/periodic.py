@@ -18,7 +18,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from app.jobs.queue import JobQueue
-from app.jobs.waits import pause
+from app.jobs.waits import pause, reraise_if_cancelled
 
 log = logging.getLogger("tandem.jobs")
 
@@ -48,6 +48,7 @@ async def enqueue_for_period(queue: JobQueue, periodic: Periodic, now: float) ->
 async def run_periodic(queue: JobQueue, periodic: Periodic, stop: asyncio.Event) -> None:
     """Enqueue `periodic` at the start of every period until `stop` is set."""
     while True:
+        reraise_if_cancelled()
         boundary = (math.floor(time.time() / periodic.every) + 1) * periodic.every
         # The loop's timer may fire a little early in wall-clock terms: sleep until past it.
         while (delay := boundary - time.time()) > 0:
@@ -56,6 +57,7 @@ async def run_periodic(queue: JobQueue, periodic: Periodic, stop: asyncio.Event)
         try:
             await enqueue_for_period(queue, periodic, time.time())
         except (RedisError, OSError):
+            reraise_if_cancelled()
             log.warning("enqueueing periodic %s failed", periodic.kind, exc_info=True)
 
 

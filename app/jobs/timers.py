@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 from app.jobs.due import DueSet
 from app.jobs.model import Job, encode_job, from_ms, to_ms, utcnow
 from app.jobs.queue import JobQueue
-from app.jobs.waits import pause
+from app.jobs.waits import pause, reraise_if_cancelled
 
 log = logging.getLogger("tandem.jobs")
 
@@ -67,9 +67,11 @@ class Timers:
     async def run(self, stop: asyncio.Event) -> None:
         """Pump every `pump_every` seconds until `stop` is set."""
         while True:
+            reraise_if_cancelled()
             try:
                 await self.pump()
             except (RedisError, OSError):
+                reraise_if_cancelled()
                 log.warning("moving due timers failed; retrying", exc_info=True)
             if await pause(stop, self.queue.config.pump_every):
                 return
