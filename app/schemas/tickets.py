@@ -141,7 +141,7 @@ class TicketQuery(msgspec.Struct, forbid_unknown_fields=True):
     channel: Channel | None = None
     contact: str | None = None
     text: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-    order: Literal["newest", "oldest"] = "newest"
+    order: Literal["newest", "oldest", "updated", "waiting"] = "newest"
     cursor: str | None = None
     limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 50
 

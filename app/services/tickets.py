@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -37,6 +38,41 @@ async def get_ticket(workspace_id: str, ticket_id: str) -> Ticket:
     return await read_ticket(require_id(workspace_id, "workspace"), require_id(ticket_id, "ticket"))
 
 
+# Each order: the fields it sorts by, and which way. Newest/oldest page by `_id` (creation);
+# "updated" puts the most recently active first (a customer writing again brings an old
+# ticket up); "waiting" lists the tickets waiting for a reply, longest first.
+ORDERS: dict[str, tuple[str | None, int]] = {
+    "newest": (None, -1),
+    "oldest": (None, 1),
+    "updated": ("updated_at", -1),
+    "waiting": ("waiting_since", 1),
+}
+
+
+def page_cursor(ticket: Ticket, order: str) -> str:
+    field, _ = ORDERS[order]
+    if field is None:
+        return str(ticket.id)
+    moment: datetime | None = getattr(ticket, field)
+    assert moment is not None
+    return f"{round(moment.timestamp() * 1000)}.{ticket.id}"
+
+
+def after_cursor(cursor: str, order: str) -> dict[str, Any]:
+    """The query condition for "after this cursor" in `order`; a malformed cursor is 404
+    like any id that does not exist."""
+    field, direction = ORDERS[order]
+    op = "$gt" if direction > 0 else "$lt"
+    if field is None:
+        return {"_id": {op: require_id(cursor, "cursor")}}
+    ms, _, oid = cursor.partition(".")
+    if not ms.isdigit():
+        raise NotFound("no such cursor")
+    moment = datetime.fromtimestamp(int(ms) / 1000, UTC)
+    last = require_id(oid, "cursor")
+    return {"$or": [{field: {op: moment}}, {field: moment, "_id": {op: last}}]}
+
+
 def build_filter(principal: Principal, q: TicketQuery) -> dict[str, Any]:
     query: dict[str, Any] = {"workspace_id": require_id(principal.workspace_id, "workspace")}
     if q.status is not None:
@@ -55,30 +91,31 @@ def build_filter(principal: Principal, q: TicketQuery) -> dict[str, Any]:
         query["channel"] = q.channel.value
     if q.contact:
         query["contact_id"] = require_id(q.contact, "contact")
+    if q.order == "waiting":
+        query["waiting_since"] = {"$ne": None}
+    both: list[dict[str, Any]] = []
     if q.text:
         text = q.text.strip()
         ors: list[dict[str, Any]] = [{"subject": {"$regex": re.escape(text), "$options": "i"}}]
         if text.lstrip("#").isdigit():
             ors.append({"number": int(text.lstrip("#"))})
-        query["$or"] = ors
+        both.append({"$or": ors})
     if q.cursor:
-        op = "$lt" if q.order == "newest" else "$gt"
-        query["_id"] = {op: require_id(q.cursor, "cursor")}
+        both.append(after_cursor(q.cursor, q.order))
+    if both:
+        query["$and"] = both
     return query
 
 
 async def list_tickets(principal: Principal, q: TicketQuery) -> tuple[list[Ticket], str | None]:
     query = build_filter(principal, q)
-    direction = -1 if q.order == "newest" else 1
+    field, direction = ORDERS[q.order]
+    sort = [("_id", direction)] if field is None else [(field, direction), ("_id", direction)]
     raw = await (
-        Ticket.get_pymongo_collection()
-        .find(query, {"outbox": 0})
-        .sort("_id", direction)
-        .limit(q.limit + 1)
-        .to_list()
+        Ticket.get_pymongo_collection().find(query, HIDDEN).sort(sort).limit(q.limit + 1).to_list()
     )
     tickets = [Ticket.model_validate(r) for r in raw[: q.limit]]
-    cursor = str(tickets[-1].id) if len(raw) > q.limit else None
+    cursor = page_cursor(tickets[-1], q.order) if len(raw) > q.limit else None
     return tickets, cursor
 
 

@@ -57,6 +57,8 @@ export const refreshPresence = debounce(async () => {
 // ---- the ticket list and its counts ------------------------------------------------------
 
 let listRequest = 0;
+let lastListParams = null;
+const PAGE = 50;
 
 /** Fetch the list for the current filter; resolves to the seq it was read at (the live
  * socket's consistent start applies only newer events), or undefined if it was not read. */
@@ -69,17 +71,35 @@ export async function loadList() {
     team: f.team,
     tag: f.tag,
     channel: f.channel,
-    limit: 200,
+    text: f.text,
+    order: f.order,
+    limit: PAGE,
   };
   if (state.listIds === undefined) update({ listIds: null });
   try {
     const page = await api.get("/tickets" + query(params));
     if (mine !== listRequest) return;
     for (const ticket of page.items) putTicket(ticket);
-    update({ listIds: page.items.map((t) => t.id) });
+    update({ listIds: page.items.map((t) => t.id), listCursor: page.next_cursor });
+    lastListParams = params;
     return page.seq;
   } catch (error) {
     if (mine === listRequest) reportQuietly(error);
+  }
+}
+
+/** The next page of the same list; what events brought meanwhile is in the list already. */
+export async function loadMore() {
+  const cursor = state.listCursor;
+  if (!cursor || !lastListParams) return;
+  const mine = listRequest;
+  try {
+    const page = await api.get("/tickets" + query({ ...lastListParams, cursor }));
+    if (mine !== listRequest) return; // the filter changed meanwhile
+    for (const ticket of page.items) putTicket(ticket);
+    update({ listIds: [...(state.listIds || []), ...page.items.map((t) => t.id)], listCursor: page.next_cursor });
+  } catch (error) {
+    reportQuietly(error);
   }
 }
 

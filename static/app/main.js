@@ -8,6 +8,7 @@ import {
   changeTicket,
   closeTicket,
   loadList,
+  loadMore,
   loadWorkspace,
   openTicket,
   refreshCanned,
@@ -187,7 +188,7 @@ function draw() {
   }
   renderSidebar(shell.sidebar, setFilter);
   drawTeam();
-  renderList(shell.list, listTitle());
+  renderList(shell.list, listTitle(), { filter: setFilter, more: loadMore });
   shell.ticket.render();
 }
 
@@ -218,14 +219,14 @@ function drawTeam() {
 function listTitle() {
   const f = state.filter;
   const view = { mine: "Mine", unassigned: "Unassigned", all: "All" }[f.view];
-  const extra = [f.status !== "active" ? f.status : "", f.tag && `#${f.tag}`, f.channel].filter(Boolean);
+  const extra = [f.status !== "active" ? f.status : "", f.tag && `#${f.tag}`, f.channel, f.text && `“${f.text}”`].filter(Boolean);
   return extra.length ? `${view} · ${extra.join(" · ")}` : view;
 }
 
 function setFilter(patch) {
   const filter = { ...state.filter, ...patch };
   localStorage.setItem("tandem.filter", JSON.stringify(filter));
-  update({ filter, listIds: null });
+  update({ filter, listIds: null, listCursor: null });
   loadList();
 }
 

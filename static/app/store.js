@@ -9,9 +9,12 @@ export const state = {
   presence: {}, // user id -> online | away | offline
   connection: "offline", // connecting | live | reconnecting | offline
   route: { name: "login" }, // login | inbox | ticket | dashboard | canned
-  filter: { view: "all", status: "active", team: "", tag: "", channel: "" },
+  // order: newest | updated (recently active first) | waiting (longest waiting first);
+  // text: the search box (a word of the subject, or #number)
+  filter: { view: "all", status: "active", team: "", tag: "", channel: "", text: "", order: "newest" },
   tickets: {}, // id -> ticket, every ticket this tab knows of
-  listIds: null, // ids the last list fetch returned for the current filter (null: loading)
+  listIds: null, // ids the list fetches returned for the current filter (null: loading)
+  listCursor: null, // where the next page of the list starts (null: no more)
   counts: null, // GET /tickets/counts
   open: null, // {id, messages: [], contact, contactTickets, loadError}
   lastChange: {}, // ticket id -> {version, actor, changed, previous}
@@ -85,8 +88,24 @@ export function matchesFilter(ticket, filter = state.filter) {
   if (filter.team && ticket.team_id !== filter.team) return false;
   if (filter.tag && !ticket.tags.includes(filter.tag)) return false;
   if (filter.channel && ticket.channel !== filter.channel) return false;
+  if (filter.order === "waiting" && !ticket.waiting_since) return false;
+  if (filter.text && !matchesText(ticket, filter.text)) return false;
   return true;
 }
+
+/** The server's `text` filter: a case-insensitive part of the subject, or #number. */
+function matchesText(ticket, text) {
+  const wanted = text.trim().toLowerCase();
+  if (!wanted) return true;
+  const number = /^#?(\d+)$/.exec(wanted);
+  return ticket.subject.toLowerCase().includes(wanted) || Boolean(number && Number(number[1]) === ticket.number);
+}
+
+const ORDERS = {
+  newest: (a, b) => b.number - a.number,
+  updated: (a, b) => (b.updated_at || "").localeCompare(a.updated_at || "") || b.id.localeCompare(a.id),
+  waiting: (a, b) => (a.waiting_since || "").localeCompare(b.waiting_since || "") || a.id.localeCompare(b.id),
+};
 
 /** The list as shown: every ticket this tab knows that matches the filter, newest first.
  * (The fetch brings the first page; events add and move tickets live.) */
@@ -94,7 +113,7 @@ export function visibleTickets() {
   if (state.listIds === null) return [];
   return Object.values(state.tickets)
     .filter((t) => matchesFilter(t))
-    .sort((a, b) => b.number - a.number);
+    .sort(ORDERS[state.filter.order] || ORDERS.newest);
 }
 
 /** Live names on a ticket ("viewing" or "typing"), without me and without expired ones. */

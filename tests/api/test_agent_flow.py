@@ -1,8 +1,11 @@
 """A whole working day through the HTTP API: sign up, invite, log in, handle a ticket."""
 
+from bson import ObjectId
 from starlette.applications import Starlette
 
-from tests.apiclient import PASSWORD, invite_and_join, new_client, sign_up
+from app.actions.messages import NewMessage, post_message
+from app.documents.message import Author, Direction, Kind
+from tests.apiclient import PASSWORD, AgentClient, invite_and_join, new_client, runtime_of, sign_up
 
 
 async def test_owner_invites_agent_who_handles_a_ticket_to_resolution(app: Starlette) -> None:
@@ -129,4 +132,50 @@ async def test_list_filters_and_cursor_pagination(app: Starlette) -> None:
     assert [t["number"] for t in by_number] == [4]
     unassigned = (await owner.get("/tickets", params={"assignee": "unassigned"})).json()
     assert len(unassigned["items"]) == 7
+    await owner.aclose()
+
+
+async def pages(owner: AgentClient, **params: object) -> list[str]:
+    """Every subject the list answers, following `next_cursor` to the end, 2 at a time."""
+    subjects: list[str] = []
+    cursor = None
+    while True:
+        query = {**params, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = await owner.get("/tickets", params=query)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        subjects += [t["subject"] for t in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return subjects
+
+
+async def test_the_most_recently_active_and_the_longest_waiting_come_first(
+    app: Starlette,
+) -> None:
+    owner = await sign_up(app)
+    made = {}
+    for name in ("A", "B", "C", "D", "E"):
+        body = {"subject": name, "contact": {"email": f"{name.lower()}@example.com"}}
+        made[name] = (await owner.post("/tickets", json=body)).json()["id"]
+    ws = (await owner.get("/me")).json()["workspace"]["id"]
+    # Customers write in on C, then A, then E; an agent answers E, so E waits no more.
+    for name in ("C", "A", "E"):
+        customer = Author(kind="contact", name=f"Customer {name}")
+        await post_message(
+            runtime_of(app).deps,
+            ObjectId(ws),
+            ObjectId(made[name]),
+            NewMessage(
+                text="Any news?", direction=Direction.IN, kind=Kind.MESSAGE, author=customer
+            ),
+        )
+    replied = await owner.post(f"/tickets/{made['E']}/messages", json={"text": "Here you go"})
+    assert replied.status_code == 201
+
+    assert await pages(owner, order="updated") == ["E", "A", "C", "D", "B"]
+    assert await pages(owner, order="waiting") == ["C", "A"]
+    assert await pages(owner, order="newest", text="") == ["E", "D", "C", "B", "A"]
+    malformed = await owner.get("/tickets", params={"order": "waiting", "cursor": "x.y"})
+    assert malformed.status_code == 404
     await owner.aclose()

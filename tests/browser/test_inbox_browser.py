@@ -554,3 +554,42 @@ async def test_snooze_until_a_chosen_local_time(browser: Browser, tandem_url: st
     finally:
         await context.close()
         await owner.aclose()
+
+
+async def test_the_list_pages_through_every_ticket_searches_and_sorts_by_waiting(
+    browser: Browser, tandem_url: str
+) -> None:
+    owner = await sign_up(tandem_url)
+    made = []
+    for i in range(1, 56):
+        subject = "Parcel lost in transit" if i == 3 else f"Question {i}"
+        made.append(await new_ticket(owner, subject, f"Customer message {i}."))
+    context, page = await log_in(
+        browser, tandem_url, owner.workspace_slug, email_of(owner, "owner")
+    )
+    rows = page.locator(".ticket-list > li")
+    try:
+        await expect(page.locator(".list-head")).to_contain_text("50 shown")
+        await expect(page.locator(f"#row-{made[0]['id']}")).to_have_count(0)
+        await page.get_by_role("button", name="Show more").click()
+        await expect(page.locator(".list-head")).to_contain_text("55 shown")
+        await expect(page.locator(f"#row-{made[0]['id']}")).to_be_visible()  # ticket #1
+        await expect(page.get_by_role("button", name="Show more")).to_have_count(0)
+
+        await page.get_by_label("Search tickets").fill("parcel")
+        await expect(rows).to_have_count(1)
+        await expect(rows.first).to_contain_text("Parcel lost in transit")
+        await page.get_by_label("Search tickets").fill("")
+        await expect(page.locator(".list-head")).to_contain_text("55 shown")  # all known now
+
+        # Every ticket waits for a first reply: the longest waiting (#1) comes first, and a
+        # ticket an agent answers leaves the list live.
+        await page.get_by_label("Sort").select_option("waiting")
+        await expect(rows.first).to_contain_text("Question 1")
+        answered = await owner.post(f"/tickets/{made[0]['id']}/messages", json={"text": "Hi!"})
+        assert answered.status_code == 201
+        await expect(page.locator(f"#row-{made[0]['id']}")).to_have_count(0)
+        await expect(rows.first).to_contain_text("Question 2")
+    finally:
+        await context.close()
+        await owner.aclose()

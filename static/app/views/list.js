@@ -8,7 +8,15 @@ import { memberName, state, visibleTickets, whoIs } from "../store.js";
 const seen = new Set();
 let firstDraw = true;
 
-export function renderList(root, title) {
+const SORTS = [
+  ["newest", "Newest first"],
+  ["updated", "Recently active"],
+  ["waiting", "Waiting longest"],
+];
+let searchTimer = 0;
+
+/** `on`: {filter(patch), more()} — change the filter (refetches), load the next page. */
+export function renderList(root, title, on) {
   const tickets = visibleTickets();
   const openId = state.open && state.open.id;
   const rows = tickets.map((t) => row(t, t.id === openId));
@@ -16,9 +24,34 @@ export function renderList(root, title) {
     mount(
       root,
       h("div", { class: "list-head" }, h("h2", { id: "list-title" }, title), h("span", { class: "muted" }, state.listIds === null ? "Loading…" : `${tickets.length} shown`)),
+      h(
+        "div",
+        { class: "list-tools" },
+        h("input", {
+          type: "search",
+          id: "ticket-search",
+          placeholder: "Search subject or #number",
+          "aria-label": "Search tickets",
+          value: state.filter.text,
+          oninput: (e) => {
+            // Typed text stays in the box across redraws; the list refetches once typing pauses.
+            state.filter.text = e.target.value;
+            clearTimeout(searchTimer);
+            searchTimer = setTimeout(() => on.filter({ text: state.filter.text.trim() }), 300);
+          },
+        }),
+        h(
+          "select",
+          { id: "ticket-sort", "aria-label": "Sort", onchange: (e) => on.filter({ order: e.target.value }) },
+          SORTS.map(([value, label]) => h("option", { value, selected: state.filter.order === value }, label)),
+        ),
+      ),
       tickets.length || state.listIds === null
         ? h("ul", { class: "ticket-list", "aria-labelledby": "list-title" }, rows)
-        : h("p", { class: "empty" }, "Nothing here. New conversations appear by themselves."),
+        : h("p", { class: "empty" }, state.filter.text ? "No ticket matches this search." : "Nothing here. New conversations appear by themselves."),
+      state.listCursor && state.listIds !== null
+        ? h("button", { type: "button", id: "list-more", class: "more", onclick: () => on.more() }, "Show more")
+        : null,
     ),
   );
   firstDraw = firstDraw && state.listIds === null;
