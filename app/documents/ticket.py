@@ -42,11 +42,22 @@ class Ticket(Document):
 
     class Settings:
         name = "tickets"
+        # One per query Tandem makes: the list's filters and orders (app/services/tickets.py),
+        # a contact's conversation (app/actions/inbound.py), the dashboard's day figures and
+        # waits (app/services/dashboard.py), overdue snoozes (app/worker.py).
         indexes = [
             pymongo.IndexModel([("workspace_id", 1), ("_id", -1)]),
             pymongo.IndexModel([("workspace_id", 1), ("number", 1)], unique=True),
             pymongo.IndexModel([("workspace_id", 1), ("status", 1), ("_id", -1)]),
             pymongo.IndexModel([("workspace_id", 1), ("assignee_id", 1), ("_id", -1)]),
-            pymongo.IndexModel([("workspace_id", 1), ("contact_id", 1)]),
-            pymongo.IndexModel([("workspace_id", 1), ("waiting_since", 1)]),
+            pymongo.IndexModel([("workspace_id", 1), ("team_id", 1), ("_id", -1)]),
+            pymongo.IndexModel([("workspace_id", 1), ("tags", 1), ("_id", -1)]),
+            pymongo.IndexModel([("workspace_id", 1), ("channel", 1), ("_id", -1)]),
+            pymongo.IndexModel([("workspace_id", 1), ("contact_id", 1), ("_id", -1)]),
+            pymongo.IndexModel([("workspace_id", 1), ("updated_at", -1), ("_id", -1)]),
+            pymongo.IndexModel([("workspace_id", 1), ("waiting_since", 1), ("_id", 1)]),
+            pymongo.IndexModel([("workspace_id", 1), ("created_at", 1)]),
+            pymongo.IndexModel([("workspace_id", 1), ("resolved_at", 1)]),
+            pymongo.IndexModel([("workspace_id", 1), ("first_response_at", 1)]),
+            pymongo.IndexModel([("status", 1), ("snoozed_until", 1)]),
         ]
