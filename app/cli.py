@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 from app.devservices import MissingTool, local_services
-from app.devservices.errors import BuildFailed
+from app.devservices.errors import BuildFailed, UnknownBackend
 from app.devservices.ferretdb import ensure_ferretdb
 from app.devservices.process import die_with_parent
 from app.settings import Settings
@@ -30,11 +30,19 @@ def _with_local_services(stack: ExitStack, settings: Settings) -> Settings:
     need_mongo, need_redis = not settings.mongodb_url, not settings.redis_url
     if need_mongo or need_redis:
         running = stack.enter_context(
-            local_services(settings.var_dir, need_mongodb=need_mongo, need_redis=need_redis)
+            local_services(
+                settings.var_dir,
+                need_mongodb=need_mongo,
+                need_redis=need_redis,
+                store_backend=settings.store_backend,
+            )
         )
         if running.mongodb_url:
             os.environ["MONGODB_URL"] = running.mongodb_url
-            print(f"tandem: local FerretDB at {running.mongodb_url}", file=sys.stderr)
+            print(
+                f"tandem: local FerretDB ({settings.store_backend}) at {running.mongodb_url}",
+                file=sys.stderr,
+            )
         if running.redis_url:
             os.environ["REDIS_URL"] = running.redis_url
             print(f"tandem: local Redis at {running.redis_url}", file=sys.stderr)
@@ -167,9 +175,9 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=cmd_serve)
     sub.add_parser("worker", help="run the background worker").set_defaults(run=cmd_worker)
-    sub.add_parser("dev-services", help="run local FerretDB and Redis until Ctrl-C").set_defaults(
-        run=cmd_dev_services
-    )
+    sub.add_parser(
+        "dev-services", help="run local FerretDB (and its PostgreSQL) and Redis until Ctrl-C"
+    ).set_defaults(run=cmd_dev_services)
     sub.add_parser("build-store", help="build FerretDB into var/bin if missing").set_defaults(
         run=cmd_build_store
     )
@@ -190,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     try:
         return int(args.run(args))
-    except (MissingTool, BuildFailed) as exc:
+    except (MissingTool, BuildFailed, UnknownBackend) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 0

@@ -7,6 +7,10 @@ import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+# What the local FerretDB keeps its data in when MONGODB_URL is unset (TANDEM_STORE_BACKEND).
+STORE_BACKENDS = ("sqlite", "postgresql")
+DEFAULT_STORE_BACKEND = "postgresql"
+
 
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
@@ -26,6 +30,7 @@ class Settings:
     cookie_secure: bool = False
     signup_enabled: bool = True
     log_level: str = "info"
+    store_backend: str = DEFAULT_STORE_BACKEND
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -47,6 +52,7 @@ class Settings:
             ),
             signup_enabled=_bool(env.get("TANDEM_SIGNUP_ENABLED", "true")),
             log_level=env.get("TANDEM_LOG_LEVEL", cls.log_level),
+            store_backend=env.get("TANDEM_STORE_BACKEND") or cls.store_backend,
         )
 
     def with_secret(self) -> Settings:

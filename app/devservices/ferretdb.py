@@ -1,4 +1,4 @@
-"""Build FerretDB (SQLite backend) into a project-local bin directory, and its command line.
+"""Build FerretDB into a project-local bin directory, and its command line.
 
 `go install …/cmd/ferretdb@vX` is tried first. The proxy sometimes refuses the module's
 version list (which `go install` reads for deprecation notices) while still serving the
@@ -101,12 +101,19 @@ def _build(go: str, version: str, target: Path, var_dir: Path, env: dict[str, st
     return None
 
 
-def ferretdb_argv(binary: Path, port: int, data_dir: Path) -> list[str]:
+def ferretdb_argv(
+    binary: Path, port: int, data_dir: Path, *, postgresql_url: str | None = None
+) -> list[str]:
+    """FerretDB on SQLite files in `data_dir`, or on PostgreSQL at `postgresql_url`; its own
+    small state file is in `data_dir` either way."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    if postgresql_url is None:
+        backend = ["--handler=sqlite", f"--sqlite-url=file:{data_dir}/"]
+    else:
+        backend = ["--handler=postgresql", f"--postgresql-url={postgresql_url}"]
     return [
         str(binary),
-        "--handler=sqlite",
-        f"--sqlite-url=file:{data_dir}/",
+        *backend,
         f"--state-dir={data_dir}",
         f"--listen-addr=127.0.0.1:{port}",
         "--debug-addr=-",

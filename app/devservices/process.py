@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import logging
+import pwd
 import signal
 import socket
 import subprocess
@@ -12,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypedDict
 
 log = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -32,21 +35,51 @@ def tcp_answers(port: int) -> bool:
         return False
 
 
-def die_with_parent() -> None:
-    """In the child, before exec: on Linux, have the kernel send SIGTERM when the process that
-    started it dies, even by SIGKILL, so a killed Tandem leaves no FerretDB or Redis behind."""
+def die_with_parent(signum: int = signal.SIGTERM) -> None:
+    """In the child, before exec: on Linux, have the kernel send `signum` when the process that
+    started it dies, even by SIGKILL, so a killed Tandem leaves no FerretDB or Redis behind.
+
+    Popen runs this after switching to `user=`: the kernel clears the setting whenever a
+    process's credentials change, so setting it before the switch would be lost."""
     if sys.platform != "linux":
         return
     libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    libc.prctl(PR_SET_PDEATHSIG, signum)
+
+
+class AccountArgs(TypedDict, total=False):
+    user: str
+    group: int
+    extra_groups: list[int]
+
+
+def as_account(user: str | None) -> AccountArgs:
+    """Popen arguments that run a child as `user` with that account's group and no other:
+    keeping root's groups would have the child judged as group root on root's directories."""
+    if user is None:
+        return {}
+    return {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
 
 
 class ServerProcess:
-    def __init__(self, name: str, argv: list[str], port: int, log_path: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        port: int,
+        log_path: Path,
+        *,
+        stop_signal: int = signal.SIGTERM,
+        user: str | None = None,
+    ) -> None:
+        """`stop_signal` is what asks this server to end promptly (sent by `stop()` and by the
+        kernel when Tandem dies); `user` runs it as another account (PostgreSQL refuses root)."""
         self.name = name
         self.argv = argv
         self.port = port
         self.log_path = log_path
+        self.stop_signal = stop_signal
+        self.user = user
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self, ready: Callable[[int], bool] = tcp_answers, timeout: float = 30.0) -> None:
@@ -59,7 +92,8 @@ class ServerProcess:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=die_with_parent,
+                preexec_fn=functools.partial(die_with_parent, self.stop_signal),
+                **as_account(self.user),
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -79,7 +113,7 @@ class ServerProcess:
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
             return
-        proc.terminate()
+        proc.send_signal(self.stop_signal)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -1,16 +1,31 @@
-"""Start FerretDB and Redis together, and stop them on exit."""
+"""Start FerretDB (on SQLite, or on a PostgreSQL of its own) and Redis together, and stop them
+on exit."""
 
 from __future__ import annotations
 
 import atexit
+import shutil
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.devservices.errors import UnknownBackend
 from app.devservices.ferretdb import ensure_ferretdb, ferretdb_argv
+from app.devservices.postgres import (
+    PostgresInstall,
+    PostgresReady,
+    cluster_location,
+    ensure_cluster,
+    ensure_database,
+    find_postgres,
+    postgres_argv,
+    postgres_url,
+)
 from app.devservices.process import ServerProcess, free_port
 from app.devservices.redis import find_redis_server, redis_answers, redis_argv
+from app.settings import STORE_BACKENDS, Settings
 
 
 @dataclass(frozen=True)
@@ -32,22 +47,36 @@ def local_services(
     need_redis: bool = True,
     persist: bool = True,
     data_dir: Path | None = None,
+    store_backend: str | None = None,
 ) -> Iterator[LocalServices]:
-    """Run the services that are needed; `persist=False` keeps Redis in memory (tests)."""
+    """Run the services that are needed; `persist=False` keeps Redis in memory and lets
+    PostgreSQL skip its flushes (tests). `store_backend` defaults to TANDEM_STORE_BACKEND's."""
     var_dir = var_dir.resolve()
     data = (data_dir or var_dir / "data").resolve()
+    backend = store_backend or Settings.from_env().store_backend
+    if need_mongodb and backend not in STORE_BACKENDS:
+        raise UnknownBackend(
+            f"TANDEM_STORE_BACKEND={backend!r}: use one of {', '.join(STORE_BACKENDS)}"
+        )
     # Find every program before starting any, so a missing one costs no half-started state.
     redis_bin = find_redis_server() if need_redis else None
+    postgres = find_postgres() if need_mongodb and backend == "postgresql" else None
     ferret_bin = ensure_ferretdb(var_dir) if need_mongodb else None
     started: list[ServerProcess] = []
     atexit.register(_stop_all, started)
+    throwaway = None
     try:
         mongodb_url = redis_url = None
+        backend_url = None
+        if postgres is not None:
+            throwaway = cluster_location(postgres, data / "postgres", durable=persist)
+            cluster = throwaway or data / "postgres"
+            backend_url = _start_postgres(postgres, cluster, var_dir, persist, started)
         if ferret_bin is not None:
             port = free_port()
             ferret = ServerProcess(
                 "FerretDB",
-                ferretdb_argv(ferret_bin, port, data / "ferretdb"),
+                ferretdb_argv(ferret_bin, port, data / "ferretdb", postgresql_url=backend_url),
                 port,
                 var_dir / "log" / "ferretdb.log",
             )
@@ -70,3 +99,31 @@ def local_services(
         for proc in reversed(started):
             proc.stop()
         started.clear()
+        if throwaway is not None:
+            shutil.rmtree(throwaway, ignore_errors=True)
+
+
+def _start_postgres(
+    install: PostgresInstall,
+    cluster_dir: Path,
+    var_dir: Path,
+    durable: bool,
+    started: list[ServerProcess],
+) -> str:
+    """PostgreSQL for FerretDB; returns the URL FerretDB connects to."""
+    ensure_cluster(install, cluster_dir, durable=durable)
+    port = free_port()
+    server = ServerProcess(
+        "PostgreSQL",
+        postgres_argv(install, cluster_dir, port, durable=durable),
+        port,
+        var_dir / "log" / "postgres.log",
+        # SIGTERM would be a "smart" shutdown, waiting for FerretDB's connections to end;
+        # SIGINT is the fast one: it ends them, and still writes a clean checkpoint.
+        stop_signal=signal.SIGINT,
+        user=install.run_as,
+    )
+    server.start(ready=PostgresReady(install), timeout=60.0)
+    started.append(server)
+    ensure_database(install, port)
+    return postgres_url(port)
