@@ -25,6 +25,19 @@ from app.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def dev_services(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`tandem dev-services` run to its end (it fails fast in these tests)."""
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", "dev-services"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def test_missing_redis_server_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TANDEM_REDIS_SERVER", "/nonexistent/redis-server")
     with pytest.raises(MissingTool, match="apt-get install -y redis-server"):
@@ -39,15 +52,7 @@ def test_cli_reports_a_missing_program_without_a_traceback(tmp_path: Path) -> No
         TANDEM_VAR_DIR=str(tmp_path / "var"),
     )
     env.pop("REDIS_URL", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "dev-services"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = dev_services(env)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "tandem: redis-server is needed" in result.stderr
@@ -123,15 +128,7 @@ def test_missing_postgresql_says_what_to_install(monkeypatch: pytest.MonkeyPatch
 def test_cli_refuses_an_unknown_store_backend_without_a_traceback(tmp_path: Path) -> None:
     env = dict(os.environ, TANDEM_STORE_BACKEND="oracle", TANDEM_VAR_DIR=str(tmp_path / "var"))
     env.pop("MONGODB_URL", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "dev-services"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = dev_services(env)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "TANDEM_STORE_BACKEND='oracle': use one of sqlite, postgresql" in result.stderr
