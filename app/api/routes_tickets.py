@@ -110,12 +110,8 @@ async def create_ticket(call: Call) -> TicketOut:
 async def get_ticket(call: Call) -> TicketDetail:
     call.agent.require(Action.WORK_TICKETS)
     seq = await call.runtime.relay.broker.last_seq(call.agent.workspace_id)
-    ticket = await tickets.get_ticket(call.agent.workspace_id, call.path("ticket_id"))
-    return TicketDetail(
-        ticket=ticket_out(ticket),
-        messages=await tickets.thread(ticket),
-        seq=seq,
-    )
+    ticket, messages = await tickets.detail(call.agent.workspace_id, call.path("ticket_id"))
+    return TicketDetail(ticket=ticket_out(ticket), messages=messages, seq=seq)
 
 
 @api.op(

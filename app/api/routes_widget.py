@@ -32,7 +32,7 @@ from app.schemas.widget import (
 )
 from app.services import contacts
 from app.services.ids import require_id
-from app.services.tickets import thread
+from app.services.tickets import messages_of
 from channels import webchat
 from realtime.events import Actor, Channel, visitor_message
 
@@ -183,7 +183,7 @@ async def conversation(call: Call) -> ConversationOut:
     workspace, contact = await visitor_of(call)
     seq = await call.runtime.relay.broker.last_seq(str(workspace.id))
     ticket = await current_conversation(contact, Channel.WEBCHAT)
-    messages = await thread(ticket, include_notes=False) if ticket else []
+    messages = await messages_of(ticket, include_notes=False) if ticket else []
     return ConversationOut(
         conversation_id=str(ticket.id) if ticket else None,
         status=ticket.status.value if ticket else None,

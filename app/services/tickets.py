@@ -119,10 +119,10 @@ async def list_tickets(principal: Principal, q: TicketQuery) -> tuple[list[Ticke
     return tickets, cursor
 
 
-async def thread(
+async def messages_of(
     ticket: Ticket, *, include_notes: bool = True, limit: int = 1000
 ) -> list[MessageView]:
-    """Replies, notes (unless left out) and the ticket's timeline lines, oldest first."""
+    """The ticket's replies and, unless left out, its notes, oldest first."""
     query: dict[str, Any] = {"workspace_id": ticket.workspace_id, "ticket_id": ticket.id}
     if not include_notes:
         query["kind"] = Kind.MESSAGE.value
@@ -133,11 +133,24 @@ async def thread(
         .limit(limit)
         .to_list()
     )
-    messages = [message_out(Message.model_validate(r)) for r in raw]
-    if not include_notes:
-        return messages
-    timeline = await Ticket.get_pymongo_collection().find_one(
-        {"_id": ticket.id, "workspace_id": ticket.workspace_id}, {"activity": 1}
+    return [message_out(Message.model_validate(r)) for r in raw]
+
+
+async def detail(
+    workspace_id: str, ticket_id: str, *, limit: int = 1000
+) -> tuple[Ticket, list[MessageView]]:
+    """A ticket and its whole thread for agents — replies, notes and the timeline lines it
+    keeps, oldest first — in two reads."""
+    raw = await Ticket.get_pymongo_collection().find_one(
+        {
+            "_id": require_id(ticket_id, "ticket"),
+            "workspace_id": require_id(workspace_id, "workspace"),
+        },
+        {"outbox": 0},
     )
-    lines = [line_out(str(ticket.id), line) for line in (timeline or {}).get("activity") or []]
-    return sorted(messages + lines, key=lambda m: (m.created_at or "", m.id))[-limit:]
+    if raw is None:
+        raise NotFound("no such ticket")
+    ticket: Ticket = Ticket.model_validate(raw)
+    lines = [line_out(str(ticket.id), line) for line in ticket.activity]
+    messages = await messages_of(ticket, limit=limit)
+    return ticket, sorted(messages + lines, key=lambda m: (m.created_at or "", m.id))[-limit:]
