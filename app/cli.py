@@ -129,6 +129,7 @@ def cmd_create_workspace(args: argparse.Namespace) -> int:
                 owner_name=args.owner_name,
                 owner_email=args.owner_email,
                 password=args.password,
+                deps=runtime.deps,
             )
             print(f"workspace {workspace.slug} ({workspace.id}); owner {user.email}")
         finally:
@@ -150,6 +151,36 @@ def cmd_worker(args: argparse.Namespace) -> int:
         settings = _with_local_services(stack, Settings.from_env())
         asyncio.run(run_worker(settings))
     return 0
+
+
+def cmd_rebuild_views(args: argparse.Namespace) -> int:
+    from app.documents import Workspace
+    from app.main import build_runtime, close_runtime
+    from app.views.rebuild import rebuild_views
+
+    async def run(settings: Settings) -> int:
+        runtime = await build_runtime(settings)
+        try:
+            if args.workspace:
+                one = await Workspace.find_one(Workspace.slug == args.workspace.lower())
+                if one is None:
+                    return _fail(f"no workspace {args.workspace!r}")
+                workspaces = [one]
+            else:
+                workspaces = await Workspace.find_all().to_list()
+            for workspace in workspaces:
+                assert workspace.id is not None
+                applied = await rebuild_views(runtime.views, workspace.id)
+                indexed = await runtime.search.rebuild(str(workspace.id))
+                shown = "skipped: another rebuild is running" if applied is None else applied
+                print(f"{workspace.slug}: views {shown} tickets; search {indexed} documents")
+        finally:
+            await close_runtime(runtime)
+        return 0
+
+    with ExitStack() as stack:
+        settings = _with_local_services(stack, Settings.from_env())
+        return asyncio.run(run(settings))
 
 
 def cmd_build_store(args: argparse.Namespace) -> int:
@@ -181,6 +212,12 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("build-store", help="build FerretDB into var/bin if missing").set_defaults(
         run=cmd_build_store
     )
+    rv = sub.add_parser(
+        "rebuild-views",
+        help="rebuild the inbox views, counts and search index in Redis from the store",
+    )
+    rv.add_argument("--workspace", help="one workspace's slug (default: every workspace)")
+    rv.set_defaults(run=cmd_rebuild_views)
     cw = sub.add_parser("create-workspace", help="create a workspace and its owner")
     cw.add_argument("--name", required=True)
     cw.add_argument("--slug", required=True)

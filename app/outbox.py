@@ -12,6 +12,10 @@ has published is simply removed (Redis only); otherwise its document is read by 
 its outbox still holds is published — the broker drops ids it has already published. So a
 process that dies between its write and its publish delays that event by seconds: it reaches
 clients once, never lost, and the sweep never scans a collection.
+
+Before an event is published, the relay's projections (the inbox views, the search index)
+take it in: they are idempotent, so a retried event changes nothing twice, and an event
+that reached clients has always reached them first.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from beanie import Document
 from bson import ObjectId
@@ -35,6 +39,12 @@ log = logging.getLogger("tandem.outbox")
 
 MARKS = "tandem:outbox:marks"
 SWEEP_BATCH = 500
+
+
+class Projection(Protocol):
+    async def project(self, events: Sequence[Event]) -> None:
+        """Take in what the events say; applying one twice changes nothing."""
+        ...
 
 
 def new_event_id() -> str:
@@ -56,9 +66,14 @@ def lock_name(model: type[Document], doc_id: object) -> str:
 
 class EventRelay:
     def __init__(
-        self, broker: Broker, documents: list[type[Document]], locks: DocumentLocks
+        self,
+        broker: Broker,
+        documents: list[type[Document]],
+        locks: DocumentLocks,
+        projections: Sequence[Projection] = (),
     ) -> None:
         self.broker = broker
+        self.projections = list(projections)
         self.models = {model.get_collection_name(): model for model in documents}
         self.locks = locks
         self.redis = locks.redis
@@ -86,13 +101,19 @@ class EventRelay:
         return {"$push": {"outbox": entry}}
 
     async def publish(self, events: Sequence[Event]) -> None:
-        """Publish events just written; a failure leaves them to the sweep, in order."""
+        """Project and publish events just written; a failure leaves them to the sweep, in
+        order."""
         for event in events:
             try:
-                await self.broker.publish(event)
+                await self._project_and_publish(event)
             except Exception:
                 log.exception("publishing %s %s failed; the sweep retries", event.id, event.ws)
                 return
+
+    async def _project_and_publish(self, event: Event) -> None:
+        for projection in self.projections:
+            await projection.project([event])
+        await self.broker.publish(event)
 
     async def sweep(self, older_than: timedelta = timedelta(seconds=10)) -> int:
         """Settle the marks older than `older_than`: publish whatever their documents still
@@ -130,7 +151,7 @@ class EventRelay:
         entries = (raw or {}).get("outbox") or []
         for entry in entries:
             # In order; the ones published already are dropped by the broker.
-            await self.broker.publish(event_from_document(entry))
+            await self._project_and_publish(event_from_document(entry))
         if event_id not in {e["id"] for e in entries}:
             log.info("mark %s: its write never happened (its writer died first)", member)
         return bool(entries)

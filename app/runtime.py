@@ -15,9 +15,11 @@ from app.auth.throttle import LoginThrottle
 from app.auth.visitor_tokens import VisitorTokens
 from app.live.presence_sink import RedisPresenceSink
 from app.outbox import EventRelay
+from app.search.index import SearchIndex
 from app.seqmemo import SeqMemo
 from app.services.dashboard import WorkspaceTickets
 from app.settings import Settings
+from app.views.store import ViewStore
 from realtime.hub import Hub
 from realtime.presence import CollisionStore, PresenceStore
 
@@ -39,3 +41,15 @@ class Runtime:
     hub: Hub
     # Grouped ticket counts per workspace, recomputed only when its event seq moves.
     tickets_memo: SeqMemo[WorkspaceTickets] = field(default_factory=SeqMemo)
+
+    @property
+    def search(self) -> SearchIndex:
+        """The keyword index the relay keeps up to date (app/search)."""
+        assert self.deps.search is not None
+        return self.deps.search
+
+    @property
+    def views(self) -> ViewStore:
+        """The inbox views the relay keeps up to date (app/views)."""
+        assert self.deps.views is not None
+        return self.deps.views

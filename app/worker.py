@@ -5,6 +5,8 @@ no hub, no pub/sub subscription — and the job runner (app/jobs) with these han
 
     ticket.wake        a snoozed ticket's timer: reopen it through the normal action
     outbox.sweep       every 5 s: publish what a writer that died left unpublished (by its mark)
+    views.rebuild      a workspace's inbox views, asked for by a list that found them missing
+    search.rebuild     a workspace's search index, likewise
 
 At start it also wakes snoozed tickets that are overdue (snoozed before their timers existed,
 or while no worker ran for longer than the timers are kept).
@@ -36,9 +38,13 @@ from app.jobs.periodic import Periodic
 from app.jobs.queue import JobQueue
 from app.jobs.runner import consumer_name, run_jobs
 from app.jobs.timers import Timers
-from app.outbox import EventRelay
+from app.outbox import EventRelay, Projection
 from app.schemas.common import iso
+from app.search.index import SearchIndex
+from app.services.ids import require_id
 from app.settings import Settings
+from app.views.rebuild import REBUILD_JOB, REINDEX_JOB, rebuild_views
+from app.views.store import ViewStore
 from realtime.broker import Broker
 from realtime.events import Status
 
@@ -57,8 +63,10 @@ class WorkerRuntime:
 
 
 def make_deps(redis: aioredis.Redis, broker: Broker) -> Deps:
-    relay = EventRelay(broker, [Ticket, Message, Contact], DocumentLocks(redis))
-    return Deps(relay, Timers(JobQueue(redis)))
+    views, search = ViewStore(redis), SearchIndex(redis)
+    projections: list[Projection] = [views, search]
+    relay = EventRelay(broker, [Ticket, Message, Contact], DocumentLocks(redis), projections)
+    return Deps(relay, Timers(JobQueue(redis)), views, search)
 
 
 @contextlib.asynccontextmanager
@@ -90,7 +98,15 @@ def handlers(deps: Deps) -> dict[str, Callable[[Job], Awaitable[None]]]:
     async def sweep(job: Job) -> None:
         await deps.relay.sweep()
 
-    return {WAKE_JOB: wake, SWEEP_JOB: sweep}
+    async def rebuild(job: Job) -> None:
+        if deps.views is not None:
+            await rebuild_views(deps.views, require_id(job.payload["ws"], "workspace"))
+
+    async def reindex(job: Job) -> None:
+        if deps.search is not None:
+            await deps.search.rebuild(job.payload["ws"])
+
+    return {WAKE_JOB: wake, SWEEP_JOB: sweep, REBUILD_JOB: rebuild, REINDEX_JOB: reindex}
 
 
 async def wake_overdue(deps: Deps) -> int:

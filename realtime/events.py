@@ -97,6 +97,8 @@ class TicketView(msgspec.Struct):
     waiting_since: str | None
     snoozed_until: str | None
     resolved_at: str | None
+    # The ticket's write counter: of two snapshots of one ticket, the higher `rev` is newer.
+    rev: int = 0
 
 
 class AuthorView(msgspec.Struct):

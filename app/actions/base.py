@@ -13,6 +13,8 @@ from realtime.events import Actor, EventBase
 
 if TYPE_CHECKING:
     from app.jobs.timers import Timers
+    from app.search.index import SearchIndex
+    from app.views.store import ViewStore
 
 E = TypeVar("E", bound=EventBase)
 
@@ -23,6 +25,8 @@ SYSTEM = Actor(kind="system")
 class Deps:
     relay: EventRelay
     timers: Timers | None = None  # where follow-ups (snooze wake-ups) are scheduled
+    views: ViewStore | None = None  # the inbox views the relay keeps (app/views)
+    search: SearchIndex | None = None  # the keyword index the relay keeps (app/search)
 
 
 def agent_actor(principal: Principal) -> Actor:

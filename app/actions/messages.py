@@ -113,6 +113,7 @@ async def post_message(
             first_response_at=ticket.first_response_at,
         )
         fields, changed = plan_message(state, new.kind, new.direction, now)
+        fields["rev"] = ticket.rev + 1
         if "status" in changed:
             fields["changed_by"] = msgspec.to_builtins(actor)
         after = Ticket.model_validate({**ticket.model_dump(by_alias=True), **fields})

@@ -101,6 +101,7 @@ async def open_ticket(
         tags=list(normalize_tags(tags or [])),
         team_id=team_id,
         assignee_id=assignee_id,
+        rev=1,
     )
     event = stamp(
         TicketCreated,
@@ -214,6 +215,7 @@ def plan_change(
         **fields,
         "updated_at": now,
         "version": ticket.version + 1,
+        "rev": ticket.rev + 1,
         "changed_by": msgspec.to_builtins(actor),
     }
     after = Ticket.model_validate({**ticket.model_dump(by_alias=True), **stored})

@@ -73,6 +73,7 @@ async def signup(call: Call) -> Response:
         owner_name=body.name,
         owner_email=body.email,
         password=body.password,
+        deps=call.runtime.deps,
     )
     return _with_session(call, user, 201)
 

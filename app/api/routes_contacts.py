@@ -23,9 +23,11 @@ from app.schemas.contacts import (
     LookupQuery,
     contact_out,
 )
+from app.search.index import CONTACT
 from app.services import canned, contacts
 from app.services.audit import record
 from app.services.ids import require_id
+from app.services.search import find_contacts
 
 api = Api()
 C = "contacts"
@@ -43,6 +45,12 @@ async def list_contacts(call: Call) -> ContactPage:
     call.agent.require(Action.MANAGE_CONTACTS)
     q: ContactQuery = call.query
     ws = require_id(call.agent.workspace_id, "workspace")
+    if q.q and q.q.strip():
+        # Words go to the search index, best match first (the store while it is rebuilt).
+        matched = await find_contacts(call.runtime.search, ws, q.q, q.cursor, q.limit)
+        if matched is not None:
+            items, after = matched
+            return ContactPage(items=[contact_out(c) for c in items], next_cursor=after)
     found = await contacts.search(ws, q.q, q.cursor, q.limit)
     cursor = str(found[q.limit - 1].id) if len(found) > q.limit else None
     return ContactPage(items=[contact_out(c) for c in found[: q.limit]], next_cursor=cursor)
@@ -140,6 +148,7 @@ async def delete_contact(call: Call) -> None:
     call.agent.require(Action.DELETE_CONTACTS)
     ws = require_id(call.agent.workspace_id, "workspace")
     await contacts.delete_contact(ws, call.path("contact_id"))
+    await call.runtime.search.remove(str(ws), CONTACT, call.path("contact_id"))
     await record(ws, call.agent.user_id, "contact.deleted", "contact", call.path("contact_id"))
 
 

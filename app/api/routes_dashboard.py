@@ -21,7 +21,11 @@ async def ticket_counts(call: Call) -> TicketCounts:
     call.agent.require(Action.WORK_TICKETS)
     seq = await call.runtime.relay.broker.last_seq(call.agent.workspace_id)
     return await dashboard.ticket_counts(
-        call.runtime.tickets_memo, call.agent.workspace_id, call.agent.user_id, seq
+        call.runtime.views,
+        call.runtime.tickets_memo,
+        call.agent.workspace_id,
+        call.agent.user_id,
+        seq,
     )
 
 
@@ -37,5 +41,9 @@ async def supervisor_dashboard(call: Call) -> Dashboard:
     call.agent.require(Action.VIEW_DASHBOARD)
     seq = await call.runtime.relay.broker.last_seq(call.agent.workspace_id)
     return await dashboard.dashboard(
-        call.runtime.tickets_memo, call.agent.workspace_id, call.runtime.presence, seq
+        call.runtime.views,
+        call.runtime.tickets_memo,
+        call.agent.workspace_id,
+        call.runtime.presence,
+        seq,
     )

@@ -45,8 +45,10 @@ T = "tickets"
 async def list_tickets(call: Call) -> TicketPage:
     call.agent.require(Action.WORK_TICKETS)
     seq = await call.runtime.relay.broker.last_seq(call.agent.workspace_id)
-    items, cursor = await tickets.list_tickets(call.agent, call.query)
-    return TicketPage(items=[ticket_out(t) for t in items], next_cursor=cursor, seq=seq)
+    items, cursor = await tickets.list_tickets(
+        call.agent, call.query, call.runtime.views, call.runtime.search
+    )
+    return TicketPage(items=items, next_cursor=cursor, seq=seq)
 
 
 @api.op(

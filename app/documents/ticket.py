@@ -23,6 +23,9 @@ class Ticket(Document):
     team_id: str | None = None
     tags: list[str] = Field(default_factory=list)
     version: int = 1
+    # Grows with every write to the ticket, messages included (`version` only with the edits
+    # that can conflict): whoever applies a ticket's snapshots keeps the newest.
+    rev: int = 0
     # Who made the change that set `version`: a refused stale write can name them.
     changed_by: dict[str, str | None] | None = None
     created_at: datetime = Field(default_factory=utcnow)

@@ -107,6 +107,12 @@ def median_seconds(pairs: Iterable[tuple[datetime, datetime]]) -> float | None:
     return round(statistics.median(spans), 1) if spans else None
 
 
+def median_of(values: Iterable[float]) -> float | None:
+    """The median, to a tenth, or None without any value."""
+    seen = list(values)
+    return round(statistics.median(seen), 1) if seen else None
+
+
 def age_seconds(since: datetime, now: datetime) -> float:
     return round(max(0.0, (now - aware(since)).total_seconds()), 1)
 

@@ -49,6 +49,7 @@ def ticket_out(t: Ticket) -> TicketView:
         waiting_since=iso(t.waiting_since),
         snoozed_until=iso(t.snoozed_until),
         resolved_at=iso(t.resolved_at),
+        rev=t.rev,
     )
 
 
@@ -133,8 +134,12 @@ class MessageCreate(msgspec.Struct, forbid_unknown_fields=True):
     client_id: ClientId | None = None
 
 
+# "active": open, pending and snoozed together (the inbox's default).
+StatusFilter = Literal["active", "open", "pending", "snoozed", "resolved", "closed"]
+
+
 class TicketQuery(msgspec.Struct, forbid_unknown_fields=True):
-    status: Status | None = None
+    status: StatusFilter | None = None
     assignee: str | None = None  # me | unassigned | <user id>
     team: str | None = None
     tag: str | None = None

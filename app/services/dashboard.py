@@ -1,10 +1,15 @@
-"""Counts for the inbox views and the supervisor's dashboard, read with a few aggregations."""
+"""Counts for the inbox views and the supervisor's dashboard.
+
+They are read from the views Tandem keeps in Redis as events happen (app/views): sizes of
+sets, the head of the waiting view, today's day views — a few ms whatever the workspace
+holds. While a workspace's views are being rebuilt, the same figures come from a few
+aggregations over the store instead, once per event seq per process."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -12,8 +17,10 @@ from beanie import PydanticObjectId
 from app.documents import Team, Ticket, Workspace
 from app.documents.common import utcnow
 from app.domain import metrics
+from app.domain import views as view_rules
 from app.domain.metrics import ACTIVE, Group, Tally
 from app.domain.tickets import Status
+from app.domain.views import ListFilter
 from app.schemas.common import iso
 from app.schemas.dashboard import (
     AgentLoad,
@@ -25,12 +32,17 @@ from app.schemas.dashboard import (
     Today,
     Waiting,
 )
+from app.schemas.tickets import ticket_out
 from app.seqmemo import SeqMemo
 from app.services.ids import require_id
 from app.services.workspaces import list_members
+from app.views.rebuild import request_rebuild
+from app.views.store import ViewStore
+from realtime.events import TicketView
 from realtime.presence import PresenceStore
 
 WAITING_SHOWN = 10
+DAY_VIEWS = ("created", "resolved", "answered")
 
 
 async def groups(ws: PydanticObjectId) -> list[Group]:
@@ -89,49 +101,66 @@ async def workspace_tickets(memo: TicketsMemo, ws: PydanticObjectId, seq: int) -
     return await memo.get(str(ws), seq, read)
 
 
+async def counted_tickets(
+    views: ViewStore, memo: TicketsMemo, ws: PydanticObjectId, me: str, seq: int
+) -> tuple[Tally, dict[str, int]]:
+    """The workspace's counts (with `me`'s view) and its active tickets per tag."""
+    if await views.is_built(str(ws)):
+        return view_rules.tally(await views.counts(str(ws)), me)
+    await request_rebuild(views, str(ws))
+    tickets = await workspace_tickets(memo, ws, seq)
+    return metrics.tally(tickets.groups, me), dict(tickets.tags)
+
+
 async def ticket_counts(
-    memo: TicketsMemo, workspace_id: str, user_id: str, seq: int
+    views: ViewStore, memo: TicketsMemo, workspace_id: str, user_id: str, seq: int
 ) -> TicketCounts:
     ws = require_id(workspace_id, "workspace")
-    tickets = await workspace_tickets(memo, ws, seq)
-    counted = metrics.tally(tickets.groups, user_id)
+    tally, tags = await counted_tickets(views, memo, ws, user_id, seq)
     return TicketCounts(
         seq=seq,
-        views=dict(counted.views),
-        status=dict(counted.status),
-        teams=dict(counted.teams),
-        channels=dict(counted.channels),
-        tags=dict(tickets.tags),
+        views=dict(tally.views),
+        status=dict(tally.status),
+        teams=dict(tally.teams),
+        channels=dict(tally.channels),
+        tags=tags,
     )
 
 
-def waiting_out(ticket: Ticket, now: datetime) -> Waiting:
+def waiting_out(ticket: TicketView, now: datetime) -> Waiting:
     assert ticket.waiting_since is not None
+    since = datetime.fromisoformat(ticket.waiting_since)
     return Waiting(
-        ticket_id=str(ticket.id),
+        ticket_id=ticket.id,
         number=ticket.number,
         subject=ticket.subject,
         status=ticket.status.value,
         assignee_id=ticket.assignee_id,
         version=ticket.version,
-        waiting_since=iso(metrics.aware(ticket.waiting_since)) or "",
-        age_seconds=metrics.age_seconds(ticket.waiting_since, now),
+        waiting_since=iso(metrics.aware(since)) or "",
+        age_seconds=metrics.age_seconds(since, now),
     )
 
 
-async def longest_waiting(ws: PydanticObjectId, now: datetime) -> list[Waiting]:
+async def longest_waiting(
+    views: ViewStore, ws: PydanticObjectId, built: bool, now: datetime
+) -> list[Waiting]:
     """Open tickets whose customer waits for a reply, longest wait first."""
+    if built:
+        wanted = ListFilter(status=Status.OPEN.value, order="waiting")
+        tickets, _ = await views.page(str(ws), wanted, None, WAITING_SHOWN)
+        return [waiting_out(t, now) for t in tickets]
     raw = await (
         Ticket.get_pymongo_collection()
         .find(
             {"workspace_id": ws, "status": Status.OPEN.value, "waiting_since": {"$ne": None}},
-            {"outbox": 0},
+            {"outbox": 0, "activity": 0},
         )
         .sort("waiting_since", 1)
         .limit(WAITING_SHOWN)
         .to_list()
     )
-    return [waiting_out(Ticket.model_validate(r), now) for r in raw]
+    return [waiting_out(ticket_out(Ticket.model_validate(r)), now) for r in raw]
 
 
 def team_queues(teams: list[Team], counted: Tally) -> list[TeamQueue]:
@@ -142,6 +171,32 @@ def team_queues(teams: list[Team], counted: Tally) -> list[TeamQueue]:
     if counted.teams[""]:
         queues.append(TeamQueue(team_id=None, name="No team", count=counted.teams[""]))
     return sorted(queues, key=lambda q: (-q.count, q.name))
+
+
+def _moments(entries: list[tuple[str, int]]) -> list[datetime]:
+    return [datetime.fromtimestamp(score / 1000, UTC) for _, score in entries]
+
+
+async def today_from_views(
+    views: ViewStore, ws: PydanticObjectId, day: metrics.Day
+) -> tuple[Today, Hourly]:
+    created, resolved, answered = await asyncio.gather(
+        *(views.day_entries(str(ws), what, day.start, day.end) for what in DAY_VIEWS)
+    )
+    figures = Today(
+        since=iso(day.start) or "",
+        timezone=day.tz.key,
+        created=len(created),
+        resolved=len(resolved),
+        median_first_response_seconds=metrics.median_of(
+            float(member.partition("|")[0]) for member, _ in answered
+        ),
+    )
+    chart = Hourly(
+        created=metrics.hourly(_moments(created), day),
+        resolved=metrics.hourly(_moments(resolved), day),
+    )
+    return figures, chart
 
 
 async def today(ws: PydanticObjectId, day: metrics.Day) -> tuple[Today, Hourly]:
@@ -170,28 +225,31 @@ async def today(ws: PydanticObjectId, day: metrics.Day) -> tuple[Today, Hourly]:
     return figures, chart
 
 
-async def workspace_today(ws: PydanticObjectId, now: datetime) -> tuple[Today, Hourly]:
+async def workspace_today(
+    views: ViewStore, ws: PydanticObjectId, built: bool, now: datetime
+) -> tuple[Today, Hourly]:
     """Today's figures for the calendar day where the workspace is."""
     workspace = await Workspace.get(ws)
     tz = metrics.zone(workspace.timezone if workspace else "UTC")
-    return await today(ws, metrics.local_day(now, tz))
+    day = metrics.local_day(now, tz)
+    return await (today_from_views(views, ws, day) if built else today(ws, day))
 
 
 async def dashboard(
-    memo: TicketsMemo, workspace_id: str, presence: PresenceStore, seq: int
+    views: ViewStore, memo: TicketsMemo, workspace_id: str, presence: PresenceStore, seq: int
 ) -> Dashboard:
     ws = require_id(workspace_id, "workspace")
     now = utcnow()
+    built = await views.is_built(workspace_id)
     # Independent reads, run together: the dashboard is refetched on every event.
-    tickets, waiting, online, members, teams, (figures, chart) = await asyncio.gather(
-        workspace_tickets(memo, ws, seq),
-        longest_waiting(ws, now),
+    (counted, _), waiting, online, members, teams, (figures, chart) = await asyncio.gather(
+        counted_tickets(views, memo, ws, "", seq),
+        longest_waiting(views, ws, built, now),
         presence.snapshot(workspace_id),
         list_members(workspace_id),
         Team.find(Team.workspace_id == ws).to_list(),
-        workspace_today(ws, now),
+        workspace_today(views, ws, built, now),
     )
-    counted = metrics.tally(tickets.groups, "")
     agents = [
         AgentLoad(
             user_id=str(user.id),

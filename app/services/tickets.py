@@ -12,10 +12,16 @@ from beanie import PydanticObjectId
 from app.auth.principal import Principal
 from app.documents import Message, Ticket
 from app.documents.message import Kind
+from app.domain import views
 from app.domain.errors import NotFound
-from app.schemas.tickets import TicketQuery, line_out, message_out
+from app.domain.views import ACTIVE, ListFilter
+from app.schemas.tickets import TicketQuery, line_out, message_out, ticket_out
+from app.search.index import SearchIndex
 from app.services.ids import require_id
-from realtime.events import MessageView
+from app.services.search import find_tickets
+from app.views.rebuild import request_rebuild
+from app.views.store import ViewStore
+from realtime.events import MessageView, TicketView
 
 # What reads leave out of a ticket: the outbox is the relay's, the timeline is the thread's.
 HIDDEN = {"outbox": 0, "activity": 0}
@@ -75,8 +81,10 @@ def after_cursor(cursor: str, order: str) -> dict[str, Any]:
 
 def build_filter(principal: Principal, q: TicketQuery) -> dict[str, Any]:
     query: dict[str, Any] = {"workspace_id": require_id(principal.workspace_id, "workspace")}
-    if q.status is not None:
-        query["status"] = q.status.value
+    if q.status == "active":
+        query["status"] = {"$in": [s.value for s in ACTIVE]}
+    elif q.status is not None:
+        query["status"] = q.status
     if q.assignee == "me":
         query["assignee_id"] = principal.user_id
     elif q.assignee == "unassigned":
@@ -107,7 +115,53 @@ def build_filter(principal: Principal, q: TicketQuery) -> dict[str, Any]:
     return query
 
 
-async def list_tickets(principal: Principal, q: TicketQuery) -> tuple[list[Ticket], str | None]:
+async def list_tickets(
+    principal: Principal,
+    q: TicketQuery,
+    views: ViewStore | None = None,
+    index: SearchIndex | None = None,
+) -> tuple[list[TicketView], str | None]:
+    """A page of the list. Words go to the search index (best match first); the inbox
+    views answer the rest (app/views); a contact filter, or views or an index still being
+    rebuilt, read the store."""
+    if q.text and q.text.strip() and views is not None and index is not None and not q.contact:
+        wanted = view_filter(principal, q)
+        found = await find_tickets(index, views, principal.workspace_id, q, wanted)
+        if found is not None:
+            return found
+    if views is not None and not q.text and not q.contact:
+        if await views.is_built(principal.workspace_id):
+            return await _from_views(views, principal, q)
+        await request_rebuild(views, principal.workspace_id)
+    return await _from_store(principal, q)
+
+
+def view_filter(principal: Principal, q: TicketQuery) -> ListFilter:
+    assignee = q.assignee
+    if assignee == "me":
+        assignee = principal.user_id
+    elif assignee == "unassigned":
+        assignee = views.NONE
+    return ListFilter(
+        status=q.status,
+        assignee=assignee or None,
+        team=q.team or None,
+        tag=q.tag.strip().lower() if q.tag else None,
+        channel=q.channel.value if q.channel else None,
+        order=q.order,
+    )
+
+
+async def _from_views(
+    store: ViewStore, principal: Principal, q: TicketQuery
+) -> tuple[list[TicketView], str | None]:
+    cursor = views.parse_cursor(q.cursor) if q.cursor else None
+    wanted = view_filter(principal, q)
+    items, after = await store.page(principal.workspace_id, wanted, cursor, q.limit)
+    return items, str(after) if after else None
+
+
+async def _from_store(principal: Principal, q: TicketQuery) -> tuple[list[TicketView], str | None]:
     query = build_filter(principal, q)
     field, direction = ORDERS[q.order]
     sort = [("_id", direction)] if field is None else [(field, direction), ("_id", direction)]
@@ -116,7 +170,7 @@ async def list_tickets(principal: Principal, q: TicketQuery) -> tuple[list[Ticke
     )
     tickets = [Ticket.model_validate(r) for r in raw[: q.limit]]
     cursor = page_cursor(tickets[-1], q.order) if len(raw) > q.limit else None
-    return tickets, cursor
+    return [ticket_out(t) for t in tickets], cursor
 
 
 async def messages_of(

@@ -7,6 +7,7 @@ from datetime import timedelta
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
+from app.actions.base import Deps
 from app.auth.passwords import check_strength, hash_password, verify_password
 from app.auth.principal import Principal
 from app.auth.tokens import digest, new_secret
@@ -22,7 +23,13 @@ INVITATION_TTL = timedelta(days=7)
 
 
 async def create_workspace(
-    *, name: str, slug: str, owner_name: str, owner_email: str, password: str
+    *,
+    name: str,
+    slug: str,
+    owner_name: str,
+    owner_email: str,
+    password: str,
+    deps: Deps | None = None,
 ) -> tuple[Workspace, User]:
     check_strength(password)
     workspace = Workspace(name=name, slug=slug.lower())
@@ -41,6 +48,12 @@ async def create_workspace(
     assert user.id is not None
     await Membership(workspace_id=workspace.id, user_id=user.id, role=Role.OWNER).insert()
     await record(workspace.id, str(user.id), "workspace.created", "workspace", str(workspace.id))
+    if deps is not None:
+        # No tickets or contacts yet: its views and search index are complete.
+        if deps.views is not None:
+            await deps.views.mark_built(str(workspace.id))
+        if deps.search is not None:
+            await deps.search.mark_built(str(workspace.id))
     return workspace, user
 
 

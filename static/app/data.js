@@ -67,7 +67,7 @@ export async function loadList() {
   const f = state.filter;
   const params = {
     assignee: f.view === "mine" ? "me" : f.view === "unassigned" ? "unassigned" : "",
-    status: f.status === "active" ? "" : f.status,
+    status: f.status,
     team: f.team,
     tag: f.tag,
     channel: f.channel,

@@ -89,16 +89,7 @@ export function matchesFilter(ticket, filter = state.filter) {
   if (filter.tag && !ticket.tags.includes(filter.tag)) return false;
   if (filter.channel && ticket.channel !== filter.channel) return false;
   if (filter.order === "waiting" && !ticket.waiting_since) return false;
-  if (filter.text && !matchesText(ticket, filter.text)) return false;
   return true;
-}
-
-/** The server's `text` filter: a case-insensitive part of the subject, or #number. */
-function matchesText(ticket, text) {
-  const wanted = text.trim().toLowerCase();
-  if (!wanted) return true;
-  const number = /^#?(\d+)$/.exec(wanted);
-  return ticket.subject.toLowerCase().includes(wanted) || Boolean(number && Number(number[1]) === ticket.number);
 }
 
 const ORDERS = {
@@ -108,9 +99,14 @@ const ORDERS = {
 };
 
 /** The list as shown: every ticket this tab knows that matches the filter, newest first.
- * (The fetch brings the first page; events add and move tickets live.) */
+ * (The fetch brings the first page; events add and move tickets live.) A search shows the
+ * server's matches, best first: words can match a ticket's messages, which this tab has not
+ * all seen; a match that no longer fits the other filters drops out live. */
 export function visibleTickets() {
   if (state.listIds === null) return [];
+  if (state.filter.text && state.filter.text.trim()) {
+    return state.listIds.map((id) => state.tickets[id]).filter((t) => t && matchesFilter(t));
+  }
   return Object.values(state.tickets)
     .filter((t) => matchesFilter(t))
     .sort(ORDERS[state.filter.order] || ORDERS.newest);

@@ -1,0 +1,1 @@
+"""Keyword search over a workspace's tickets and contacts, kept in Redis."""
