@@ -10,15 +10,16 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pymongo
 import pymongo.errors
 import pytest
 import redis
 
-from app.devservices import MissingTool, local_services
+from app.devservices import LocalServices, MissingTool, local_services
 from app.devservices.postgres import find_postgres
-from app.devservices.process import free_port, tcp_answers
+from app.devservices.process import as_account, free_port, tcp_answers
 from app.devservices.redis import find_redis_server
 from app.settings import Settings
 
@@ -262,3 +263,57 @@ def test_ferretdb_on_sqlite_stays_selectable(tmp_path: Path) -> None:
 def test_store_backend_setting_defaults_to_postgresql() -> None:
     assert Settings.from_env({}).store_backend == "postgresql"
     assert Settings.from_env({"TANDEM_STORE_BACKEND": "sqlite"}).store_backend == "sqlite"
+
+
+def test_the_local_postgresql_looks_documents_up_by_index(
+    services: LocalServices, mongodb_url: str, db_name: str
+) -> None:
+    """FerretDB's equality filters on the fields Tandem looks documents up by are answered
+    from an index, not by reading the table."""
+    assert services.postgres_url, "the suite's store runs FerretDB on PostgreSQL by default"
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongodb_url)
+    try:
+        messages = client[db_name]["messages"]
+        messages.insert_many([{"ticket_id": f"t{n}", "text": "x"} for n in range(300)])
+        assert messages.find_one({"ticket_id": "t7"}) is not None
+    finally:
+        client.close()
+    install = find_postgres()
+    port = services.postgres_url.rsplit(":", 1)[1].split("/")[0]
+
+    def psql(sql: str) -> str:
+        done = subprocess.run(
+            [
+                install.program("psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                port,
+                "-U",
+                "postgres",
+                "-d",
+                "ferretdb",
+                "-Atc",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+            **as_account(install.run_as),
+            cwd="/",
+        )
+        return done.stdout
+
+    table = psql(
+        f"SELECT tablename FROM pg_tables WHERE schemaname = '{db_name}' "
+        "AND tablename LIKE 'messages%'"
+    ).strip()
+    indexes = psql(f"SELECT indexname FROM pg_indexes WHERE tablename = '{table}'")
+    assert f"{table}_tdm_id" in indexes
+    assert f"{table}_tdm_ticketid" in indexes
+    plan = psql(
+        "SET enable_seqscan = off; EXPLAIN SELECT _jsonb FROM "
+        f'"{db_name}"."{table}" WHERE _jsonb->\'ticket_id\' @> \'"t7"\''
+    )
+    assert f"{table}_tdm_ticketid" in plan

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.devservices.errors import MissingTool
+from app.devservices.pg_lookups import setup_sql
 from app.devservices.process import as_account
 
 POSTGRES_HINT = (
@@ -34,7 +35,7 @@ ROOT_HINT = (
 log = logging.getLogger(__name__)
 DATABASE = "ferretdb"
 SUPERUSER = "postgres"
-PROGRAMS = ("postgres", "initdb", "pg_isready", "createdb")
+PROGRAMS = ("postgres", "initdb", "pg_isready", "createdb", "psql")
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,11 @@ def postgres_argv(
         "log_min_messages=warning",
         "-c",
         "log_checkpoints=off",
+        # Plan each execution of FerretDB's cached statements with its values: its filters
+        # name the field as a parameter, and only a plan that knows it can use an index
+        # (app/devservices/pg_lookups.py).
+        "-c",
+        "plan_cache_mode=force_custom_plan",
     ]
     if not durable:
         # Throwaway data (tests): skip the flushes that only protect against a power cut.
@@ -208,6 +214,32 @@ def ensure_database(install: PostgresInstall, port: int) -> None:
     )
     if done.returncode != 0 and "already exists" not in done.stderr:
         raise RuntimeError(f"could not create the {DATABASE} database:\n{done.stderr.strip()}")
+
+
+def ensure_lookup_indexes(install: PostgresInstall, port: int) -> None:
+    """Index the fields Tandem looks documents up by, in every FerretDB table now and to
+    come (app/devservices/pg_lookups.py)."""
+    done = _run(
+        install,
+        [
+            install.program("psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            SUPERUSER,
+            "-d",
+            DATABASE,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-q",
+            "-c",
+            setup_sql(),
+        ],
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"could not set up the lookup indexes:\n{done.stderr.strip()}")
 
 
 def postgres_url(port: int) -> str:

@@ -19,6 +19,7 @@ from app.devservices.postgres import (
     cluster_location,
     ensure_cluster,
     ensure_database,
+    ensure_lookup_indexes,
     find_postgres,
     postgres_argv,
     postgres_url,
@@ -32,6 +33,7 @@ from app.settings import STORE_BACKENDS, Settings
 class LocalServices:
     mongodb_url: str | None
     redis_url: str | None
+    postgres_url: str | None = None  # FerretDB's backend, when it is PostgreSQL
 
 
 def _stop_all(processes: list[ServerProcess]) -> None:
@@ -94,7 +96,7 @@ def local_services(
             redis.start(ready=redis_answers)
             started.append(redis)
             redis_url = f"redis://127.0.0.1:{port}/0"
-        yield LocalServices(mongodb_url=mongodb_url, redis_url=redis_url)
+        yield LocalServices(mongodb_url=mongodb_url, redis_url=redis_url, postgres_url=backend_url)
     finally:
         for proc in reversed(started):
             proc.stop()
@@ -126,4 +128,5 @@ def _start_postgres(
     server.start(ready=PostgresReady(install), timeout=60.0)
     started.append(server)
     ensure_database(install, port)
+    ensure_lookup_indexes(install, port)
     return postgres_url(port)

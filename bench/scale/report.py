@@ -23,7 +23,7 @@ METRICS: dict[str, tuple[str, float | None, bool]] = {
     "list_first": ("list, first page (50 newest)", 30, True),
     "list_later": ("list, a later page (cursor at the middle ticket)", 30, True),
     "counts": ("counts (`/tickets/counts`, every view), after an event", 30, True),
-    "counts_memo": ("counts again, no event since (per-seq memo)", None, False),
+    "counts_memo": ("counts again, no event since", None, False),
     "search_common": ("search, common word (`text=refund`)", 30, True),
     "search_rare": ("search, rare word (`text=zeppelin`)", 30, True),
     "dashboard": ("dashboard (supervisor), after an event", 50, True),
@@ -33,13 +33,14 @@ METRICS: dict[str, tuple[str, float | None, bool]] = {
 }
 CREATE_AIM = 300.0
 STANDING_NOTES = [
-    "Why nearly every path grows with the workspace on this store: FerretDB v1.24's SQLite "
-    "backend hands a filter to SQL only when it is exactly `{_id: …}` (a one-key filter; "
-    "`internal/backends/sqlite/collection.go`); any other filter, `{_id, workspace_id}` "
-    "included, reads every document of the collection and filters and sorts in Go, and the "
-    "declared indexes are never used for a query. So a PATCH or a reply, which read and "
-    "update the ticket by `_id` and `workspace_id`, scan all tickets; a ticket's thread "
-    "scans all messages; a create looks its contact up by `email_key` (all contacts).",
+    "Where each path reads: lists, counts, search and the dashboard's figures come from the "
+    "views and the search index Tandem keeps in Redis (app/views, app/search), rebuilt from "
+    "the store after each fill (the fill bypasses the events that keep them; the rebuild's "
+    "time is in the sizes table). Detail, PATCH, reply and create read and write the store "
+    "by `_id` and by the fields documents are looked up by; on PostgreSQL those lookups use "
+    "the GIN indexes app/devservices/pg_lookups.py adds (FerretDB v1's own B-tree indexes "
+    "cannot serve its `@>` filters). On SQLite (`--store sqlite`) FerretDB v1.24 hands SQL "
+    "only a filter that is exactly `{_id: …}`, so those paths still scan there.",
     "The machine is shared: other engineers' tests and benchmarks ran during this run (see "
     "the load averages, on 2 cores), so absolute figures carry their noise; the growth from "
     "one size to the next is the steadier reading.",
@@ -180,16 +181,16 @@ def render(
         "then read through the app to show it serves the filled documents. Tandem runs as "
         "one uvicorn process (`app.main:app_from_env`), **with no `tandem worker`**, so no "
         "outbox sweep or timer runs during the measurements; the store is FerretDB v1.24 on "
-        f"{getattr(args, 'store', 'sqlite')} (`--store`) and Redis, both on loopback. The bench "
-        "drives Tandem with httpx over HTTP as the workspace owner (session cookie + "
+        f"{getattr(args, 'store', 'postgresql')} (`--store`) and Redis, both on loopback. "
+        "The bench drives Tandem with httpx over HTTP as the workspace owner (session cookie + "
         "`X-CSRF-Token`), one request at a time except the creates. "
         f"**Each metric is bounded: at most {args.samples} timed requests or "
         f"{args.seconds:g} s, whichever comes first**, after one unmeasured warm-up request "
         "that counts against the time; a request running when the time ends finishes and "
         "counts, so a cell marked ⏱ has fewer samples than asked and its p95 is close to its "
-        "max. Counts and dashboard are memoised per event seq, so before each of their timed "
-        "requests one untimed priority change on a ticket of its own moves the seq, as every "
-        "event does for every open inbox; the memo-hit row shows the same read without it. "
+        "max. Before each timed counts and dashboard request one untimed priority change on a "
+        "ticket of its own makes an event, as every open inbox sees after each change; the "
+        '"again" row shows the same read without it. '
         "Detail and reply go to distinct tickets picked across the filled numbers. Creates: "
         f"{args.creators} concurrent loops, each ticket with a new contact (by email) and a "
         f"first message, until {args.creates} creates or {args.create_seconds:g} s; "

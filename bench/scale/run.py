@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.scale.run --sizes 1000,10000,100000
 
-Starts its own FerretDB (on SQLite, or on PostgreSQL with --store) and Redis with
+Starts its own FerretDB (on PostgreSQL, or on SQLite with --store sqlite) and Redis with
 app/devservices, and Tandem as one uvicorn process with no `tandem worker` beside it (so no
 outbox sweep or timers run during the measurements). Signs up a workspace whose owner (a
 supervisor and more) drives everything with a session cookie and the CSRF header, as the inbox
@@ -97,8 +97,8 @@ def parse(argv: list[str] | None = None) -> Args:
     parser.add_argument(
         "--store",
         choices=STORE_BACKENDS,
-        default="sqlite",
-        help="what the local FerretDB runs on (the figures in BENCHMARKS.md are SQLite's)",
+        default="postgresql",
+        help="what the local FerretDB runs on (PostgreSQL, as `tandem serve` by default)",
     )
     parser.add_argument(
         "--render-only", action="store_true", help="write the section again from --logs/run.json"
@@ -125,6 +125,8 @@ def command_line(args: Args) -> str:
     if (args.creators, args.creates, args.create_seconds) != (8, 160, 60.0):
         line += f" --creators {args.creators} --creates {args.creates}"
         line += f" --create-seconds {args.create_seconds:g}"
+    if args.store != "postgresql":
+        line += f" --store {args.store}"
     return line
 
 
