@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from app.devservices import LocalServices, MissingTool, local_services
-from app.devservices.postgres import find_postgres
+from app.devservices.postgres import client_argv, find_postgres
 from app.devservices.process import as_account, free_port, tcp_answers
 from app.devservices.redis import find_redis_server
 from app.settings import Settings
@@ -283,19 +283,7 @@ def test_the_local_postgresql_looks_documents_up_by_index(
 
     def psql(sql: str) -> str:
         done = subprocess.run(
-            [
-                install.program("psql"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                port,
-                "-U",
-                "postgres",
-                "-d",
-                "ferretdb",
-                "-Atc",
-                sql,
-            ],
+            [*client_argv(install, "psql", int(port)), "-d", "ferretdb", "-Atc", sql],
             capture_output=True,
             text=True,
             timeout=30,

@@ -197,21 +197,14 @@ class PostgresReady:
         return done.returncode == 0
 
 
+def client_argv(install: PostgresInstall, program: str, port: int) -> list[str]:
+    """A client program of the install, to the local server as its superuser."""
+    return [install.program(program), "-h", "127.0.0.1", "-p", str(port), "-U", SUPERUSER]
+
+
 def ensure_database(install: PostgresInstall, port: int) -> None:
     """FerretDB keeps everything in one database; create it unless an earlier start did."""
-    done = _run(
-        install,
-        [
-            install.program("createdb"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-U",
-            SUPERUSER,
-            DATABASE,
-        ],
-    )
+    done = _run(install, [*client_argv(install, "createdb", port), DATABASE])
     if done.returncode != 0 and "already exists" not in done.stderr:
         raise RuntimeError(f"could not create the {DATABASE} database:\n{done.stderr.strip()}")
 
@@ -219,25 +212,8 @@ def ensure_database(install: PostgresInstall, port: int) -> None:
 def ensure_lookup_indexes(install: PostgresInstall, port: int) -> None:
     """Index the fields Tandem looks documents up by, in every FerretDB table now and to
     come (app/devservices/pg_lookups.py)."""
-    done = _run(
-        install,
-        [
-            install.program("psql"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-U",
-            SUPERUSER,
-            "-d",
-            DATABASE,
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-q",
-            "-c",
-            setup_sql(),
-        ],
-    )
+    psql = client_argv(install, "psql", port)
+    done = _run(install, [*psql, "-d", DATABASE, "-v", "ON_ERROR_STOP=1", "-q", "-c", setup_sql()])
     if done.returncode != 0:
         raise RuntimeError(f"could not set up the lookup indexes:\n{done.stderr.strip()}")
 

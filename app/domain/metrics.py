@@ -101,6 +101,23 @@ def hourly(times: Iterable[datetime], day: Day) -> list[int]:
     return buckets
 
 
+def hour_spans(day: Day) -> list[tuple[int, datetime, datetime]]:
+    """The day cut where its local clock turns an hour: (local hour, start, end) in UTC,
+    23 to 25 spans (a clocks-back day has two spans for its repeated hour). Offsets are
+    whole quarter hours everywhere, so the turns are found in 15-minute steps."""
+    turns = [day.start]
+    step = timedelta(minutes=15)
+    moment = day.start + step
+    while moment < day.end:
+        if moment.astimezone(day.tz).minute == 0:
+            turns.append(moment)
+        moment += step
+    ends = [*turns[1:], day.end]
+    return [
+        (start.astimezone(day.tz).hour, start, end) for start, end in zip(turns, ends, strict=True)
+    ]
+
+
 def median_seconds(pairs: Iterable[tuple[datetime, datetime]]) -> float | None:
     """The median of `end - start` in seconds, or None without any pair."""
     spans = [(aware(end) - aware(start)).total_seconds() for start, end in pairs]

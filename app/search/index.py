@@ -16,11 +16,15 @@ Audiences are nested: "all" (anyone who may see the document, e.g. the customer)
 only the agents' postings. A query reads the postings of its own audience, so a word written
 only in notes is never matched for "all".
 
-Idempotency: a field's record is the exact list of (audience, term, amount) it added to the
-postings. Setting a field compares the new record with the stored one in a Lua script: equal
-means nothing to do (an outbox retry, a ticket update that kept the subject); different means
-the old amounts are taken back and the new ones added, atomically. A message is a field of its
-ticket named after the message id, so re-applying a message event is a no-op.
+Tickets and contacts are searched by agents only, so only the agents' postings are kept for
+them (SEARCHED_BY); the audiences matter for kinds others search too (the knowledge base).
+
+Idempotency: a field's record is exactly what it added to the postings: its audiences and its
+(term, amount) pairs. Setting a field compares the new record with the stored one in a Lua
+script: equal means nothing to do (an outbox retry, a ticket update that kept the subject);
+different means the old amounts are taken back and the new ones added, atomically. A message
+is a field of its ticket named after the message id, so re-applying a message event is a
+no-op.
 
 Ranking: a posting's score is the sum over the document's fields of weight * min(tf, 3). A
 query ANDs its terms; a document's relevance is the sum of its postings' scores over the query
@@ -64,6 +68,10 @@ CONTACT: Final = "contact"
 # Narrowest first: a field enters its own audience's postings and every wider one's.
 AUDIENCES: Final = ("all", "agents")
 WIDEST: Final = AUDIENCES[-1]
+# Tickets and contacts are searched by agents only, so only their postings are kept: the
+# narrower ones would double the index for no reader. Other kinds (the knowledge base's
+# articles) keep every audience's.
+SEARCHED_BY: Final[dict[str, tuple[str, ...]]] = {TICKET: (WIDEST,), CONTACT: (WIDEST,)}
 
 TF_CAP: Final = 3  # repeating a word more often than this adds nothing
 SUBJECT_WEIGHT: Final = 3
@@ -78,7 +86,7 @@ MAX_EXPANSIONS: Final = 30  # a prefix stands for at most this many terms (first
 # or each expansion of a prefix typed alone) is first cut to its MAX_CANDIDATES best-scored
 # documents, so a query touches about MAX_EXPANSIONS * MAX_CANDIDATES entries at most, however
 # large the workspace. A query made only of words that common may miss low-relevance matches.
-MAX_CANDIDATES: Final = 5000
+MAX_CANDIDATES: Final = 1000
 MAX_LIMIT: Final = 100
 TEMP_TTL: Final = 30
 BATCH: Final = 500
@@ -90,17 +98,20 @@ _SET_FIELD = """
 -- recency ('' leaves it), widest audience.
 local function apply(record, sign)
   local parts = cjson.decode(record)
-  for i = 1, #parts, 3 do
-    local audience, term, amount = parts[i], parts[i + 1], parts[i + 2]
-    local posting = ARGV[3] .. audience .. ':' .. term
-    local score = tonumber(redis.call('ZINCRBY', posting, sign * amount, ARGV[4]))
-    if sign < 0 then
-      if score <= 0 then redis.call('ZREM', posting, ARGV[4]) end
-      if audience == ARGV[6] and redis.call('ZCARD', posting) == 0 then
-        redis.call('ZREM', KEYS[2], term)
+  for _, audience in ipairs(parts[1]) do
+    local terms = parts[2]
+    for i = 1, #terms, 2 do
+      local term, amount = terms[i], terms[i + 1]
+      local posting = ARGV[3] .. audience .. ':' .. term
+      local score = tonumber(redis.call('ZINCRBY', posting, sign * amount, ARGV[4]))
+      if sign < 0 then
+        if score <= 0 then redis.call('ZREM', posting, ARGV[4]) end
+        if audience == ARGV[6] and redis.call('ZCARD', posting) == 0 then
+          redis.call('ZREM', KEYS[2], term)
+        end
+      elseif audience == ARGV[6] then
+        redis.call('ZADD', KEYS[2], 0, term)
       end
-    elseif audience == ARGV[6] then
-      redis.call('ZADD', KEYS[2], 0, term)
     end
   end
 end
@@ -123,13 +134,16 @@ _DROP_DOC = """
 local fields = redis.call('HVALS', KEYS[1])
 for _, record in ipairs(fields) do
   local parts = cjson.decode(record)
-  for i = 1, #parts, 3 do
-    local audience, term, amount = parts[i], parts[i + 1], parts[i + 2]
-    local posting = ARGV[1] .. audience .. ':' .. term
-    local score = tonumber(redis.call('ZINCRBY', posting, -amount, ARGV[2]))
-    if score <= 0 then redis.call('ZREM', posting, ARGV[2]) end
-    if audience == ARGV[3] and redis.call('ZCARD', posting) == 0 then
-      redis.call('ZREM', KEYS[2], term)
+  for _, audience in ipairs(parts[1]) do
+    local terms = parts[2]
+    for i = 1, #terms, 2 do
+      local term, amount = terms[i], terms[i + 1]
+      local posting = ARGV[1] .. audience .. ':' .. term
+      local score = tonumber(redis.call('ZINCRBY', posting, -amount, ARGV[2]))
+      if score <= 0 then redis.call('ZREM', posting, ARGV[2]) end
+      if audience == ARGV[3] and redis.call('ZCARD', posting) == 0 then
+        redis.call('ZREM', KEYS[2], term)
+      end
     end
   end
 end
@@ -179,21 +193,25 @@ def epoch(value: str | datetime | None) -> int | None:
     return min(max(int(when.timestamp()), 0), RECENCY_SCALE - 1)
 
 
-def record(field: FieldText) -> str:
-    """The field's contribution to the postings, as a flat JSON list of (audience, term,
-    amount) triples in a fixed order, so the same text always gives the same record."""
+def searched_by(kind: str) -> tuple[str, ...]:
+    """The audiences whose searches a kind's postings are kept for."""
+    return SEARCHED_BY.get(kind, AUDIENCES)
+
+
+def record(field: FieldText, kind: str = "") -> str:
+    """The field's contribution to the postings: JSON `[[audience, ...], [term, amount,
+    ...]]`, each term added to each audience's posting, in a fixed order, so the same text
+    always gives the same record. A field no audience of the kind searches adds nothing."""
     counts: dict[str, int] = {}
     for term in terms(field.text or ""):
         counts[term] = counts.get(term, 0) + 1
-    if not counts:
+    reach = [a for a in AUDIENCES[AUDIENCES.index(field.audience) :] if a in searched_by(kind)]
+    if not counts or not reach:
         return ""
-    reach = AUDIENCES[AUDIENCES.index(field.audience) :]
     flat: list[str | int] = []
     for term in sorted(counts):
-        amount = field.weight * min(counts[term], TF_CAP)
-        for audience in reach:
-            flat.extend((audience, term, amount))
-    return msgspec.json.encode(flat).decode()
+        flat.extend((term, field.weight * min(counts[term], TF_CAP)))
+    return msgspec.json.encode([reach, flat]).decode()
 
 
 def encode_cursor(score: float, doc_id: str) -> str:
@@ -288,7 +306,14 @@ class SearchIndex:
         for field in update.fields:
             if field.audience not in AUDIENCES:
                 raise ValueError(f"unknown audience {field.audience!r}")
-            args = [field.name, record(field), f"{base}p:", update.doc_id, recency, WIDEST]
+            args = [
+                field.name,
+                record(field, update.kind),
+                f"{base}p:",
+                update.doc_id,
+                recency,
+                WIDEST,
+            ]
             await self._set_field(keys=keys, args=args, client=pipe)
             recency = ""
 
@@ -312,8 +337,8 @@ class SearchIndex:
     ) -> tuple[list[Hit], str | None]:
         """One page of the documents matching every term of `q`, best first, and the cursor
         of the next page (None on the last)."""
-        if audience not in AUDIENCES:
-            raise Invalid("unknown audience", field="audience")
+        if audience not in searched_by(kind):
+            raise Invalid(f"{kind} search is for {', '.join(searched_by(kind))}", field="audience")
         after = decode_cursor(cursor) if cursor is not None else None
         limit = max(1, min(limit, MAX_LIMIT))
         full, prefix = query_terms(q)

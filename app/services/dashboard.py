@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -42,7 +42,6 @@ from realtime.events import TicketView
 from realtime.presence import PresenceStore
 
 WAITING_SHOWN = 10
-DAY_VIEWS = ("created", "resolved", "answered")
 
 
 async def groups(ws: PydanticObjectId) -> list[Group]:
@@ -173,28 +172,30 @@ def team_queues(teams: list[Team], counted: Tally) -> list[TeamQueue]:
     return sorted(queues, key=lambda q: (-q.count, q.name))
 
 
-def _moments(entries: list[tuple[str, int]]) -> list[datetime]:
-    return [datetime.fromtimestamp(score / 1000, UTC) for _, score in entries]
-
-
 async def today_from_views(
     views: ViewStore, ws: PydanticObjectId, day: metrics.Day
 ) -> tuple[Today, Hourly]:
+    """Today's figures from the day views: a count per local hour (a few dozen ZCOUNTs),
+    and the response times of the tickets first answered today for the median."""
+    spans = metrics.hour_spans(day)
+    bounds = [(start, end) for _, start, end in spans]
     created, resolved, answered = await asyncio.gather(
-        *(views.day_entries(str(ws), what, day.start, day.end) for what in DAY_VIEWS)
+        views.day_counts(str(ws), "created", bounds),
+        views.day_counts(str(ws), "resolved", bounds),
+        views.day_members(str(ws), "answered", day.start, day.end),
     )
+    chart = Hourly(created=[0] * 24, resolved=[0] * 24)
+    for (hour, _, _), made, done in zip(spans, created, resolved, strict=True):
+        chart.created[hour] += made
+        chart.resolved[hour] += done
     figures = Today(
         since=iso(day.start) or "",
         timezone=day.tz.key,
-        created=len(created),
-        resolved=len(resolved),
+        created=sum(created),
+        resolved=sum(resolved),
         median_first_response_seconds=metrics.median_of(
-            float(member.partition("|")[0]) for member, _ in answered
+            float(member.partition("|")[0]) for member in answered
         ),
-    )
-    chart = Hourly(
-        created=metrics.hourly(_moments(created), day),
-        resolved=metrics.hourly(_moments(resolved), day),
     )
     return figures, chart
 

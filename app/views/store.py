@@ -42,17 +42,20 @@ DAY_TTL = (views.DAYS_KEPT + 1) * 86_400
 FIELD, ENTRY = "\x1f", "\x1e"
 
 # KEYS: the ticket's record, the counts hash. ARGV: rev, snapshot, the views' key prefix, the
-# day views' TTL, then (view, member, score) triples. Day views are not counted.
+# day views' TTL, the ticket's id, then (view, member, score) triples. Day views are not
+# counted. The record lists each placement as "view" when its member is the ticket's id (all
+# but one), else "view<US>member".
 APPLY_LUA = """
 local current = redis.call('HGET', KEYS[1], 'r')
 if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
-local prefix = ARGV[3]
+local prefix, own = ARGV[3], ARGV[5]
 local wanted = {}
-for i = 5, #ARGV, 3 do wanted[ARGV[i]] = ARGV[i + 1] end
+for i = 6, #ARGV, 3 do wanted[ARGV[i]] = ARGV[i + 1] end
 local old = redis.call('HGET', KEYS[1], 'p') or ''
 for entry in string.gmatch(old, '[^\\30]+') do
   local view, member = string.match(entry, '^(.-)\\31(.*)$')
-  if view and wanted[view] ~= member then
+  if not view then view, member = entry, own end
+  if wanted[view] ~= member then
     local removed = redis.call('ZREM', prefix .. view, member)
     if removed == 1 and string.sub(view, 1, 2) == 'n:' then
       if redis.call('HINCRBY', KEYS[2], view, -1) <= 0 then redis.call('HDEL', KEYS[2], view) end
@@ -60,12 +63,13 @@ for entry in string.gmatch(old, '[^\\30]+') do
   end
 end
 local parts = {}
-for i = 5, #ARGV, 3 do
+for i = 6, #ARGV, 3 do
   local view, member, score = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local added = redis.call('ZADD', prefix .. view, score, member)
   if added == 1 and string.sub(view, 1, 2) == 'n:' then redis.call('HINCRBY', KEYS[2], view, 1) end
   if string.sub(view, 1, 2) == 'd:' then redis.call('EXPIRE', prefix .. view, ARGV[4]) end
-  parts[#parts + 1] = view .. '\\31' .. member
+  if member ~= own then view = view .. '\\31' .. member end
+  parts[#parts + 1] = view
 end
 redis.call('HSET', KEYS[1], 'r', ARGV[1], 'p', table.concat(parts, '\\30'), 's', ARGV[2])
 return 1
@@ -120,6 +124,7 @@ class ViewStore:
             _encode(ticket).decode(),
             self.key(ws, ""),
             DAY_TTL,
+            ticket.id,
         ]
         for p in views.placements(ticket, now):
             args += [p.view, p.member, p.score]
@@ -160,23 +165,39 @@ class ViewStore:
         raw = await self.redis.hgetall(self.key(ws, "#counts"))
         return {_text(k): int(v) for k, v in raw.items() if int(v) > 0}
 
-    async def day_entries(
-        self, ws: str, what: str, start: datetime, end: datetime
-    ) -> list[tuple[str, int]]:
-        """The members and scores (ms) of a day view (`created`, `resolved`, `answered`)
-        from `start` up to `end`, across the UTC dates the span touches."""
-        first, last = views.ms(start), views.ms(end) - 1
-        day, dates = start.astimezone(UTC).date(), []
-        while day <= end.astimezone(UTC).date():
-            dates.append(day.isoformat())
+    def _day_keys(self, ws: str, what: str, start: datetime, end: datetime) -> list[str]:
+        """The day views (`created`, `resolved`, `answered`) of the UTC dates from `start` up
+        to `end`."""
+        day, keys = start.astimezone(UTC).date(), []
+        while day <= (end - timedelta(milliseconds=1)).astimezone(UTC).date():
+            keys.append(self.key(ws, f"d:{day.isoformat()}:{what}"))
             day += timedelta(days=1)
+        return keys
+
+    async def day_counts(
+        self, ws: str, what: str, spans: Sequence[tuple[datetime, datetime]]
+    ) -> list[int]:
+        """How many entries of a day view fall in each span: a count per span, whatever the
+        day holds."""
+        plan = [
+            (i, k, s, e) for i, (s, e) in enumerate(spans) for k in self._day_keys(ws, what, s, e)
+        ]
         async with self.redis.pipeline(transaction=False) as pipe:
-            for date in dates:
-                pipe.zrange(
-                    self.key(ws, f"d:{date}:{what}"), first, last, byscore=True, withscores=True
-                )
+            for _, key, begin, end in plan:
+                pipe.zcount(key, views.ms(begin), views.ms(end) - 1)
+            found: list[int] = await pipe.execute()
+        counts = [0] * len(spans)
+        for (index, *_), n in zip(plan, found, strict=True):
+            counts[index] += int(n)
+        return counts
+
+    async def day_members(self, ws: str, what: str, start: datetime, end: datetime) -> list[str]:
+        """The members of a day view from `start` up to `end`."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in self._day_keys(ws, what, start, end):
+                pipe.zrange(key, views.ms(start), views.ms(end) - 1, byscore=True)
             found: list[list[Any]] = await pipe.execute()
-        return [(_text(pair[0]), int(pair[1])) for rows in found for pair in rows]
+        return [_text(member) for rows in found for member in rows]
 
     async def snapshots(self, ws: str, ids: Sequence[str]) -> list[TicketView]:
         if not ids:

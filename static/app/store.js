@@ -64,10 +64,11 @@ export function can(action) {
   return Boolean(state.me && state.me.permissions.includes(action));
 }
 
-/** Store a ticket unless what we hold is newer (events and fetches may cross). */
+/** Store a ticket unless what we hold is newer (events and fetches may cross): `rev` grows
+ * with every write to it, messages included; `version` only with edits. */
 export function putTicket(ticket) {
   const known = state.tickets[ticket.id];
-  if (known && known.version > ticket.version) return known;
+  if (known && ((known.rev || 0) > (ticket.rev || 0) || known.version > ticket.version)) return known;
   state.tickets[ticket.id] = ticket;
   return ticket;
 }

@@ -579,6 +579,10 @@ async def test_the_list_pages_through_every_ticket_searches_and_sorts_by_waiting
         await page.get_by_label("Search tickets").fill("parcel")
         await expect(rows).to_have_count(1)
         await expect(rows.first).to_contain_text("Parcel lost in transit")
+        # A word only a message holds finds its ticket too.
+        await page.get_by_label("Search tickets").fill("message 17")
+        await expect(rows).to_have_count(1)
+        await expect(rows.first).to_contain_text("Question 17")
         await page.get_by_label("Search tickets").fill("")
         await expect(page.locator(".list-head")).to_contain_text("55 shown")  # all known now
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.domain.errors import Invalid
-from app.domain.metrics import Group, hourly, local_day, median_seconds, tally, zone
+from app.domain.metrics import Group, hour_spans, hourly, local_day, median_seconds, tally, zone
 
 
 def test_views_count_active_tickets_and_status_counts_all() -> None:
@@ -74,3 +74,19 @@ def test_median_first_response() -> None:
     pairs = [(t0, t0 + timedelta(seconds=s)) for s in (30, 600, 90)]
     assert median_seconds(pairs) == 90.0
     assert median_seconds([]) is None
+
+
+def test_hour_spans_follow_the_local_clock() -> None:
+    utc = local_day(datetime(2026, 3, 4, 12, 0, tzinfo=UTC), zone("UTC"))
+    spans = hour_spans(utc)
+    assert [h for h, _, _ in spans] == list(range(24))
+    assert spans[0][1] == utc.start
+    assert spans[-1][2] == utc.end
+    # Half an hour off UTC: each local hour still starts on its own :00.
+    kolkata = local_day(datetime(2026, 3, 4, 12, 0, tzinfo=UTC), zone("Asia/Kolkata"))
+    assert all(start.astimezone(kolkata.tz).minute == 0 for _, start, _ in hour_spans(kolkata))
+    # The clocks go back in Lisbon: 25 hours, the repeated 1 o'clock twice.
+    lisbon = local_day(datetime(2026, 10, 25, 12, 0, tzinfo=UTC), zone("Europe/Lisbon"))
+    hours = [h for h, _, _ in hour_spans(lisbon)]
+    assert len(hours) == 25
+    assert hours.count(1) == 2

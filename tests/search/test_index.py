@@ -8,8 +8,8 @@ import pytest
 import redis.asyncio as aioredis
 from starlette.applications import Starlette
 
-from app.domain.errors import NotFound
-from app.search.index import CONTACT, TICKET, Hit, SearchIndex
+from app.domain.errors import Invalid, NotFound
+from app.search.index import CONTACT, TICKET, DocUpdate, FieldText, Hit, SearchIndex
 from realtime.events import (
     AuthorView,
     ContactCreated,
@@ -163,9 +163,20 @@ async def test_note_words_reach_agents_only(index: SearchIndex) -> None:
         ]
     )
     assert ids((await index.search(ws, "grumpy ", kind=TICKET, audience="agents"))[0]) == ["t1"]
-    assert (await index.search(ws, "grumpy ", kind=TICKET, audience="all"))[0] == []
-    assert (await index.search(ws, "grum", kind=TICKET, audience="all"))[0] == []
-    assert ids((await index.search(ws, "parcel ", kind=TICKET, audience="all"))[0]) == ["t1"]
+    assert ids((await index.search(ws, "parcel ", kind=TICKET, audience="agents"))[0]) == ["t1"]
+    # Only agents search tickets: no narrower audience's postings are kept for them.
+    with pytest.raises(Invalid):
+        await index.search(ws, "parcel ", kind=TICKET, audience="all")
+    # A kind the public searches too (an article with an internal note) keeps both.
+    article = [
+        FieldText("body", "Returns take five days", 1),
+        FieldText("internal", "grumpy carrier lately", 1, audience="agents"),
+    ]
+    await index.index(ws, [DocUpdate("article", "a1", article, recency=1)])
+    assert ids((await index.search(ws, "grumpy ", kind="article", audience="agents"))[0]) == ["a1"]
+    assert (await index.search(ws, "grumpy ", kind="article", audience="all"))[0] == []
+    assert (await index.search(ws, "grum", kind="article", audience="all"))[0] == []
+    assert ids((await index.search(ws, "returns ", kind="article", audience="all"))[0]) == ["a1"]
 
 
 async def test_system_lines_are_not_indexed(index: SearchIndex) -> None:

@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 from bson import ObjectId
 from starlette.applications import Starlette
 
+from app.domain import metrics
 from app.domain import views as rules
 from app.domain.views import Cursor, ListFilter
 from app.jobs.queue import JobQueue
@@ -224,3 +225,22 @@ async def test_the_rebuild_command_restores_a_workspaces_views(
     assert await views.is_built(ws)
     assert (await owner.get("/tickets/counts")).json()["views"]["all"] == 3
     await owner.aclose()
+
+
+async def test_todays_hourly_figures_span_the_utc_dates_a_local_day_touches(
+    redis_client: aioredis.Redis,
+) -> None:
+    store, ws = ViewStore(redis_client), str(ObjectId())
+    tokyo = metrics.local_day(NOW, metrics.zone("Asia/Tokyo"))  # 15:00 UTC → 15:00 UTC
+    times = [tokyo.start + timedelta(minutes=37 * n) for n in range(40)]
+    times += [tokyo.start - timedelta(minutes=1), tokyo.end]  # the days either side
+    for n, at in enumerate(times, start=1):
+        made = msgspec.structs.replace(ticket(n), created_at=at.isoformat())
+        await store.apply(ws, made, NOW)
+    spans = metrics.hour_spans(tokyo)
+    counts = await store.day_counts(ws, "created", [(s, e) for _, s, e in spans])
+    by_hour = [0] * 24
+    for (hour, _, _), n in zip(spans, counts, strict=True):
+        by_hour[hour] += n
+    assert by_hour == metrics.hourly(times, tokyo)
+    assert sum(counts) == sum(1 for t in times if tokyo.start <= t < tokyo.end) == 39
