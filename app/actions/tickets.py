@@ -15,12 +15,12 @@ from typing import Any
 import msgspec
 from beanie import PydanticObjectId
 from bson import ObjectId
-from pymongo import ReturnDocument
 
 from app.actions.base import SYSTEM, Deps, agent_actor, stamp
 from app.actions.messages import NewMessage, post_message
+from app.actions.numbers import next_number
 from app.auth.principal import Principal
-from app.documents import Counter, Ticket
+from app.documents import Ticket
 from app.documents.common import utcnow
 from app.documents.message import Author
 from app.domain.errors import Conflict, Invalid
@@ -63,19 +63,6 @@ def wake_key(ticket_id: object) -> str:
     return f"wake:{ticket_id}"
 
 
-async def next_number(deps: Deps, workspace_id: PydanticObjectId) -> int:
-    counter = f"{workspace_id}:tickets"
-    async with deps.relay.locks.hold(f"counters:{counter}"):
-        raw = await Counter.get_pymongo_collection().find_one_and_update(
-            {"_id": counter},
-            {"$inc": {"value": 1}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-    assert raw is not None
-    return int(raw["value"])
-
-
 async def open_ticket(
     deps: Deps,
     *,
@@ -93,7 +80,7 @@ async def open_ticket(
     ticket = Ticket(
         id=PydanticObjectId(),
         workspace_id=workspace_id,
-        number=await next_number(deps, workspace_id),
+        number=await next_number(deps.relay.redis, workspace_id),
         subject=subject.strip(),
         channel=channel,
         contact_id=contact_id,

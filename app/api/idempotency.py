@@ -21,13 +21,11 @@ import hashlib
 import logging
 import re
 import secrets
-import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 import redis.asyncio as aioredis
-from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,22 +33,9 @@ from starlette.responses import Response
 from app.api.responses import domain_error_response
 from app.auth.principal import Principal
 from app.domain.errors import Conflict, DomainError, Invalid
+from app.redis_scripts import script
 
 log = logging.getLogger("tandem.api")
-
-# Each Redis client's registered scripts, made once: registering hashes the script's source,
-# which every keyed write would otherwise do three times.
-_SCRIPTS: weakref.WeakKeyDictionary[aioredis.Redis, dict[str, AsyncScript]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _script(redis: aioredis.Redis, source: str) -> AsyncScript:
-    scripts = _SCRIPTS.setdefault(redis, {})
-    if source not in scripts:
-        scripts[source] = redis.register_script(source)
-    return scripts[source]
-
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -177,7 +162,7 @@ async def once(
     name = record_name(principal, request, key)
     claim = Record(fingerprint(body, request.url.query), owner=secrets.token_hex(8))
     held = _encode(claim)
-    existing = await _script(redis, _CLAIM)(keys=[name], args=[held, LEASE_MS])
+    existing = await script(redis, _CLAIM)(keys=[name], args=[held, LEASE_MS])
     if existing is not None:
         return _earlier(request, _decode(existing), claim.fingerprint)
 
@@ -245,7 +230,7 @@ async def _keep(
         body=bytes(response.body),
     )
     try:
-        finished = await _script(redis, _FINISH)(
+        finished = await script(redis, _FINISH)(
             keys=[name], args=[held, _encode(record), RECORD_TTL_S]
         )
     except RedisError:
@@ -256,7 +241,7 @@ async def _keep(
 
 
 async def _renew(redis: aioredis.Redis, name: str, held: bytes) -> None:
-    renew = _script(redis, _RENEW)
+    renew = script(redis, _RENEW)
     while True:
         await asyncio.sleep(LEASE_RENEW_S)
         try:
@@ -268,7 +253,7 @@ async def _renew(redis: aioredis.Redis, name: str, held: bytes) -> None:
 
 async def _release(redis: aioredis.Redis, name: str, held: bytes) -> None:
     try:
-        await _script(redis, _RELEASE)(keys=[name], args=[held])
+        await script(redis, _RELEASE)(keys=[name], args=[held])
     except RedisError:
         # The claim lapses by itself after LEASE_MS.
         log.warning("could not release an idempotency claim", exc_info=True)

@@ -38,7 +38,8 @@ class Team(Document):
 
 
 class Counter(Document):
-    """Per-workspace sequences (ticket numbers), advanced with one atomic $inc."""
+    """Per-workspace sequences as older versions kept them: ticket numbers now come from a
+    Redis counter (app/actions/numbers.py), which starts above this one's value."""
 
     id: str  # type: ignore[assignment]
     value: int = 0

@@ -4,8 +4,9 @@ model's `keep_nulls`), without paying for one HTTP request, lock and event per d
 
 Each ticket has ~5 messages (customer and agent turns, the last few ending on the customer so
 some customers wait), one contact per two tickets (with its identity keys), and timeline lines
-for the status changes its state implies, as `change_lines` words them. The ticket counter is
-set to the last number written so the app's next ticket continues from there.
+for the status changes its state implies, as `change_lines` words them. The store's ticket
+counter is set to the last number written and the app's Redis counter cleared, so the app's
+next ticket continues from there.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
+import redis.asyncio as aioredis
 from beanie import PydanticObjectId
 from bson import ObjectId
 
+from app.actions.numbers import counter_key
 from app.documents import Contact, Counter, Message, Ticket
 from app.documents.message import Author, DeliveryStatus, Direction, Kind
 from app.domain.tickets import Channel, Priority, Status
@@ -73,13 +76,15 @@ class Filled:
 
 
 def counter_id(workspace_id: object) -> str:
-    return f"{workspace_id}:tickets"  # the key app/actions/tickets.next_number advances
+    return f"{workspace_id}:tickets"  # the floor app/actions/numbers.py starts from
 
 
-async def ticket_count(owner: Owner) -> int:
-    """The last ticket number the workspace gave out (its counter), 0 before any."""
+async def ticket_count(owner: Owner, redis: aioredis.Redis) -> int:
+    """The last ticket number the workspace gave out, 0 before any: its Redis counter, or the
+    store's counter document the last fill left."""
     raw = await Counter.get_pymongo_collection().find_one({"_id": counter_id(owner.workspace_id)})
-    return int(raw["value"]) if raw else 0
+    given = await redis.get(counter_key(owner.workspace_id))
+    return max(int(raw["value"]) if raw else 0, int(given or 0))
 
 
 class Filler:
@@ -211,7 +216,7 @@ class Filler:
         )
         return ticket, messages
 
-    async def grow(self, first: int, last: int) -> Filled:
+    async def grow(self, first: int, last: int, redis: aioredis.Redis) -> Filled:
         """Tickets numbered `first`..`last` (inclusive), their messages and new contacts, then
         the counter at `last`."""
         done = Filled()
@@ -255,4 +260,6 @@ class Filler:
         await Counter.get_pymongo_collection().update_one(
             {"_id": counter_id(self.owner.workspace_id)}, {"$set": {"value": last}}, upsert=True
         )
+        # The app's Redis counter starts again from the store, so its next ticket is last + 1.
+        await redis.delete(counter_key(self.owner.workspace_id))
         return done

@@ -156,8 +156,16 @@ class Session:
     """The bench's view of the running system: its HTTP client as the owner, the store (for
     filling and for picking ids without going through the app), and the processes."""
 
-    def __init__(self, args: Args, http: httpx.AsyncClient, owner: Owner, tandem: Server) -> None:
+    def __init__(
+        self,
+        args: Args,
+        http: httpx.AsyncClient,
+        owner: Owner,
+        tandem: Server,
+        redis: aioredis.Redis,
+    ) -> None:
         self.args = args
+        self.redis = redis
         self.http = http
         self.owner = owner
         self.tandem = tandem
@@ -192,16 +200,12 @@ class Session:
         assert raw is not None, f"no ticket number {size // 2}"
         return f"{size // 2}.{raw['_id']}"
 
-    async def rebuild(self, redis_url: str) -> float:
+    async def rebuild(self) -> float:
         """The fill wrote straight into the store, past the events that keep the views and
         the search index: rebuild both, as `tandem rebuild-views` does."""
         started = time.monotonic()
-        redis = aioredis.from_url(redis_url)
-        try:
-            await rebuild_views(ViewStore(redis), self.owner.workspace_id)
-            await SearchIndex(redis).rebuild(str(self.owner.workspace_id))
-        finally:
-            await redis.aclose()
+        await rebuild_views(ViewStore(self.redis), self.owner.workspace_id)
+        await SearchIndex(self.redis).rebuild(str(self.owner.workspace_id))
         return time.monotonic() - started
 
     async def fresh_ticket(self, subject: str) -> tuple[str, int]:
@@ -225,11 +229,11 @@ class Session:
             raise RuntimeError(f"a filled ticket's thread is short: {detail.text[:300]}")
 
     async def grow_to(self, size: int) -> tuple[int, float]:
-        have = await ticket_count(self.owner)
+        have = await ticket_count(self.owner, self.redis)
         started = time.monotonic()
         if have < size:
             say(f"filling tickets {have + 1}..{size}")
-            done = await self.filler.grow(have + 1, size)
+            done = await self.filler.grow(have + 1, size, self.redis)
             self.filled.tickets += done.tickets
             self.filled.messages += done.messages
             self.filled.contacts += done.contacts
@@ -341,11 +345,12 @@ async def main_async(
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             store.mongodb_url, tz_aware=True
         )
+        redis = aioredis.from_url(store.redis_url)
         try:
             # Tandem created the indexes at its start; the bench only binds the models.
             await init_beanie(client[DB_NAME], document_models=ALL_DOCUMENTS, skip_indexes=True)
             http, owner = await sign_up(tandem.http_url)
-            session = Session(args, http, owner, tandem)
+            session = Session(args, http, owner, tandem, redis)
             for size in sizes:
                 if session.out_of_time():
                     notes.append(
@@ -355,7 +360,7 @@ async def main_async(
                     break
                 tickets, fill_seconds = await session.grow_to(size)
                 say(f"{tickets} tickets; filled in {fill_seconds:.0f}s; rebuilding views")
-                rebuild_seconds = await session.rebuild(store.redis_url)
+                rebuild_seconds = await session.rebuild()
                 say(f"views and search rebuilt in {rebuild_seconds:.0f}s; checking the app")
                 await session.check_served(size)
                 started = time.monotonic()
@@ -395,6 +400,7 @@ async def main_async(
         finally:
             tandem.stop()
             await client.close()
+            await redis.aclose()
         count, kinds = log_problems(tandem)
         notes.append(
             f"Tandem logged {count} warnings or errors" + (f", first: {kinds}" if kinds else "")
