@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
+import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -40,6 +41,9 @@ class Figure(msgspec.Struct):
     rate_per_s: float | None = None  # creates/s, for the create metric
     detail: str = ""  # e.g. hits on the first page of a search
     skipped: bool = False  # not run: the whole run's --max-minutes had passed
+    # CPU each program spent per successful operation, in ms (the create metric): where a
+    # create's time goes on this machine.
+    cpu_ms: dict[str, float] = msgspec.field(default_factory=dict)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -179,6 +183,34 @@ def memory(pid: int) -> Memory:
         elif line.startswith("VmHWM:"):
             found.peak_kib = int(line.split()[1])
     return found
+
+
+def _stat(pid: str) -> tuple[str, int, float] | None:
+    """(command name, parent pid, CPU seconds used) of a process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+    fields = stat[stat.rindex(")") + 2 :].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime + stime
+    return comm, int(fields[1]), ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_program(root: int) -> dict[str, float]:
+    """CPU seconds used so far by the processes descending from `root`, by command name
+    (Tandem's server, FerretDB, PostgreSQL's backends, Redis)."""
+    stats = {
+        int(p.name): s for p in Path("/proc").iterdir() if p.name.isdigit() and (s := _stat(p.name))
+    }
+    used: dict[str, float] = {}
+    for pid, (comm, _, seconds) in stats.items():
+        ancestor = pid
+        while ancestor in stats and ancestor != root:
+            ancestor = stats[ancestor][1]
+        if ancestor == root and pid != root:
+            used[comm] = used.get(comm, 0.0) + seconds
+    return used
 
 
 def child_pid(name: str, parent: int) -> int | None:

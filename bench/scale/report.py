@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 from collections.abc import Sequence
 
 import msgspec
@@ -158,6 +159,7 @@ def render(
     minutes: float,
     notes: list[str],
 ) -> str:
+    cores = int(box.get("cores (nproc)", "") or os.cpu_count() or 1)
     lines = [HEADING, "", "```sh", command, "```", "", "| machine | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in box.items()]
     lines += [
@@ -248,5 +250,13 @@ def render(
         for f in r.figures
         if f.errors
     ]
-    lines += [f"- {n}" for n in [*notes, *STANDING_NOTES, *errors]]
+    cpu = [
+        f"CPU per create at {r.size:,} tickets (ms, by program; {cores} cores here): "
+        + ", ".join(f"{name} {ms:g}" for name, ms in sorted(f.cpu_ms.items(), key=lambda i: -i[1]))
+        + f"; {sum(f.cpu_ms.values()):.0f} ms in all, so at most about "
+        f"{cores * 1000 / max(sum(f.cpu_ms.values()), 1):.0f} creates/s on these cores."
+        for r in results
+        if (f := r.figure("create")) is not None and f.cpu_ms
+    ]
+    lines += [f"- {n}" for n in [*notes, *cpu, *STANDING_NOTES, *errors]]
     return "\n".join(lines) + "\n"

@@ -42,7 +42,16 @@ from app.views.store import ViewStore
 from bench.fanout.processes import ROOT, Server, log_problems, start_tandem
 from bench.fanout.report import machine
 from bench.scale.fill import COMMON_WORD, RARE_WORD, Filled, Filler, Owner, ticket_count
-from bench.scale.measure import Budget, Figure, Op, child_pid, create_rate, memory, timed
+from bench.scale.measure import (
+    Budget,
+    Figure,
+    Op,
+    child_pid,
+    cpu_by_program,
+    create_rate,
+    memory,
+    timed,
+)
 from bench.scale.report import PREAMBLE, SizeResult, render
 from bench.sections import replace_section
 
@@ -309,7 +318,15 @@ class Session:
             created, ok = Figure("create", skipped=True), 0
         else:
             create_budget = Budget(self.args.creates, self.args.create_seconds)
+            before = cpu_by_program(os.getpid())
             created, ok = await create_rate(http, self.args.creators, create_budget, str(size))
+            after = cpu_by_program(os.getpid())
+            if ok:
+                created.cpu_ms = {
+                    name: round((after[name] - before.get(name, 0.0)) * 1000 / ok, 1)
+                    for name in after
+                    if after[name] - before.get(name, 0.0) > 0
+                }
         figures.append(created)
         say(f"  {brief(created)}")
         self.written.tickets += ok
