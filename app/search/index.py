@@ -93,64 +93,62 @@ BATCH: Final = 500
 
 RECENCY_SCALE: Final = 2**32  # recency is epoch seconds, below 2**32 until 2106
 
-_SET_FIELD = """
--- KEYS: doc hash, lex, recency. ARGV: field, record ('' removes), posting prefix, doc id,
--- recency ('' leaves it), widest audience.
-local function apply(record, sign)
+# Adds (sign 1) or takes back (sign -1) a field's record for one document: its terms'
+# amounts in each audience's posting, and the term in the lex set while the widest
+# audience's posting holds it. KEYS[2] is the lex set.
+_APPLY_RECORD = """
+local function apply(record, sign, prefix, doc, widest)
   local parts = cjson.decode(record)
   for _, audience in ipairs(parts[1]) do
     local terms = parts[2]
     for i = 1, #terms, 2 do
       local term, amount = terms[i], terms[i + 1]
-      local posting = ARGV[3] .. audience .. ':' .. term
-      local score = tonumber(redis.call('ZINCRBY', posting, sign * amount, ARGV[4]))
+      local posting = prefix .. audience .. ':' .. term
+      local score = tonumber(redis.call('ZINCRBY', posting, sign * amount, doc))
       if sign < 0 then
-        if score <= 0 then redis.call('ZREM', posting, ARGV[4]) end
-        if audience == ARGV[6] and redis.call('ZCARD', posting) == 0 then
+        if score <= 0 then redis.call('ZREM', posting, doc) end
+        if audience == widest and redis.call('ZCARD', posting) == 0 then
           redis.call('ZREM', KEYS[2], term)
         end
-      elseif audience == ARGV[6] then
+      elseif audience == widest then
         redis.call('ZADD', KEYS[2], 0, term)
       end
     end
   end
 end
+"""
+
+_SET_FIELD = (
+    _APPLY_RECORD
+    + """
+-- KEYS: doc hash, lex, recency. ARGV: field, record ('' removes), posting prefix, doc id,
+-- recency ('' leaves it), widest audience.
 if ARGV[5] ~= '' then redis.call('ZADD', KEYS[3], ARGV[5], ARGV[4]) end
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 if old == false then old = '' end
 if old == ARGV[2] then return 0 end
-if old ~= '' then apply(old, -1) end
+if old ~= '' then apply(old, -1, ARGV[3], ARGV[4], ARGV[6]) end
 if ARGV[2] == '' then
   redis.call('HDEL', KEYS[1], ARGV[1])
 else
-  apply(ARGV[2], 1)
+  apply(ARGV[2], 1, ARGV[3], ARGV[4], ARGV[6])
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 end
 return 1
 """
+)
 
-_DROP_DOC = """
+_DROP_DOC = (
+    _APPLY_RECORD
+    + """
 -- KEYS: doc hash, lex, recency. ARGV: posting prefix, doc id, widest audience.
 local fields = redis.call('HVALS', KEYS[1])
-for _, record in ipairs(fields) do
-  local parts = cjson.decode(record)
-  for _, audience in ipairs(parts[1]) do
-    local terms = parts[2]
-    for i = 1, #terms, 2 do
-      local term, amount = terms[i], terms[i + 1]
-      local posting = ARGV[1] .. audience .. ':' .. term
-      local score = tonumber(redis.call('ZINCRBY', posting, -amount, ARGV[2]))
-      if score <= 0 then redis.call('ZREM', posting, ARGV[2]) end
-      if audience == ARGV[3] and redis.call('ZCARD', posting) == 0 then
-        redis.call('ZREM', KEYS[2], term)
-      end
-    end
-  end
-end
+for _, record in ipairs(fields) do apply(record, -1, ARGV[1], ARGV[2], ARGV[3]) end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[3], ARGV[2])
 return #fields
 """
+)
 
 
 class Hit(msgspec.Struct, frozen=True):

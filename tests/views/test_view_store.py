@@ -18,8 +18,9 @@ from app.domain.views import Cursor, ListFilter
 from app.jobs.queue import JobQueue
 from app.views.rebuild import rebuild_views
 from app.views.store import ViewStore
-from realtime.events import Channel, Priority, Status, TicketView
+from realtime.events import Channel, Status, TicketView
 from tests.apiclient import runtime_of, sign_up
+from tests.events import ticket_view
 from tests.servers import tandem_env
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -36,26 +37,16 @@ def ticket(
     waiting: datetime | None = None,
     tid: str | None = None,
 ) -> TicketView:
-    return TicketView(
-        id=tid or str(ObjectId()),
+    return msgspec.structs.replace(
+        ticket_view(tid or str(ObjectId()), tags=tags),
         number=number,
         subject=f"Ticket {number}",
         status=status,
-        priority=Priority.NORMAL,
         channel=Channel.EMAIL,
-        contact_id=None,
         assignee_id=assignee,
-        team_id=None,
-        tags=tags or [],
-        version=1,
-        changed_by=None,
         created_at=NOW.isoformat(),
         updated_at=updated.isoformat(),
-        first_response_at=None,
-        last_customer_message_at=None,
         waiting_since=waiting.isoformat() if waiting else None,
-        snoozed_until=None,
-        resolved_at=None,
         rev=rev,
     )
 
