@@ -23,6 +23,7 @@ from starlette.websockets import WebSocket
 from app.api import (
     routes_admin,
     routes_auth,
+    routes_channels,
     routes_contacts,
     routes_dashboard,
     routes_jobs,
@@ -61,6 +62,7 @@ def all_operations() -> Api:
     api = Api()
     modules = (
         routes_auth,
+        routes_channels,
         routes_dashboard,  # before routes_tickets: /tickets/counts is not a ticket id
         routes_tickets,
         routes_contacts,

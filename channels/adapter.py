@@ -25,3 +25,10 @@ class Inbound:
     provider_message_id: str | None = None
     client_id: str | None = None
     attachments: list[dict[str, object]] = field(default_factory=list)
+    html: str | None = None  # the message as the provider gave it in HTML, when it did
+    # Threading. `message_ref` is how later messages will name this one (an email's
+    # Message-ID); `reply_to_refs` are the refs this one answers (In-Reply-To, References),
+    # nearest first; `thread_token` names a ticket outright (a plus-address's token).
+    message_ref: str | None = None
+    reply_to_refs: tuple[str, ...] = ()
+    thread_token: str | None = None

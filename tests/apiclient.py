@@ -57,6 +57,9 @@ class AgentClient:
     async def patch(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
         return await self.request("PATCH", path, json=json, **kw)
 
+    async def put(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
+        return await self.request("PUT", path, json=json, **kw)
+
     async def delete(self, path: str, **kw: Any) -> httpx.Response:
         return await self.request("DELETE", path, **kw)
 

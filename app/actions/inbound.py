@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from beanie import PydanticObjectId
+from bson import ObjectId
+
 from app.actions.base import Deps
+from app.actions.contacts import find_or_create
 from app.actions.messages import NewMessage, find_duplicate, post_message
 from app.actions.tickets import open_ticket
 from app.documents import Contact, Message, Ticket
@@ -19,7 +23,10 @@ from app.domain.errors import NotFound
 from app.services.ids import require_id
 from app.services.tickets import HIDDEN, read_ticket
 from channels.adapter import Inbound
+from channels.postmark import thread_subject
 from realtime.events import Actor, Channel, Status
+
+MAX_REFS = 10  # refs of an answered message looked up, nearest first
 
 
 @dataclass(frozen=True)
@@ -44,21 +51,76 @@ async def current_conversation(contact: Contact, channel: Channel) -> Ticket | N
     return Ticket.model_validate(raw[0]) if raw else None
 
 
+async def sender_of(deps: Deps, ws: PydanticObjectId, inbound: Inbound) -> Contact:
+    """The contact who wrote: named by the channel (webchat), or found — on first contact,
+    made — by the identifier it came from (an email address, a WhatsApp id)."""
+    if inbound.contact_id is not None:
+        contact = await Contact.find_one(
+            Contact.id == require_id(inbound.contact_id, "contact"), Contact.workspace_id == ws
+        )
+        if contact is None:
+            raise NotFound("no such contact")
+        return contact
+    if inbound.identifier is None:
+        raise NotFound("the message names no sender")
+    kind, value = inbound.identifier
+    return await find_or_create(
+        deps, ws, kind, value, actor=Actor(kind="channel"), name=inbound.sender_name
+    )
+
+
+def _open_and_theirs(ticket: Ticket | None, contact: Contact) -> Ticket | None:
+    """A conversation only ever takes its own contact's messages, and a closed one none."""
+    if ticket is None or ticket.contact_id != contact.id or ticket.status is Status.CLOSED:
+        return None
+    return ticket
+
+
+async def thread_of(contact: Contact, channel: Channel, inbound: Inbound) -> Ticket | None:
+    """The conversation a message continues, scoped to its sender, tried in order: a
+    message it answers (its refs, nearest first), the ticket its thread token names, then —
+    for email, the same subject — the contact's open conversation on the channel."""
+    ws = contact.workspace_id
+    for ref in inbound.reply_to_refs[:MAX_REFS]:
+        raw = await Message.get_pymongo_collection().find_one(
+            {"message_ref": ref, "workspace_id": ws}, {"ticket_id": 1}
+        )
+        if raw is not None:
+            found = _open_and_theirs(await _ticket(ws, raw["ticket_id"]), contact)
+            if found is not None:
+                return found
+    if inbound.thread_token and ObjectId.is_valid(inbound.thread_token):
+        found = _open_and_theirs(await _ticket(ws, ObjectId(inbound.thread_token)), contact)
+        if found is not None:
+            return found
+    current = await current_conversation(contact, channel)
+    if (
+        current is not None
+        and channel is Channel.EMAIL
+        and thread_subject(current.subject) != thread_subject(inbound.subject or "")
+    ):
+        return None
+    return current
+
+
+async def _ticket(ws: PydanticObjectId, ticket_id: object) -> Ticket | None:
+    raw = await Ticket.get_pymongo_collection().find_one(
+        {"_id": ticket_id, "workspace_id": ws}, HIDDEN
+    )
+    return Ticket.model_validate(raw) if raw else None
+
+
 async def receive(deps: Deps, channel: Channel, inbound: Inbound) -> Received:
     ws = require_id(inbound.workspace_id, "workspace")
-    contact = await Contact.find_one(
-        Contact.id == require_id(inbound.contact_id, "contact"), Contact.workspace_id == ws
-    )
-    if contact is None:
-        raise NotFound("no such contact")
-    author = Author(kind="contact", id=str(contact.id), name=contact.name)
+    contact = await sender_of(deps, ws, inbound)
     new = NewMessage(
         text=inbound.text,
         direction=Direction.IN,
         kind=Kind.MESSAGE,
-        author=author,
+        author=Author(kind="contact", id=str(contact.id), name=contact.name),
         client_id=inbound.client_id,
         provider_message_id=inbound.provider_message_id,
+        message_ref=inbound.message_ref,
     )
     # Checked before choosing a conversation: a resend must not start a new one.
     duplicate = await find_duplicate(ws, new)
@@ -66,7 +128,7 @@ async def receive(deps: Deps, channel: Channel, inbound: Inbound) -> Received:
         return Received(contact, await read_ticket(ws, duplicate.ticket_id), duplicate, False)
     # One lock per contact: two first messages at once start one conversation, not two.
     async with deps.relay.locks.hold(f"conversation:{contact.id}"):
-        ticket = await current_conversation(contact, channel)
+        ticket = await thread_of(contact, channel, inbound)
         if ticket is None:
             ticket = await open_ticket(
                 deps,

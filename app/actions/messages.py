@@ -46,6 +46,7 @@ class NewMessage:
     author: Author
     client_id: str | None = None
     provider_message_id: str | None = None
+    message_ref: str | None = None  # how later messages name this one (an email's Message-ID)
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ async def post_message(
             text=new.text,
             html=text_to_html(new.text),
             provider_message_id=new.provider_message_id,
+            message_ref=new.message_ref,
             dedupe_key=key,
             created_at=now,
             mentions=mentions,

@@ -25,7 +25,7 @@ from __future__ import annotations
 # where the hot paths never look up by them alone: each index costs every write.
 LOOKUP_FIELDS: dict[str, tuple[str, ...]] = {
     "tickets": ("contact_id", "number"),
-    "messages": ("ticket_id", "dedupe_key"),
+    "messages": ("ticket_id", "dedupe_key", "message_ref"),
     "contacts": ("email_key", "phone_key", "whatsapp_id_key", "external_id_key"),
     "users": ("workspace_id", "email"),
     "memberships": ("workspace_id", "user_id"),

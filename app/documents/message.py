@@ -36,6 +36,9 @@ class Message(Document):
     html: str
     attachments: list[Attachment] = Field(default_factory=list)
     provider_message_id: str | None = None
+    # How later messages name this one when they answer it (an email's Message-ID): the
+    # first thing inbound threading looks for.
+    message_ref: str | None = None
     # "<workspace>:p:<provider id>" or "<workspace>:c:<client id>"; present only when there is
     # such an id, so a retried delivery or a resent client message is stored once.
     dedupe_key: str | None = None
@@ -50,4 +53,5 @@ class Message(Document):
         indexes = [
             pymongo.IndexModel([("workspace_id", 1), ("ticket_id", 1), ("_id", 1)]),
             pymongo.IndexModel([("dedupe_key", 1)], unique=True, sparse=True),
+            pymongo.IndexModel([("message_ref", 1)], sparse=True),
         ]

@@ -5,9 +5,18 @@ from datetime import datetime
 
 import pymongo
 from beanie import Document, PydanticObjectId
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from app.documents.common import utcnow
+
+
+class EmailChannel(BaseModel):
+    """Email through Postmark. Postmark calls the inbound webhook with basic-auth
+    credentials in its URL; Tandem keeps the user and the password's SHA-256 only."""
+
+    inbound_user: str
+    inbound_password_sha256: str
+    enabled_at: datetime = Field(default_factory=utcnow)
 
 
 class Workspace(Document):
@@ -20,6 +29,7 @@ class Workspace(Document):
     widget_reply_time: str = "a few hours"  # shown to visitors when no agent is online
     widget_greeting: str = "Hi! How can we help?"
     timezone: str = "UTC"  # IANA name: where "today" begins on the dashboard
+    email: EmailChannel | None = None  # None until an owner connects a Postmark server
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

@@ -1,0 +1,138 @@
+"""Customer channels a workspace connects: email through Postmark, and its inbound webhook.
+
+The owner connects email once (`PUT /channels/email`) and pastes the inbound webhook URL it
+answers — credentials included, shown that once — into Postmark's server settings. Postmark
+then posts each inbound email there. Its answers follow what Postmark does with them: a
+2xx is done; 401 (wrong credentials) and 5xx (a backend down) are retried for hours; 403 is
+for a payload that can never be processed, which Postmark stops retrying.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from urllib.parse import urlsplit, urlunsplit
+
+import msgspec
+
+from app.actions.inbound import receive
+from app.api.body import read_body
+from app.api.endpoint import Api, Call
+from app.documents import Workspace
+from app.documents.workspace import EmailChannel
+from app.domain.errors import Forbidden, NotAuthenticated
+from app.domain.roles import Action
+from app.services.ids import require_id
+from app.services.workspaces import get_workspace
+from channels import postmark
+from realtime.events import Channel
+
+api = Api()
+log = logging.getLogger("tandem.channels")
+C = "channels"
+INBOUND_USER = "postmark"
+# Postmark's inbound payload carries attachments base64-encoded, up to 35 MB of them.
+WEBHOOK_BODY_LIMIT = 40 * 1024 * 1024
+API_PREFIX = "/api/v1"  # where app.main mounts every operation
+
+
+class EmailChannelOut(msgspec.Struct, omit_defaults=True):
+    connected: bool
+    # Paste into Postmark: Servers → your server → Settings → Inbound → Webhook URL. With
+    # the password only in the answer that made it.
+    inbound_webhook_url: str | None = None
+    connected_at: str | None = None
+
+
+class WebhookAccepted(msgspec.Struct):
+    ticket_id: str
+    message_id: str
+    created: bool  # False when Postmark sent a message again that was stored already
+
+
+def webhook_url(call: Call, workspace_id: str, password: str | None) -> str:
+    base = urlsplit(call.runtime.settings.public_url)
+    auth = f"{INBOUND_USER}:{password}@" if password else f"{INBOUND_USER}@"
+    path = f"{base.path.rstrip('/')}{API_PREFIX}/webhooks/postmark/{workspace_id}/inbound"
+    return urlunsplit((base.scheme, auth + base.netloc, path, "", ""))
+
+
+def channel_out(call: Call, workspace: Workspace, password: str | None = None) -> EmailChannelOut:
+    if workspace.email is None:
+        return EmailChannelOut(connected=False)
+    return EmailChannelOut(
+        connected=True,
+        inbound_webhook_url=webhook_url(call, str(workspace.id), password),
+        connected_at=workspace.email.enabled_at.isoformat(),
+    )
+
+
+@api.op(
+    "GET",
+    "/channels/email",
+    summary="Whether email (Postmark) is connected, and its inbound webhook URL (owner)",
+    tag=C,
+    response=EmailChannelOut,
+    errors=(403,),
+)
+async def email_channel(call: Call) -> EmailChannelOut:
+    call.agent.require(Action.MANAGE_WORKSPACE)
+    return channel_out(call, await get_workspace(call.agent.workspace_id))
+
+
+@api.op(
+    "PUT",
+    "/channels/email",
+    secret=True,
+    summary="Connect email (Postmark): new inbound webhook credentials, shown once (owner)",
+    tag=C,
+    response=EmailChannelOut,
+    errors=(403,),
+)
+async def connect_email(call: Call) -> EmailChannelOut:
+    call.agent.require(Action.MANAGE_WORKSPACE)
+    password = secrets.token_urlsafe(24)
+    channel = EmailChannel(
+        inbound_user=INBOUND_USER,
+        inbound_password_sha256=hashlib.sha256(password.encode()).hexdigest(),
+    )
+    ws = require_id(call.agent.workspace_id, "workspace")
+    await Workspace.get_pymongo_collection().update_one(
+        {"_id": ws}, {"$set": {"email": channel.model_dump()}}
+    )
+    log.info("workspace %s connected email; earlier webhook credentials stop working", ws)
+    return channel_out(call, await get_workspace(call.agent.workspace_id), password)
+
+
+@api.op(
+    "POST",
+    "/webhooks/postmark/{workspace_id}/inbound",
+    auth=False,
+    summary="Postmark's inbound webhook: one email in (basic auth from the webhook URL)",
+    tag=C,
+    response=WebhookAccepted,
+    errors=(401, 403, 413, 503),
+)
+async def postmark_inbound(call: Call) -> WebhookAccepted:
+    workspace_id = call.path("workspace_id")
+    workspace = await Workspace.find_one(Workspace.id == require_id(workspace_id, "workspace"))
+    channel = workspace.email if workspace is not None else None
+    authorization = call.request.headers.get("authorization")
+    if channel is None or not postmark.credentials_ok(
+        authorization, channel.inbound_user, channel.inbound_password_sha256
+    ):
+        log.warning("postmark inbound for %s refused: wrong or no credentials", workspace_id)
+        raise NotAuthenticated("wrong webhook credentials", code="bad_webhook_credentials")
+    body = await read_body(call.request, WEBHOOK_BODY_LIMIT)
+    try:
+        inbound = postmark.parse_inbound(workspace_id, body)
+    except postmark.Unprocessable as exc:
+        log.warning("postmark inbound for %s refused: %s", workspace_id, exc)
+        raise Forbidden(str(exc), code="unprocessable_payload") from None
+    received = await receive(call.runtime.deps, Channel.EMAIL, inbound)
+    return WebhookAccepted(
+        ticket_id=str(received.ticket.id),
+        message_id=str(received.message.id),
+        created=received.created,
+    )
