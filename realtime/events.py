@@ -127,6 +127,9 @@ class MessageView(msgspec.Struct):
     mentions: list[str]
     created_at: str | None
     client_id: str | None = None
+    # Why a delivery failed, as the provider said it ("inactive recipient", "needs a
+    # template"), with `delivery_status` "failed".
+    delivery_error: str | None = None
 
 
 class ContactView(msgspec.Struct):
@@ -196,6 +199,11 @@ class MessageData(msgspec.Struct, forbid_unknown_fields=True):
     ticket: TicketView  # the ticket after the message (wait clock, reopening, first response)
 
 
+class MessageUpdatedData(msgspec.Struct, forbid_unknown_fields=True):
+    message: MessageView  # the message after the change
+    changed: list[str]  # delivery_status, delivery_error
+
+
 class ReadData(msgspec.Struct, forbid_unknown_fields=True):
     by: Literal["contact", "agent"]
     up_to: str
@@ -221,6 +229,12 @@ class MessageRead(EventBase, tag="message.read", frozen=True):
     data: ReadData
 
 
+class MessageUpdated(EventBase, tag="message.updated", frozen=True):
+    """A message's delivery moved on (sent, delivered, read) or failed."""
+
+    data: MessageUpdatedData
+
+
 class ContactCreated(EventBase, tag="contact.created", frozen=True):
     data: ContactData
 
@@ -230,7 +244,13 @@ class ContactUpdated(EventBase, tag="contact.updated", frozen=True):
 
 
 Event = (
-    TicketCreated | TicketUpdated | MessageCreated | MessageRead | ContactCreated | ContactUpdated
+    TicketCreated
+    | TicketUpdated
+    | MessageCreated
+    | MessageUpdated
+    | MessageRead
+    | ContactCreated
+    | ContactUpdated
 )
 
 

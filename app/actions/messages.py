@@ -1,4 +1,5 @@
-"""Message actions: post a message (a customer's, an agent's reply or note), mark read.
+"""Message actions: post a message (a customer's, an agent's reply or note), mark read,
+record a provider's delivery report.
 
 A message is stored once — its provider or client id is unique per workspace, so a resend
 finds the first copy — and announced by one `message.created` event that carries the ticket
@@ -9,6 +10,7 @@ message's own insert; the ticket's fields follow in one update under the ticket'
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 from beanie import PydanticObjectId
@@ -19,8 +21,8 @@ from app.documents import Message, Ticket, User
 from app.documents.common import utcnow
 from app.documents.message import Author, DeliveryStatus, Direction, Kind
 from app.domain.errors import NotFound
-from app.domain.messages import ThreadState, plan_message
-from app.outbox import lock_name
+from app.domain.messages import ThreadState, delivery_moves, plan_message
+from app.outbox import lock_name, merged
 from app.schemas.tickets import message_out, ticket_out
 from app.services.text import mention_handles, text_to_html
 from app.services.tickets import read_ticket
@@ -30,6 +32,8 @@ from realtime.events import (
     MessageCreated,
     MessageData,
     MessageRead,
+    MessageUpdated,
+    MessageUpdatedData,
     ReadData,
     event_to_document,
 )
@@ -192,3 +196,47 @@ async def mark_read(deps: Deps, ticket: Ticket, up_to: PydanticObjectId, actor: 
             await deps.relay.outbox_update(Ticket, ticket.id, held, event),
         )
     await deps.relay.publish([event])
+
+
+async def record_delivery(
+    deps: Deps,
+    ws: PydanticObjectId,
+    message_id: PydanticObjectId,
+    reported: DeliveryStatus,
+    *,
+    actor: Actor,
+    error: str | None = None,
+) -> Message | None:
+    """A provider's report on a message Tandem sent: sent, delivered, read, or failed with
+    `error`. The message moves only forward (`delivery_moves`); a report that changes it is
+    one write carrying one `message.updated` event. Returns the message after it, or None
+    when the report changed nothing (a duplicate, or one that arrived late)."""
+    async with deps.relay.locks.hold(lock_name(Message, message_id)):
+        raw = await Message.get_pymongo_collection().find_one(
+            {"_id": message_id, "workspace_id": ws}
+        )
+        if raw is None:
+            raise NotFound("no such message")
+        message = Message.model_validate(raw)
+        if not delivery_moves(message.delivery_status, reported):
+            return None
+        fields: dict[str, Any] = {"delivery_status": reported.value}
+        if reported is DeliveryStatus.FAILED:
+            fields["delivery_error"] = (error or "the provider gave no reason")[:500]
+        after: Message = Message.model_validate({**message.model_dump(by_alias=True), **fields})
+        event = stamp(
+            MessageUpdated,
+            ws=ws,
+            actor=actor,
+            ticket=message.ticket_id,
+            data=MessageUpdatedData(message=message_out(after), changed=sorted(fields)),
+        )
+        update = merged(
+            {"$set": fields},
+            await deps.relay.outbox_update(Message, message_id, message.outbox, event),
+        )
+        await Message.get_pymongo_collection().update_one(
+            {"_id": message_id, "workspace_id": ws}, update
+        )
+    await deps.relay.publish([event])
+    return after

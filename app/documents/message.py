@@ -43,6 +43,7 @@ class Message(Document):
     # such an id, so a retried delivery or a resent client message is stored once.
     dedupe_key: str | None = None
     delivery_status: DeliveryStatus | None = None
+    delivery_error: str | None = None  # the provider's reason, when delivery failed
     mentions: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utcnow)
     outbox: list[dict[str, Any]] = Field(default_factory=list)

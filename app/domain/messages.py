@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from app.domain.errors import Invalid
-from realtime.events import Direction, Kind, Status
+from realtime.events import DeliveryStatus, Direction, Kind, Status
 
 # A customer writing again brings these back to the queue; a closed ticket stays closed (the
 # channel starts a new conversation instead).
@@ -66,3 +66,24 @@ def plan_message(
         fields["waiting_since"] = None
         changed.append("waiting_since")
     return fields, changed
+
+
+# How far a message has got; a report of a step already passed changes nothing.
+DELIVERY_ORDER = {
+    DeliveryStatus.QUEUED: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.DELIVERED: 2,
+    DeliveryStatus.READ: 3,
+}
+
+
+def delivery_moves(current: DeliveryStatus | None, reported: DeliveryStatus) -> bool:
+    """Whether a delivery report changes a message. Providers report out of order and more
+    than once: a message only moves forward (queued → sent → delivered → read). A failure
+    counts until the message was delivered, and is final: a later report of a step before it
+    arrived late, and does not undo it."""
+    if current is None or current is DeliveryStatus.FAILED:
+        return False
+    if reported is DeliveryStatus.FAILED:
+        return current in (DeliveryStatus.QUEUED, DeliveryStatus.SENT)
+    return DELIVERY_ORDER[reported] > DELIVERY_ORDER[current]

@@ -75,6 +75,7 @@ def message_out(m: Message) -> MessageView:
         mentions=list(m.mentions),
         created_at=iso(m.created_at),
         client_id=client_id_of(m),
+        delivery_error=m.delivery_error,
     )
 
 

@@ -264,6 +264,12 @@ export function applyEvent(event) {
     if (message) notifyMention(message, event);
     if (data.ticket) putTicket(data.ticket);
     refreshDashboard();
+  } else if (event.type === "message.updated") {
+    // A delivery report: sent, delivered, read, or failed with the provider's reason.
+    const message = data.message;
+    if (message && state.open && state.open.id === message.ticket_id) {
+      state.open.messages = mergeMessages(state.open.messages || [], [message]);
+    }
   } else if (event.type === "contact.updated" && state.open && state.open.contact) {
     const contact = data.contact;
     if (contact && contact.id === state.open.contact.id) state.open.contact = contact;

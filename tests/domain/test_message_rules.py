@@ -3,9 +3,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.domain.errors import Invalid
-from app.domain.messages import ThreadState, check_postable, plan_message
+from app.domain.messages import ThreadState, check_postable, delivery_moves, plan_message
 from app.domain.timeline import change_lines
-from realtime.events import Actor, Direction, Kind, Status
+from realtime.events import Actor, DeliveryStatus, Direction, Kind, Status
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 EARLIER = NOW - timedelta(hours=1)
@@ -68,3 +68,23 @@ def test_timeline_lines_say_who_did_what() -> None:
     assert change_lines(
         Actor(kind="system"), ["status"], status=Status.OPEN, assignee_id=None, assignee_name=None
     ) == ["Tandem set the status to open"]
+
+
+def test_a_message_only_moves_forward_and_a_failure_before_delivery_is_final() -> None:
+    q, s, d, r, f = (
+        DeliveryStatus.QUEUED,
+        DeliveryStatus.SENT,
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.READ,
+        DeliveryStatus.FAILED,
+    )
+    assert delivery_moves(q, s)
+    assert delivery_moves(s, r)  # "delivered" may never come, or come later
+    assert not delivery_moves(d, s)  # a late report of an earlier step
+    assert not delivery_moves(r, d)
+    assert not delivery_moves(s, s)  # the same report again
+    assert delivery_moves(q, f)
+    assert delivery_moves(s, f)
+    assert not delivery_moves(d, f)  # delivered already: a stray failure does not undo it
+    assert not delivery_moves(f, s)
+    assert not delivery_moves(None, s)  # notes and customer messages have no delivery

@@ -36,7 +36,13 @@ function message(m, customerName) {
       h("span", { class: "msg-kind" }, label),
       h("strong", { class: "msg-author" }, (m.author && m.author.name) || (incoming ? customerName : "Agent")),
       h("time", { datetime: m.created_at || "" }, clock(m.created_at)),
-      m.delivery_status && !incoming && !note ? h("span", { class: "muted" }, m.delivery_status) : null,
+      m.delivery_status && !incoming && !note
+        ? h(
+            "span",
+            { class: m.delivery_status === "failed" ? "delivery-failed" : "muted" },
+            m.delivery_status === "failed" ? `not delivered: ${m.delivery_error || "no reason given"}` : m.delivery_status,
+          )
+        : null,
     ),
     h("div", { class: "msg-text" }, m.text),
   );
