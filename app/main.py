@@ -164,7 +164,9 @@ def create_app(settings: Settings) -> Starlette:
         stop = asyncio.Event()
         jobs = None
         if settings.broker == "memory":
-            jobs = asyncio.create_task(run_jobs_until(runtime.deps, runtime.redis, stop))
+            jobs = asyncio.create_task(
+                run_jobs_until(runtime.deps, runtime.redis, stop, runtime.settings)
+            )
         try:
             yield
         finally:

@@ -24,6 +24,7 @@ class Settings:
     broker: str = "redis"  # "redis", or "memory" for a single dev process
     secret_key: str = ""
     public_url: str = "http://127.0.0.1:8000"
+    postmark_api_url: str = "https://api.postmarkapp.com"  # where email replies are sent
     var_dir: Path = Path("var")
     max_body_bytes: int = 1024 * 1024
     session_max_age: int = 14 * 24 * 3600
@@ -44,6 +45,7 @@ class Settings:
             broker=env.get("TANDEM_BROKER", cls.broker),
             secret_key=env.get("TANDEM_SECRET_KEY") or "",
             public_url=public_url.rstrip("/"),
+            postmark_api_url=env.get("POSTMARK_API_URL", cls.postmark_api_url).rstrip("/"),
             var_dir=var_dir,
             max_body_bytes=int(env.get("TANDEM_MAX_BODY_BYTES", cls.max_body_bytes)),
             session_max_age=int(env.get("TANDEM_SESSION_MAX_AGE", cls.session_max_age)),

@@ -5,6 +5,7 @@ no hub, no pub/sub subscription — and the job runner (app/jobs) with these han
 
     ticket.wake        a snoozed ticket's timer: reopen it through the normal action
     outbox.sweep       every 5 s: publish what a writer that died left unpublished (by its mark)
+    message.deliver    send an email reply through Postmark and record what it answered
     views.rebuild      a workspace's inbox views, asked for by a list that found them missing
     search.rebuild     a workspace's search index, likewise
 
@@ -24,12 +25,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import redis.asyncio as aioredis
 from pymongo import AsyncMongoClient
 
 from app.actions.base import Deps
+from app.actions.messages import DELIVER_JOB
 from app.actions.tickets import WAKE_JOB, wake_ticket
 from app.db import connect_store
+from app.delivery.email import deliver_email
 from app.doclock import DocumentLocks
 from app.documents import Contact, Message, Ticket
 from app.documents.common import utcnow
@@ -86,7 +90,9 @@ async def worker_runtime(settings: Settings) -> AsyncIterator[WorkerRuntime]:
         await store.close()
 
 
-def handlers(deps: Deps) -> dict[str, Callable[[Job], Awaitable[None]]]:
+def handlers(
+    deps: Deps, http: httpx.AsyncClient | None = None, postmark_api_url: str = ""
+) -> dict[str, Callable[[Job], Awaitable[None]]]:
     async def wake(job: Job) -> None:
         await wake_ticket(
             deps,
@@ -106,7 +112,18 @@ def handlers(deps: Deps) -> dict[str, Callable[[Job], Awaitable[None]]]:
         if deps.search is not None:
             await deps.search.rebuild(job.payload["ws"])
 
-    return {WAKE_JOB: wake, SWEEP_JOB: sweep, REBUILD_JOB: rebuild, REINDEX_JOB: reindex}
+    async def deliver(job: Job) -> None:
+        if http is None:
+            raise RuntimeError("this worker has no HTTP client for deliveries")
+        await deliver_email(deps, http, postmark_api_url, job.payload["ws"], job.payload["message"])
+
+    return {
+        WAKE_JOB: wake,
+        SWEEP_JOB: sweep,
+        REBUILD_JOB: rebuild,
+        REINDEX_JOB: reindex,
+        DELIVER_JOB: deliver,
+    }
 
 
 async def wake_overdue(deps: Deps) -> int:
@@ -127,8 +144,12 @@ async def wake_overdue(deps: Deps) -> int:
     return woken
 
 
-async def run_jobs_until(deps: Deps, redis: aioredis.Redis, stop: asyncio.Event) -> None:
-    await run_jobs(redis, handlers(deps), consumer=consumer_name(), stop=stop, periodic=PERIODIC)
+async def run_jobs_until(
+    deps: Deps, redis: aioredis.Redis, stop: asyncio.Event, settings: Settings
+) -> None:
+    async with httpx.AsyncClient() as http:
+        jobs = handlers(deps, http, settings.postmark_api_url)
+        await run_jobs(redis, jobs, consumer=consumer_name(), stop=stop, periodic=PERIODIC)
 
 
 async def run_worker(settings: Settings) -> None:
@@ -141,4 +162,4 @@ async def run_worker(settings: Settings) -> None:
         woken = await wake_overdue(runtime.deps)
         if woken:
             log.info("woke %d overdue snoozed tickets", woken)
-        await run_jobs_until(runtime.deps, runtime.redis, stop)
+        await run_jobs_until(runtime.deps, runtime.redis, stop, settings)

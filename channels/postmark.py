@@ -143,3 +143,46 @@ def _attachment(a: _Attachment) -> dict[str, Any]:
         "size": a.ContentLength,
         "content": a.Content,
     }
+
+
+def render_email(
+    *,
+    sender: str,
+    to: str,
+    subject: str,
+    text: str,
+    message_ref: str,
+    answers: list[str],
+    reply_to: str,
+    tag: str,
+) -> dict[str, Any]:
+    """An agent's reply as Postmark's `POST /email` body. Tandem names the email itself
+    (`Message-ID`), and says what it answers (`In-Reply-To`: the newest of `answers`;
+    `References`: all of them, oldest first), so mail clients thread it and the customer's
+    answer names it back; `Reply-To` is the ticket's plus-address, the next fallback."""
+    headers = [{"Name": "Message-ID", "Value": f"<{message_ref}>"}]
+    if answers:
+        headers.append({"Name": "In-Reply-To", "Value": f"<{answers[-1]}>"})
+        headers.append({"Name": "References", "Value": " ".join(f"<{r}>" for r in answers)})
+    return {
+        "From": sender,
+        "To": to,
+        "Subject": subject if subject.lower().startswith("re:") else f"Re: {subject}",
+        "TextBody": text,
+        "ReplyTo": reply_to,
+        "Headers": headers,
+        "MessageStream": "outbound",
+        "Metadata": {"tandem_message": tag},
+    }
+
+
+def plus_address(address: str, token: str) -> str:
+    """`support@example.com` with a token: `support+<token>@example.com`."""
+    local, _, domain = address.partition("@")
+    return f"{local.split('+', 1)[0]}+{token}@{domain}"
+
+
+# Postmark's API error codes that no retry will fix (its documented codes): an invalid or
+# inactive recipient, a sender signature not confirmed, an invalid server token.
+PERMANENT_ERRORS = {10: "invalid server token", 300: "invalid email", 400: "sender not confirmed",
+                    406: "inactive recipient"}  # fmt: skip

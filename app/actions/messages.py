@@ -40,6 +40,9 @@ from realtime.events import (
 
 # Replies on these reach the customer directly (API caller, widget socket): no provider.
 LIVE_CHANNELS = frozenset({Channel.API, Channel.WEBCHAT})
+# Replies on these are sent by the worker's delivery job (app/delivery).
+SENT_BY_JOB = frozenset({Channel.EMAIL})
+DELIVER_JOB = "message.deliver"
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,14 @@ async def post_message(
         )
         message.outbox = [event_to_document(event)]
         await deps.relay.mark(Message, message.id, event)
+        if outbound and ticket.channel in SENT_BY_JOB and deps.timers is not None:
+            # Before the insert, like a snooze's timer: a job whose write never happened
+            # finds no message and does nothing; one enqueued after could be lost.
+            await deps.timers.queue.enqueue(
+                DELIVER_JOB,
+                {"ws": str(ws), "message": str(message.id)},
+                key=f"deliver:{message.id}",
+            )
         try:
             await message.insert()
         except DuplicateKeyError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
@@ -21,7 +22,7 @@ from app.api.body import read_body
 from app.api.endpoint import Api, Call
 from app.documents import Workspace
 from app.documents.workspace import EmailChannel
-from app.domain.errors import Forbidden, NotAuthenticated
+from app.domain.errors import Forbidden, NotAuthenticated, NotFound
 from app.domain.roles import Action
 from app.services.ids import require_id
 from app.services.workspaces import get_workspace
@@ -43,6 +44,16 @@ class EmailChannelOut(msgspec.Struct, omit_defaults=True):
     # the password only in the answer that made it.
     inbound_webhook_url: str | None = None
     connected_at: str | None = None
+    sending_from: str | None = None  # replies go out From this address, once set
+    reply_address: str | None = None
+
+
+class EmailSending(msgspec.Struct, forbid_unknown_fields=True):
+    server_token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    from_address: Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    # Answers come back through its plus-addresses; Postmark's inbound address, or your own
+    # forwarded to it. The From address when left out.
+    reply_address: Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
 
 
 class WebhookAccepted(msgspec.Struct):
@@ -65,6 +76,8 @@ def channel_out(call: Call, workspace: Workspace, password: str | None = None) -
         connected=True,
         inbound_webhook_url=webhook_url(call, str(workspace.id), password),
         connected_at=workspace.email.enabled_at.isoformat(),
+        sending_from=workspace.email.from_address if workspace.email.server_token else None,
+        reply_address=workspace.email.reply_address,
     )
 
 
@@ -103,6 +116,35 @@ async def connect_email(call: Call) -> EmailChannelOut:
     )
     log.info("workspace %s connected email; earlier webhook credentials stop working", ws)
     return channel_out(call, await get_workspace(call.agent.workspace_id), password)
+
+
+@api.op(
+    "PATCH",
+    "/channels/email",
+    secret=True,
+    summary="Set how email replies are sent: Postmark server token, From, Reply-To (owner)",
+    tag=C,
+    body=EmailSending,
+    response=EmailChannelOut,
+    errors=(403, 404, 422),
+)
+async def email_sending(call: Call) -> EmailChannelOut:
+    call.agent.require(Action.MANAGE_WORKSPACE)
+    body: EmailSending = call.body
+    ws = require_id(call.agent.workspace_id, "workspace")
+    done = await Workspace.get_pymongo_collection().update_one(
+        {"_id": ws, "email": {"$ne": None}},
+        {
+            "$set": {
+                "email.server_token": body.server_token,
+                "email.from_address": body.from_address.lower(),
+                "email.reply_address": (body.reply_address or body.from_address).lower(),
+            }
+        },
+    )
+    if done.matched_count != 1:
+        raise NotFound("connect email first (PUT /channels/email)")
+    return channel_out(call, await get_workspace(call.agent.workspace_id))
 
 
 @api.op(

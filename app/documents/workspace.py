@@ -17,6 +17,11 @@ class EmailChannel(BaseModel):
     inbound_user: str
     inbound_password_sha256: str
     enabled_at: datetime = Field(default_factory=utcnow)
+    # Sending: the Postmark server's API token, the From address, and the address whose
+    # plus-addresses route customers' answers back through the inbound webhook.
+    server_token: str | None = None
+    from_address: str | None = None
+    reply_address: str | None = None
 
 
 class Workspace(Document):

@@ -1,0 +1,1 @@
+"""Sending replies out through the customers' channels' providers (the worker's jobs)."""

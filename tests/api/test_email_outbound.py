@@ -1,0 +1,93 @@
+"""An agent's reply to an email goes out through Postmark (a local server speaking its API),
+threaded so the customer's answer comes back to the same ticket; a transient failure is
+retried, a permanent one shows its reason, and a sent reply is never sent again."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from app.delivery.email import TransientDelivery, deliver_email
+from tests.api.test_email_inbound import connected, thread
+from tests.apiclient import AgentClient, runtime_of
+from tests.channels.fake_postmark import fake_postmark
+from tests.channels.postmark_payloads import inbound_email
+
+
+async def test_a_reply_is_emailed_threaded_and_its_answer_comes_back(app: Starlette) -> None:
+    owner, postmark = await connected(app)
+    ws = (await owner.get("/me")).json()["workspace"]["id"]
+    sending = {"server_token": "pm-token", "from_address": "help@acme.example",
+               "reply_address": "support@inbound.acme.example"}  # fmt: skip
+    settings = await owner.patch("/channels/email", json=sending)
+    assert settings.status_code == 200
+    assert settings.json()["sending_from"] == "help@acme.example"
+    assert "pm-token" not in settings.text  # the token is never shown back
+    first = await postmark.post(inbound_email(rfc_id="q1@mail.example.com", subject="Refund?"))
+    ticket_id = first.json()["ticket_id"]
+    reply = await owner.post(f"/tickets/{ticket_id}/messages", json={"text": "Refunded!"})
+    message = reply.json()["message"]
+    assert message["delivery_status"] == "queued"
+    deps = runtime_of(app).deps
+
+    with fake_postmark() as fake:
+        async with httpx.AsyncClient() as http:
+            fake.script.append((503, {"ErrorCode": 0, "Message": "try later"}))
+            with pytest.raises(TransientDelivery):  # the job queue retries it
+                await deliver_email(deps, http, fake.url, ws, message["id"])
+            assert await statuses(owner, ticket_id) == ["queued"]
+            await deliver_email(deps, http, fake.url, ws, message["id"])
+            await deliver_email(deps, http, fake.url, ws, message["id"])  # a retry after success
+    assert await statuses(owner, ticket_id) == ["sent"]
+    assert len(fake.received) == 2  # the 503 and the one that went out; never a third
+    sent = fake.received[-1]
+    assert fake.tokens[-1] == "pm-token"
+    assert (sent["From"], sent["To"], sent["Subject"]) == (
+        "help@acme.example", "carla@example.com", "Re: Refund?",
+    )  # fmt: skip
+    assert sent["TextBody"] == "Refunded!"
+    assert sent["ReplyTo"] == f"support+{ticket_id}@inbound.acme.example"
+    headers = {h["Name"]: h["Value"] for h in sent["Headers"]}
+    assert headers["In-Reply-To"] == "<q1@mail.example.com>"
+    ours = headers["Message-ID"].strip("<>")
+
+    # The customer answers our email, with a new subject: it threads by our Message-ID.
+    answer = inbound_email(subject="thanks", text="Got it, thanks", in_reply_to=ours)
+    assert (await postmark.post(answer)).json()["ticket_id"] == ticket_id
+    expected = ["Hi, my order never arrived.", "Refunded!", "Got it, thanks"]
+    assert await thread(owner, ticket_id) == expected
+    await owner.aclose()
+
+
+async def test_a_permanent_failure_shows_postmarks_reason(app: Starlette) -> None:
+    owner, postmark = await connected(app)
+    ws = (await owner.get("/me")).json()["workspace"]["id"]
+    sending = {"server_token": "pm-token", "from_address": "help@acme.example"}
+    assert (await owner.patch("/channels/email", json=sending)).status_code == 200
+    ticket_id = (await postmark.post(inbound_email(sender="gone@example.org"))).json()["ticket_id"]
+    reply = (await owner.post(f"/tickets/{ticket_id}/messages", json={"text": "Hello"})).json()
+    with fake_postmark() as fake:
+        why = "You tried to send to a recipient that has been marked as inactive."
+        fake.script.append((422, {"ErrorCode": 406, "Message": why}))
+        async with httpx.AsyncClient() as http:
+            await deliver_email(runtime_of(app).deps, http, fake.url, ws, reply["message"]["id"])
+    detail = (await owner.get(f"/tickets/{ticket_id}")).json()["messages"]
+    failed = next(m for m in detail if m["id"] == reply["message"]["id"])
+    assert failed["delivery_status"] == "failed"
+    assert failed["delivery_error"].startswith("inactive recipient:")
+    await owner.aclose()
+
+
+async def test_sending_needs_email_connected_first(app: Starlette) -> None:
+    owner, _ = await connected(app)
+    bad = await owner.patch("/channels/email", json={"server_token": "t", "from_address": "nope"})
+    assert bad.status_code == 422
+    await owner.aclose()
+
+
+async def statuses(owner: AgentClient, ticket_id: str) -> list[str]:
+    detail = (await owner.get(f"/tickets/{ticket_id}")).json()["messages"]
+    return [
+        m["delivery_status"] for m in detail if m["direction"] == "out" and m["kind"] == "message"
+    ]
