@@ -186,3 +186,36 @@ def plus_address(address: str, token: str) -> str:
 # inactive recipient, a sender signature not confirmed, an invalid server token.
 PERMANENT_ERRORS = {10: "invalid server token", 300: "invalid email", 400: "sender not confirmed",
                     406: "inactive recipient"}  # fmt: skip
+
+
+class _Event(msgspec.Struct):
+    RecordType: str = ""
+    Type: str = ""
+    TypeCode: int = 0
+    Description: str = ""
+    Metadata: dict[str, str] = {}
+
+
+_event_decoder = msgspec.json.Decoder(_Event)
+# Bounce types that are not a delivery's end: Postmark keeps trying (or it is not a bounce).
+NOT_FINAL_BOUNCES = {"Transient", "DnsError", "SoftBounce", "AutoResponder", "OpenRelayTest"}
+
+
+def parse_event(body: bytes) -> tuple[str, str, str | None] | None:
+    """A delivery, bounce or open webhook as (Tandem's message id, status, reason): status is
+    `delivered`, `failed` or `read`. None for what does not move a message (another record
+    type, a bounce Postmark keeps retrying, an email Tandem did not send)."""
+    try:
+        event = _event_decoder.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise Unprocessable(f"not a Postmark webhook: {exc}") from None
+    message_id = event.Metadata.get("tandem_message")
+    if not message_id:
+        return None
+    if event.RecordType == "Delivery":
+        return message_id, "delivered", None
+    if event.RecordType == "Open":
+        return message_id, "read", None
+    if event.RecordType == "Bounce" and event.Type not in NOT_FINAL_BOUNCES:
+        return message_id, "failed", f"bounced ({event.Type}): {event.Description}"[:300]
+    return None

@@ -16,10 +16,14 @@ from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
+from beanie import PydanticObjectId
+from bson import ObjectId
 
 from app.actions.inbound import receive
+from app.actions.messages import record_delivery
 from app.api.body import read_body
 from app.api.endpoint import Api, Call
+from app.delivery.email import POSTMARK
 from app.documents import Workspace
 from app.documents.workspace import EmailChannel
 from app.domain.errors import Forbidden, NotAuthenticated, NotFound
@@ -27,7 +31,7 @@ from app.domain.roles import Action
 from app.services.ids import require_id
 from app.services.workspaces import get_workspace
 from channels import postmark
-from realtime.events import Channel
+from realtime.events import Channel, DeliveryStatus
 
 api = Api()
 log = logging.getLogger("tandem.channels")
@@ -43,6 +47,8 @@ class EmailChannelOut(msgspec.Struct, omit_defaults=True):
     # Paste into Postmark: Servers → your server → Settings → Inbound → Webhook URL. With
     # the password only in the answer that made it.
     inbound_webhook_url: str | None = None
+    # For Postmark's delivery, bounce and open webhooks (same credentials).
+    events_webhook_url: str | None = None
     connected_at: str | None = None
     sending_from: str | None = None  # replies go out From this address, once set
     reply_address: str | None = None
@@ -62,10 +68,10 @@ class WebhookAccepted(msgspec.Struct):
     created: bool  # False when Postmark sent a message again that was stored already
 
 
-def webhook_url(call: Call, workspace_id: str, password: str | None) -> str:
+def webhook_url(call: Call, workspace_id: str, password: str | None, hook: str = "inbound") -> str:
     base = urlsplit(call.runtime.settings.public_url)
     auth = f"{INBOUND_USER}:{password}@" if password else f"{INBOUND_USER}@"
-    path = f"{base.path.rstrip('/')}{API_PREFIX}/webhooks/postmark/{workspace_id}/inbound"
+    path = f"{base.path.rstrip('/')}{API_PREFIX}/webhooks/postmark/{workspace_id}/{hook}"
     return urlunsplit((base.scheme, auth + base.netloc, path, "", ""))
 
 
@@ -75,6 +81,7 @@ def channel_out(call: Call, workspace: Workspace, password: str | None = None) -
     return EmailChannelOut(
         connected=True,
         inbound_webhook_url=webhook_url(call, str(workspace.id), password),
+        events_webhook_url=webhook_url(call, str(workspace.id), password, "events"),
         connected_at=workspace.email.enabled_at.isoformat(),
         sending_from=workspace.email.from_address if workspace.email.server_token else None,
         reply_address=workspace.email.reply_address,
@@ -147,6 +154,18 @@ async def email_sending(call: Call) -> EmailChannelOut:
     return channel_out(call, await get_workspace(call.agent.workspace_id))
 
 
+async def _check_postmark(call: Call, workspace_id: str) -> None:
+    """The webhook's basic-auth credentials, against the workspace's (401 otherwise)."""
+    workspace = await Workspace.find_one(Workspace.id == require_id(workspace_id, "workspace"))
+    channel = workspace.email if workspace is not None else None
+    authorization = call.request.headers.get("authorization")
+    if channel is None or not postmark.credentials_ok(
+        authorization, channel.inbound_user, channel.inbound_password_sha256
+    ):
+        log.warning("postmark webhook for %s refused: wrong or no credentials", workspace_id)
+        raise NotAuthenticated("wrong webhook credentials", code="bad_webhook_credentials")
+
+
 @api.op(
     "POST",
     "/webhooks/postmark/{workspace_id}/inbound",
@@ -158,14 +177,7 @@ async def email_sending(call: Call) -> EmailChannelOut:
 )
 async def postmark_inbound(call: Call) -> WebhookAccepted:
     workspace_id = call.path("workspace_id")
-    workspace = await Workspace.find_one(Workspace.id == require_id(workspace_id, "workspace"))
-    channel = workspace.email if workspace is not None else None
-    authorization = call.request.headers.get("authorization")
-    if channel is None or not postmark.credentials_ok(
-        authorization, channel.inbound_user, channel.inbound_password_sha256
-    ):
-        log.warning("postmark inbound for %s refused: wrong or no credentials", workspace_id)
-        raise NotAuthenticated("wrong webhook credentials", code="bad_webhook_credentials")
+    await _check_postmark(call, workspace_id)
     body = await read_body(call.request, WEBHOOK_BODY_LIMIT)
     try:
         inbound = postmark.parse_inbound(workspace_id, body)
@@ -178,3 +190,46 @@ async def postmark_inbound(call: Call) -> WebhookAccepted:
         message_id=str(received.message.id),
         created=received.created,
     )
+
+
+class ReportTaken(msgspec.Struct):
+    applied: bool  # False for a report that changed nothing (a duplicate, late, not ours)
+
+
+@api.op(
+    "POST",
+    "/webhooks/postmark/{workspace_id}/events",
+    auth=False,
+    summary="Postmark's delivery, bounce and open webhooks: a reply's status moves on",
+    tag=C,
+    response=ReportTaken,
+    errors=(401, 403, 413, 503),
+)
+async def postmark_events(call: Call) -> ReportTaken:
+    workspace_id = call.path("workspace_id")
+    await _check_postmark(call, workspace_id)
+    body = await read_body(call.request, call.runtime.settings.max_body_bytes)
+    try:
+        report = postmark.parse_event(body)
+    except postmark.Unprocessable as exc:
+        log.warning("postmark event for %s refused: %s", workspace_id, exc)
+        raise Forbidden(str(exc), code="unprocessable_payload") from None
+    if report is None:
+        return ReportTaken(applied=False)
+    message_id, status, reason = report
+    if not ObjectId.is_valid(message_id):
+        log.warning("postmark event for %s names no message of ours: %r", workspace_id, message_id)
+        return ReportTaken(applied=False)
+    try:
+        moved = await record_delivery(
+            call.runtime.deps,
+            PydanticObjectId(workspace_id),
+            PydanticObjectId(message_id),
+            DeliveryStatus(status),
+            actor=POSTMARK,
+            error=reason,
+        )
+    except NotFound:
+        log.warning("postmark event for %s: unknown message %s, ignored", workspace_id, message_id)
+        return ReportTaken(applied=False)
+    return ReportTaken(applied=moved is not None)

@@ -4,6 +4,8 @@ retried, a permanent one shows its reason, and a sent reply is never sent again.
 
 from __future__ import annotations
 
+import base64
+
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -91,3 +93,49 @@ async def statuses(owner: AgentClient, ticket_id: str) -> list[str]:
     return [
         m["delivery_status"] for m in detail if m["direction"] == "out" and m["kind"] == "message"
     ]
+
+
+async def test_delivery_bounce_and_open_webhooks_move_the_reply_on(app: Starlette) -> None:
+    owner, postmark = await connected(app)
+    events_path = postmark.path.replace("/inbound", "/events")
+    ticket_id = (await postmark.post(inbound_email())).json()["ticket_id"]
+    first = (await owner.post(f"/tickets/{ticket_id}/messages", json={"text": "One"})).json()
+    second = (await owner.post(f"/tickets/{ticket_id}/messages", json={"text": "Two"})).json()
+
+    async def event(record: dict[str, object], auth: str | None = None) -> httpx.Response:
+        headers = {"authorization": auth or postmark.auth}
+        return await postmark.http.post(events_path, json=record, headers=headers)
+
+    def ours(message: dict[str, object]) -> dict[str, str]:
+        return {"tandem_message": str(message["message"]["id"])}  # type: ignore[index]
+
+    delivered = {"RecordType": "Delivery", "MessageID": "pm-1", "Metadata": ours(first)}
+    assert (await event(delivered)).json() == {"applied": True}
+    assert (await event(delivered)).json() == {"applied": False}  # Postmark said it twice
+    opened = {"RecordType": "Open", "MessageID": "pm-1", "Metadata": ours(first)}
+    assert (await event(opened)).json() == {"applied": True}
+    bounce = {
+        "RecordType": "Bounce",
+        "Type": "HardBounce",
+        "TypeCode": 1,
+        "Description": "The server was unable to deliver your message (ex: unknown user).",
+        "MessageID": "pm-2",
+        "Metadata": ours(second),
+    }
+    assert (await event(bounce)).json() == {"applied": True}
+    assert await statuses(owner, ticket_id) == ["read", "failed"]
+    detail = (await owner.get(f"/tickets/{ticket_id}")).json()["messages"]
+    bounced = next(m for m in detail if m["id"] == second["message"]["id"])
+    assert bounced["delivery_error"].startswith("bounced (HardBounce)")
+
+    # Not ours, unknown, or forged: nothing changes.
+    stranger = {"RecordType": "Delivery", "MessageID": "x", "Metadata": {}}
+    assert (await event(stranger)).json() == {"applied": False}
+    unknown = {"RecordType": "Delivery", "Metadata": {"tandem_message": "6b0c00000000000000000000"}}
+    assert (await event(unknown)).json() == {"applied": False}
+    forged = "Basic " + base64.b64encode(b"postmark:guess").decode()
+    assert (await event(delivered, auth=forged)).status_code == 401
+    headers = {"authorization": postmark.auth}
+    malformed = await postmark.http.post(events_path, content=b"nope", headers=headers)
+    assert malformed.status_code == 403
+    await owner.aclose()
