@@ -154,6 +154,18 @@ async def email_sending(call: Call) -> EmailChannelOut:
     return channel_out(call, await get_workspace(call.agent.workspace_id))
 
 
+async def _postmark_body(call: Call, workspace_id: str, limit: int) -> bytes:
+    """A Postmark webhook's body, once its credentials are checked."""
+    await _check_postmark(call, workspace_id)
+    return await read_body(call.request, limit)
+
+
+def _refuse(workspace_id: str, exc: postmark.Unprocessable) -> Forbidden:
+    """403: Postmark stops retrying a payload that can never be processed."""
+    log.warning("postmark webhook for %s refused: %s", workspace_id, exc)
+    return Forbidden(str(exc), code="unprocessable_payload")
+
+
 async def _check_postmark(call: Call, workspace_id: str) -> None:
     """The webhook's basic-auth credentials, against the workspace's (401 otherwise)."""
     workspace = await Workspace.find_one(Workspace.id == require_id(workspace_id, "workspace"))
@@ -177,13 +189,11 @@ async def _check_postmark(call: Call, workspace_id: str) -> None:
 )
 async def postmark_inbound(call: Call) -> WebhookAccepted:
     workspace_id = call.path("workspace_id")
-    await _check_postmark(call, workspace_id)
-    body = await read_body(call.request, WEBHOOK_BODY_LIMIT)
+    body = await _postmark_body(call, workspace_id, WEBHOOK_BODY_LIMIT)
     try:
         inbound = postmark.parse_inbound(workspace_id, body)
     except postmark.Unprocessable as exc:
-        log.warning("postmark inbound for %s refused: %s", workspace_id, exc)
-        raise Forbidden(str(exc), code="unprocessable_payload") from None
+        raise _refuse(workspace_id, exc) from None
     received = await receive(call.runtime.deps, Channel.EMAIL, inbound)
     return WebhookAccepted(
         ticket_id=str(received.ticket.id),
@@ -207,13 +217,11 @@ class ReportTaken(msgspec.Struct):
 )
 async def postmark_events(call: Call) -> ReportTaken:
     workspace_id = call.path("workspace_id")
-    await _check_postmark(call, workspace_id)
-    body = await read_body(call.request, call.runtime.settings.max_body_bytes)
+    body = await _postmark_body(call, workspace_id, call.runtime.settings.max_body_bytes)
     try:
         report = postmark.parse_event(body)
     except postmark.Unprocessable as exc:
-        log.warning("postmark event for %s refused: %s", workspace_id, exc)
-        raise Forbidden(str(exc), code="unprocessable_payload") from None
+        raise _refuse(workspace_id, exc) from None
     if report is None:
         return ReportTaken(applied=False)
     message_id, status, reason = report
