@@ -26,11 +26,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from app.domain import metrics
 from app.domain.errors import NotFound
 from app.domain.metrics import Tally
 from realtime.events import Status, TicketView
 
-ACTIVE = frozenset({Status.OPEN, Status.PENDING, Status.SNOOZED})
+ACTIVE = frozenset(metrics.ACTIVE)  # the statuses the inbox counts as still to do
 NONE = "-"  # the set of tickets without an assignee or team
 DAYS_KEPT = 8  # day placements older than this are not made (and expire from Redis)
 

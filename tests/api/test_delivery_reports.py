@@ -8,23 +8,30 @@ from starlette.applications import Starlette
 
 from app.actions.messages import record_delivery
 from app.actions.tickets import open_ticket
+from app.documents import Ticket
 from realtime.events import Actor, Channel, DeliveryStatus, MessageUpdated
-from tests.apiclient import runtime_of, sign_up
+from tests.apiclient import AgentClient, runtime_of, sign_up
 
 POSTMARK = Actor(kind="channel", name="Postmark")
 
 
-async def test_delivery_reports_move_a_reply_forward_once_each(app: Starlette) -> None:
+async def email_ticket(app: Starlette) -> tuple[AgentClient, str, Ticket]:
+    """A signed-up owner, their workspace id, and a ticket that came in by email."""
     owner = await sign_up(app)
     ws = (await owner.get("/me")).json()["workspace"]["id"]
-    runtime = runtime_of(app)
     ticket = await open_ticket(
-        runtime.deps,
+        runtime_of(app).deps,
         workspace_id=PydanticObjectId(ws),
         subject="By email",
         channel=Channel.EMAIL,
         actor=POSTMARK,
     )
+    return owner, ws, ticket
+
+
+async def test_delivery_reports_move_a_reply_forward_once_each(app: Starlette) -> None:
+    owner, ws, ticket = await email_ticket(app)
+    runtime = runtime_of(app)
     reply = await owner.post(f"/tickets/{ticket.id}/messages", json={"text": "On its way"})
     assert reply.status_code == 201
     message = reply.json()["message"]
@@ -54,16 +61,8 @@ async def test_delivery_reports_move_a_reply_forward_once_each(app: Starlette) -
 
 
 async def test_a_failed_delivery_shows_the_providers_reason(app: Starlette) -> None:
-    owner = await sign_up(app)
-    ws = (await owner.get("/me")).json()["workspace"]["id"]
+    owner, ws, ticket = await email_ticket(app)
     runtime = runtime_of(app)
-    ticket = await open_ticket(
-        runtime.deps,
-        workspace_id=PydanticObjectId(ws),
-        subject="By email",
-        channel=Channel.EMAIL,
-        actor=POSTMARK,
-    )
     reply = (await owner.post(f"/tickets/{ticket.id}/messages", json={"text": "Hi"})).json()
     failed = await record_delivery(
         runtime.deps,
