@@ -19,6 +19,7 @@ import binascii
 import hashlib
 import hmac
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -193,18 +194,32 @@ class _Event(msgspec.Struct):
     Type: str = ""
     TypeCode: int = 0
     Description: str = ""
+    Email: str = ""
+    Inactive: bool = False
     Metadata: dict[str, str] = {}
 
 
 _event_decoder = msgspec.json.Decoder(_Event)
 # Bounce types that are not a delivery's end: Postmark keeps trying (or it is not a bounce).
 NOT_FINAL_BOUNCES = {"Transient", "DnsError", "SoftBounce", "AutoResponder", "OpenRelayTest"}
+# Bounces that say the address itself is bad, whatever is sent to it.
+HARD_BOUNCES = {"HardBounce", "BadEmailAddress", "ManuallyDeactivated", "SpamComplaint"}
 
 
-def parse_event(body: bytes) -> tuple[str, str, str | None] | None:
-    """A delivery, bounce or open webhook as (Tandem's message id, status, reason): status is
-    `delivered`, `failed` or `read`. None for what does not move a message (another record
-    type, a bounce Postmark keeps retrying, an email Tandem did not send)."""
+@dataclass(frozen=True)
+class DeliveryReport:
+    message_id: str  # Tandem's id of the message, from the email's metadata
+    status: str  # delivered | read | failed
+    reason: str | None = None
+    # For a hard bounce, or when Postmark stopped sending to it: the address no longer taking
+    # email, and why.
+    dead_address: str | None = None
+
+
+def parse_event(body: bytes) -> DeliveryReport | None:
+    """A delivery, bounce or open webhook as a `DeliveryReport`. None for what does not move
+    a message (another record type, a bounce Postmark keeps retrying, an email Tandem did not
+    send)."""
     try:
         event = _event_decoder.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -213,9 +228,12 @@ def parse_event(body: bytes) -> tuple[str, str, str | None] | None:
     if not message_id:
         return None
     if event.RecordType == "Delivery":
-        return message_id, "delivered", None
+        return DeliveryReport(message_id, "delivered")
     if event.RecordType == "Open":
-        return message_id, "read", None
+        return DeliveryReport(message_id, "read")
     if event.RecordType == "Bounce" and event.Type not in NOT_FINAL_BOUNCES:
-        return message_id, "failed", f"bounced ({event.Type}): {event.Description}"[:300]
+        reason = f"bounced ({event.Type}): {event.Description}"[:300]
+        dead = event.Inactive or event.Type in HARD_BOUNCES
+        address = event.Email.strip() if dead and "@" in event.Email else None
+        return DeliveryReport(message_id, "failed", reason, address)
     return None

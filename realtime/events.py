@@ -143,6 +143,7 @@ class ContactView(msgspec.Struct):
     custom_attributes: dict[str, Any]
     created_at: str | None
     updated_at: str | None
+    email_bounce: str | None = None  # why email to `email` stopped (a hard bounce)
 
 
 class PreviousValues(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):

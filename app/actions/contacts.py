@@ -69,6 +69,9 @@ async def update_contact(
     try:
         async with deps.relay.locks.hold(lock_name(Contact, cid)):
             before = await get_contact(ws, contact_id)
+            if _new_address(before, identifiers, to_set):
+                to_unset = [*to_unset, "email_bounce"]  # a new address has not bounced
+                update.setdefault("$unset", {})["email_bounce"] = ""
             after = before.model_copy(update={**to_set, **dict.fromkeys(to_unset)})
             event = stamp(ContactUpdated, ws=ws, actor=actor, data=ContactData(contact_out(after)))
             update = merged(
@@ -84,6 +87,16 @@ async def update_contact(
     await deps.relay.publish([event])
     contact: Contact = Contact.model_validate(raw)
     return contact
+
+
+def _new_address(before: Contact, identifiers: dict[str, Any], to_set: dict[str, Any]) -> bool:
+    """Whether a change replaces an address that bounced (so the mark goes with it)."""
+    return (
+        before.email_bounce is not None
+        and "email" in identifiers
+        and "email_bounce" not in to_set
+        and to_set.get("email") != before.email
+    )
 
 
 async def find_or_create(
@@ -116,3 +129,15 @@ async def find_or_create(
         if found is None:
             raise
         return found
+
+
+async def mark_bounced(
+    deps: Deps, ws: PydanticObjectId, address: str, reason: str, *, actor: Actor
+) -> Contact | None:
+    """A hard bounce: the contact with this address gets it marked, so later replies say why
+    they cannot go out instead of bouncing again. None when no contact has the address (it
+    changed since) or the mark is there already."""
+    contact = await lookup(ws, "email", address)
+    if contact is None or contact.email_bounce is not None:
+        return None
+    return await update_contact(deps, ws, str(contact.id), {"email_bounce": reason}, actor)

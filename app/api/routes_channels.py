@@ -19,6 +19,7 @@ import msgspec
 from beanie import PydanticObjectId
 from bson import ObjectId
 
+from app.actions.contacts import mark_bounced
 from app.actions.inbound import receive
 from app.actions.messages import record_delivery
 from app.api.body import read_body
@@ -224,20 +225,23 @@ async def postmark_events(call: Call) -> ReportTaken:
         raise _refuse(workspace_id, exc) from None
     if report is None:
         return ReportTaken(applied=False)
-    message_id, status, reason = report
-    if not ObjectId.is_valid(message_id):
-        log.warning("postmark event for %s names no message of ours: %r", workspace_id, message_id)
+    ws, deps = PydanticObjectId(workspace_id), call.runtime.deps
+    if report.dead_address:
+        reason = report.reason or "bounced"
+        await mark_bounced(deps, ws, report.dead_address, reason, actor=POSTMARK)
+    if not ObjectId.is_valid(report.message_id):
+        log.warning("postmark event for %s names no message of ours: %r", ws, report.message_id)
         return ReportTaken(applied=False)
     try:
         moved = await record_delivery(
-            call.runtime.deps,
-            PydanticObjectId(workspace_id),
-            PydanticObjectId(message_id),
-            DeliveryStatus(status),
+            deps,
+            ws,
+            PydanticObjectId(report.message_id),
+            DeliveryStatus(report.status),
             actor=POSTMARK,
-            error=reason,
+            error=report.reason,
         )
     except NotFound:
-        log.warning("postmark event for %s: unknown message %s, ignored", workspace_id, message_id)
+        log.warning("postmark event for %s: unknown message %s, ignored", ws, report.message_id)
         return ReportTaken(applied=False)
     return ReportTaken(applied=moved is not None)

@@ -76,6 +76,9 @@ async def deliver_email(
         return await _fail(deps, message, "email sending is not set up for this workspace")
     if contact is None or not contact.email:
         return await _fail(deps, message, "the contact has no email address")
+    if contact.email_bounce:
+        why = f"{contact.email} bounced earlier, correct the address to send again"
+        return await _fail(deps, message, f"{why} ({contact.email_bounce})")
     domain = channel.from_address.rpartition("@")[2] or "tandem.local"
     ref = message.message_ref or f"{message.id}@{domain}"
     if message.message_ref is None:

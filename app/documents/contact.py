@@ -32,6 +32,8 @@ class Contact(Document):
     whatsapp_id_key: str | None = None
     external_id_key: str | None = None
     verified: bool = False  # identity proven by the host site's HMAC (webchat)
+    # Why email to `email` stopped: set by a hard bounce, cleared when the address changes.
+    email_bounce: str | None = None
     custom_attributes: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -26,6 +26,7 @@ def contact_out(c: Contact) -> ContactView:
         custom_attributes=dict(c.custom_attributes),
         created_at=iso(c.created_at),
         updated_at=iso(c.updated_at),
+        email_bounce=c.email_bounce,
     )
 
 

@@ -139,3 +139,47 @@ async def test_delivery_bounce_and_open_webhooks_move_the_reply_on(app: Starlett
     malformed = await postmark.http.post(events_path, content=b"nope", headers=headers)
     assert malformed.status_code == 403
     await owner.aclose()
+
+
+async def test_a_hard_bounce_marks_the_address_until_it_changes(app: Starlette) -> None:
+    owner, postmark = await connected(app)
+    ws = (await owner.get("/me")).json()["workspace"]["id"]
+    sending = {"server_token": "pm-token", "from_address": "help@acme.example"}
+    assert (await owner.patch("/channels/email", json=sending)).status_code == 200
+    ticket_id = (await postmark.post(inbound_email(sender="old@example.net"))).json()["ticket_id"]
+    contact_id = (await owner.get(f"/tickets/{ticket_id}")).json()["ticket"]["contact_id"]
+    first = (await owner.post(f"/tickets/{ticket_id}/messages", json={"text": "One"})).json()
+    bounce = {
+        "RecordType": "Bounce",
+        "Type": "HardBounce",
+        "Description": "Unknown user.",
+        "Email": "old@example.net",
+        "Inactive": True,
+        "Metadata": {"tandem_message": first["message"]["id"]},
+    }
+    events_path = postmark.path.replace("/inbound", "/events")
+    answer = await postmark.http.post(
+        events_path, json=bounce, headers={"authorization": postmark.auth}
+    )
+    assert answer.json() == {"applied": True}
+    contact = (await owner.get(f"/contacts/{contact_id}")).json()
+    assert contact["email_bounce"].startswith("bounced (HardBounce)")
+
+    # The next reply is not sent to the dead address; the agent sees why.
+    second = (await owner.post(f"/tickets/{ticket_id}/messages", json={"text": "Two"})).json()
+    with fake_postmark() as fake:
+        async with httpx.AsyncClient() as http:
+            await deliver_email(runtime_of(app).deps, http, fake.url, ws, second["message"]["id"])
+    assert fake.received == []
+    detail = (await owner.get(f"/tickets/{ticket_id}")).json()["messages"]
+    refused = next(m for m in detail if m["id"] == second["message"]["id"])
+    assert refused["delivery_status"] == "failed"
+    assert refused["delivery_error"].startswith("old@example.net bounced earlier")
+
+    # Keeping the address keeps the mark; a corrected address clears it.
+    same = await owner.patch(f"/contacts/{contact_id}", json={"email": "OLD@example.net"})
+    assert same.json()["email_bounce"] is not None
+    fixed = await owner.patch(f"/contacts/{contact_id}", json={"email": "new@example.net"})
+    assert fixed.status_code == 200
+    assert fixed.json()["email_bounce"] is None
+    await owner.aclose()

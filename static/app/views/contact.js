@@ -24,6 +24,9 @@ export function renderContact(root) {
     fields.length
       ? h("dl", { class: "identifiers" }, fields.map(([label, value]) => [h("dt", {}, label), h("dd", {}, value)]))
       : h("p", { class: "muted" }, "No identifiers yet."),
+    contact.email_bounce
+      ? h("p", { class: "delivery-failed small", title: contact.email_bounce }, "Email to this address bounced; replies will not be sent until it is corrected.")
+      : null,
     h("h3", {}, "Other tickets"),
     others.length
       ? h(
