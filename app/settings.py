@@ -25,6 +25,9 @@ class Settings:
     secret_key: str = ""
     public_url: str = "http://127.0.0.1:8000"
     postmark_api_url: str = "https://api.postmarkapp.com"  # where email replies are sent
+    whatsapp_graph_url: str = "https://graph.facebook.com"  # WhatsApp Cloud API's Graph host
+    # Seconds without a sign of life before another worker takes over a worker's jobs.
+    job_claim_idle: float = 30.0
     var_dir: Path = Path("var")
     max_body_bytes: int = 1024 * 1024
     session_max_age: int = 14 * 24 * 3600
@@ -46,6 +49,8 @@ class Settings:
             secret_key=env.get("TANDEM_SECRET_KEY") or "",
             public_url=public_url.rstrip("/"),
             postmark_api_url=env.get("POSTMARK_API_URL", cls.postmark_api_url).rstrip("/"),
+            whatsapp_graph_url=env.get("WHATSAPP_GRAPH_URL", cls.whatsapp_graph_url).rstrip("/"),
+            job_claim_idle=float(env.get("TANDEM_JOB_CLAIM_IDLE", cls.job_claim_idle)),
             var_dir=var_dir,
             max_body_bytes=int(env.get("TANDEM_MAX_BODY_BYTES", cls.max_body_bytes)),
             session_max_age=int(env.get("TANDEM_SESSION_MAX_AGE", cls.session_max_age)),

@@ -37,6 +37,7 @@ from app.delivery.email import deliver_email
 from app.doclock import DocumentLocks
 from app.documents import Contact, Message, Ticket
 from app.documents.common import utcnow
+from app.jobs.config import JobConfig
 from app.jobs.model import Job
 from app.jobs.periodic import Periodic
 from app.jobs.queue import JobQueue
@@ -149,7 +150,10 @@ async def run_jobs_until(
 ) -> None:
     async with httpx.AsyncClient() as http:
         jobs = handlers(deps, http, settings.postmark_api_url)
-        await run_jobs(redis, jobs, consumer=consumer_name(), stop=stop, periodic=PERIODIC)
+        config = JobConfig(claim_idle=settings.job_claim_idle)
+        await run_jobs(
+            redis, jobs, consumer=consumer_name(), stop=stop, periodic=PERIODIC, config=config
+        )
 
 
 async def run_worker(settings: Settings) -> None:

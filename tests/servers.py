@@ -99,10 +99,15 @@ def tandem_processes(
 
 
 def start_worker(
-    *, mongodb_url: str, redis_url: str, db_name: str, log_path: Path
+    *,
+    mongodb_url: str,
+    redis_url: str,
+    db_name: str,
+    log_path: Path,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """A `tandem worker` process on the suite's store and Redis (kill it as the test needs)."""
-    env = tandem_env(mongodb_url, redis_url, db_name)
+    env = tandem_env(mongodb_url, redis_url, db_name, **(extra_env or {}))
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         return subprocess.Popen(
@@ -116,10 +121,19 @@ def start_worker(
 
 @contextmanager
 def tandem_worker(
-    *, mongodb_url: str, redis_url: str, db_name: str, log_path: Path
+    *,
+    mongodb_url: str,
+    redis_url: str,
+    db_name: str,
+    log_path: Path,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     worker = start_worker(
-        mongodb_url=mongodb_url, redis_url=redis_url, db_name=db_name, log_path=log_path
+        mongodb_url=mongodb_url,
+        redis_url=redis_url,
+        db_name=db_name,
+        log_path=log_path,
+        extra_env=extra_env,
     )
     try:
         yield worker

@@ -7,6 +7,11 @@ inactive recipient, an invalid address or token). Anything else — a timeout, 4
 raises, and the job queue retries with backoff. A message no longer `queued` is not sent
 again. The Message-ID is stored before the request, so a customer's answer threads even if
 recording `sent` fails.
+
+A send can reach Postmark and its answer never be recorded: the worker killed mid-request, a
+timeout after Postmark took the email. So each send is counted before it starts, and a
+later one first searches Postmark's sent messages for this reply (by the `tandem_message`
+metadata every email carries): found, it is recorded `sent` and not sent again.
 """
 
 from __future__ import annotations
@@ -79,12 +84,17 @@ async def deliver_email(
     if contact.email_bounce:
         why = f"{contact.email} bounced earlier, correct the address to send again"
         return await _fail(deps, message, f"{why} ({contact.email_bounce})")
+    headers = {"X-Postmark-Server-Token": channel.server_token, "Accept": "application/json"}
+    if message.delivery_attempts and await _went_out(http, api_url, headers, message_id):
+        log.info("email reply %s went out on an earlier attempt", message_id)
+        await record_delivery(deps, wid, mid, DeliveryStatus.SENT, actor=POSTMARK)
+        return None
     domain = channel.from_address.rpartition("@")[2] or "tandem.local"
     ref = message.message_ref or f"{message.id}@{domain}"
-    if message.message_ref is None:
-        await Message.get_pymongo_collection().update_one(
-            {"_id": mid, "workspace_id": wid}, {"$set": {"message_ref": ref}}
-        )
+    await Message.get_pymongo_collection().update_one(
+        {"_id": mid, "workspace_id": wid},
+        {"$set": {"message_ref": ref}, "$inc": {"delivery_attempts": 1}},
+    )
     body = postmark.render_email(
         sender=channel.from_address,
         to=contact.email,
@@ -97,7 +107,6 @@ async def deliver_email(
         ),
         tag=str(message.id),
     )
-    headers = {"X-Postmark-Server-Token": channel.server_token, "Accept": "application/json"}
     try:
         answer = await http.post(f"{api_url}/email", json=body, headers=headers, timeout=TIMEOUT)
     except httpx.HTTPError as exc:
@@ -109,6 +118,24 @@ async def deliver_email(
     if code in postmark.PERMANENT_ERRORS:
         return await _fail(deps, message, f"{postmark.PERMANENT_ERRORS[code]}: {why}")
     raise TransientDelivery(f"Postmark answered {answer.status_code}: {why}")
+
+
+async def _went_out(
+    http: httpx.AsyncClient, api_url: str, headers: dict[str, str], message_id: str
+) -> bool:
+    """Whether Postmark has an email of this reply among its sent messages. When it cannot
+    say, the job is retried: not knowing must not lead to a second email."""
+    query: dict[str, str | int] = {"count": 1, "offset": 0, "metadata_tandem_message": message_id}
+    try:
+        answer = await http.get(
+            f"{api_url}/messages/outbound", params=query, headers=headers, timeout=TIMEOUT
+        )
+        found = answer.json() if answer.status_code == 200 else None
+    except (httpx.HTTPError, ValueError) as exc:
+        raise TransientDelivery(f"could not ask Postmark about an earlier send: {exc}") from exc
+    if not isinstance(found, dict) or not isinstance(found.get("TotalCount"), int):
+        raise TransientDelivery(f"Postmark's message search answered {answer.status_code}")
+    return bool(found["TotalCount"])
 
 
 def _error(answer: httpx.Response) -> tuple[int | None, str]:

@@ -44,6 +44,8 @@ class Message(Document):
     dedupe_key: str | None = None
     delivery_status: DeliveryStatus | None = None
     delivery_error: str | None = None  # the provider's reason, when delivery failed
+    # Sends started: a second one first asks the provider whether the first went out.
+    delivery_attempts: int = 0
     mentions: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utcnow)
     outbox: list[dict[str, Any]] = Field(default_factory=list)
