@@ -30,6 +30,7 @@ from app.api import (
     routes_presence,
     routes_realtime,
     routes_tickets,
+    routes_whatsapp,
     routes_widget,
     routes_widget_settings,
 )
@@ -72,6 +73,7 @@ def all_operations() -> Api:
         routes_realtime,
         routes_widget,
         routes_widget_settings,
+        routes_whatsapp,
     )
     for module in modules:
         api.operations += module.api.operations

@@ -5,14 +5,16 @@ no hub, no pub/sub subscription — and the job runner (app/jobs) with these han
 
     ticket.wake        a snoozed ticket's timer: reopen it through the normal action
     outbox.sweep       every 5 s: publish what a writer that died left unpublished (by its mark)
-    message.deliver    send an email reply through Postmark and record what it answered
+    message.deliver    send an email (Postmark) or WhatsApp (Cloud API) reply and record
+                       what the provider answered
+    whatsapp.templates fetch a workspace's approved WhatsApp templates
     views.rebuild      a workspace's inbox views, asked for by a list that found them missing
     search.rebuild     a workspace's search index, likewise
 
 At start it also wakes snoozed tickets that are overdue (snoozed before their timers existed,
 or while no worker ran for longer than the timers are kept).
 
-Outbound deliveries, SLA clocks, embeddings and AI calls join these as handlers.
+SLA clocks, embeddings and AI calls join these as handlers.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from app.actions.messages import DELIVER_JOB
 from app.actions.tickets import WAKE_JOB, wake_ticket
 from app.db import connect_store
 from app.delivery.email import deliver_email
+from app.delivery.whatsapp import TEMPLATES_JOB, deliver_whatsapp, sync_templates
 from app.doclock import DocumentLocks
 from app.documents import Contact, Message, Ticket
 from app.documents.common import utcnow
@@ -51,7 +54,7 @@ from app.settings import Settings
 from app.views.rebuild import REBUILD_JOB, REINDEX_JOB, rebuild_views
 from app.views.store import ViewStore
 from realtime.broker import Broker
-from realtime.events import Status
+from realtime.events import Channel, Status
 
 log = logging.getLogger("tandem.worker")
 
@@ -92,8 +95,10 @@ async def worker_runtime(settings: Settings) -> AsyncIterator[WorkerRuntime]:
 
 
 def handlers(
-    deps: Deps, http: httpx.AsyncClient | None = None, postmark_api_url: str = ""
+    deps: Deps, http: httpx.AsyncClient | None = None, settings: Settings | None = None
 ) -> dict[str, Callable[[Job], Awaitable[None]]]:
+    urls = settings or Settings()
+
     async def wake(job: Job) -> None:
         await wake_ticket(
             deps,
@@ -113,10 +118,20 @@ def handlers(
         if deps.search is not None:
             await deps.search.rebuild(job.payload["ws"])
 
-    async def deliver(job: Job) -> None:
+    def client() -> httpx.AsyncClient:
         if http is None:
-            raise RuntimeError("this worker has no HTTP client for deliveries")
-        await deliver_email(deps, http, postmark_api_url, job.payload["ws"], job.payload["message"])
+            raise RuntimeError("this worker has no HTTP client for providers")
+        return http
+
+    async def deliver(job: Job) -> None:
+        ws, message = job.payload["ws"], job.payload["message"]
+        if job.payload.get("channel") == Channel.WHATSAPP.value:
+            await deliver_whatsapp(deps, client(), urls.whatsapp_graph_url, ws, message)
+        else:
+            await deliver_email(deps, client(), urls.postmark_api_url, ws, message)
+
+    async def templates(job: Job) -> None:
+        await sync_templates(client(), urls.whatsapp_graph_url, job.payload["ws"])
 
     return {
         WAKE_JOB: wake,
@@ -124,6 +139,7 @@ def handlers(
         REBUILD_JOB: rebuild,
         REINDEX_JOB: reindex,
         DELIVER_JOB: deliver,
+        TEMPLATES_JOB: templates,
     }
 
 
@@ -149,7 +165,7 @@ async def run_jobs_until(
     deps: Deps, redis: aioredis.Redis, stop: asyncio.Event, settings: Settings
 ) -> None:
     async with httpx.AsyncClient() as http:
-        jobs = handlers(deps, http, settings.postmark_api_url)
+        jobs = handlers(deps, http, settings)
         config = JobConfig(claim_idle=settings.job_claim_idle)
         await run_jobs(
             redis, jobs, consumer=consumer_name(), stop=stop, periodic=PERIODIC, config=config

@@ -13,7 +13,7 @@ of the `messages` webhook:
         text {body}; image/video/audio/sticker/document {id, mime_type, sha256, caption,
         filename}; interactive {button_reply|list_reply {title, description}};
         button {text}; location {latitude, longitude, name, address}
-    value.statuses[] {id (wamid), status, timestamp, recipient_id,
+    value.statuses[] {id (wamid), status, timestamp, recipient_id, biz_opaque_callback_data,
                       errors[] {code, title, message, error_data.details}}
 
 And of the Graph API, under `/{GRAPH_VERSION}/`:
@@ -179,6 +179,7 @@ class _Status(msgspec.Struct):
     recipient_id: str = ""
     timestamp: str | int = 0
     errors: list[_Error] = []
+    biz_opaque_callback_data: str = ""
 
 
 class _Value(msgspec.Struct):
@@ -221,6 +222,9 @@ class StatusReport:
     error_code: int | None = None
     error: str | None = None
     needs_template: bool = False
+    # What the sender tagged the message with (`biz_opaque_callback_data`): Tandem's own id
+    # of it, known even when the send's answer never arrived.
+    tag: str | None = None
 
 
 @dataclass
@@ -347,6 +351,7 @@ def _status(status: _Status) -> StatusReport | None:
         error_code=code,
         error=_reason(code, error) if error else None,
         needs_template=code == OUTSIDE_WINDOW,
+        tag=status.biz_opaque_callback_data or None,
     )
 
 
@@ -379,6 +384,11 @@ def templates_url(base_url: str, waba_id: str) -> str:
 def _envelope(to: str, kind: str) -> dict[str, Any]:
     return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
             "type": kind}  # fmt: skip
+
+
+def tagged(body: dict[str, Any], tag: str) -> dict[str, Any]:
+    """A send request whose statuses will carry `tag` back (`biz_opaque_callback_data`)."""
+    return {**body, "biz_opaque_callback_data": tag[:512]}
 
 
 def render_text(to: str, text: str, reply_to_wamid: str | None = None) -> dict[str, Any]:

@@ -41,7 +41,7 @@ from realtime.events import (
 # Replies on these reach the customer directly (API caller, widget socket): no provider.
 LIVE_CHANNELS = frozenset({Channel.API, Channel.WEBCHAT})
 # Replies on these are sent by the worker's delivery job (app/delivery).
-SENT_BY_JOB = frozenset({Channel.EMAIL})
+SENT_BY_JOB = frozenset({Channel.EMAIL, Channel.WHATSAPP})
 DELIVER_JOB = "message.deliver"
 
 
@@ -54,6 +54,7 @@ class NewMessage:
     client_id: str | None = None
     provider_message_id: str | None = None
     message_ref: str | None = None  # how later messages name this one (an email's Message-ID)
+    template: dict[str, Any] | None = None  # a WhatsApp template: {name, language, params}
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ async def post_message(
             html=text_to_html(new.text),
             provider_message_id=new.provider_message_id,
             message_ref=new.message_ref,
+            template=new.template,
             dedupe_key=key,
             created_at=now,
             mentions=mentions,
@@ -160,7 +162,7 @@ async def post_message(
             # finds no message and does nothing; one enqueued after could be lost.
             await deps.timers.queue.enqueue(
                 DELIVER_JOB,
-                {"ws": str(ws), "message": str(message.id)},
+                {"ws": str(ws), "message": str(message.id), "channel": ticket.channel.value},
                 key=f"deliver:{message.id}",
             )
         try:

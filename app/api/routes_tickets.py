@@ -9,14 +9,19 @@ from app.actions import messages as message_actions
 from app.actions import tickets as ticket_actions
 from app.actions.base import agent_actor
 from app.actions.messages import NewMessage
+from app.actions.replies import checked_text, reply_options
 from app.api.endpoint import Api, Call
 from app.documents.message import Author, Direction, Kind
 from app.domain.errors import Invalid
 from app.domain.roles import Action
 from app.domain.tickets import TicketChanges
+from app.domain.whatsapp import TemplateUse
+from app.schemas.common import iso
 from app.schemas.tickets import (
     MessageCreate,
     MessageCreated,
+    ReplyOptionsOut,
+    TemplateOut,
     TicketCreate,
     TicketDetail,
     TicketOut,
@@ -165,16 +170,52 @@ async def post_message(call: Call) -> MessageCreated:
     principal = call.agent
     principal.require(Action.WORK_TICKETS)
     body: MessageCreate = call.body
+    ws = require_id(principal.workspace_id, "workspace")
+    ticket_id = require_id(call.path("ticket_id"), "ticket")
+    text, template = body.text, None
+    if body.kind == "message":
+        chosen = body.template
+        use = TemplateUse(chosen.name, chosen.language, tuple(chosen.params)) if chosen else None
+        text, template = await checked_text(ws, ticket_id, body.text, use)
+    elif body.template is not None or not text:
+        raise Invalid("a note needs text, and takes no template", field="text")
     posted = await message_actions.post_message(
         call.runtime.deps,
-        require_id(principal.workspace_id, "workspace"),
-        require_id(call.path("ticket_id"), "ticket"),
+        ws,
+        ticket_id,
         NewMessage(
-            text=body.text,
+            text=text,
             direction=Direction.OUT,
             kind=Kind(body.kind),
             author=Author(kind="agent", id=principal.user_id, name=principal.name),
             client_id=body.client_id,
+            template=template,
         ),
     )
     return MessageCreated(message=message_out(posted.message), ticket=ticket_out(posted.ticket))
+
+
+@api.op(
+    "GET",
+    "/tickets/{ticket_id}/reply-options",
+    summary="What a reply may be now: free text, or (WhatsApp, 24 h after the customer's "
+    "last message) an approved template",
+    tag=T,
+    response=ReplyOptionsOut,
+    errors=(404,),
+)
+async def ticket_reply_options(call: Call) -> ReplyOptionsOut:
+    call.agent.require(Action.WORK_TICKETS)
+    options = await reply_options(
+        require_id(call.agent.workspace_id, "workspace"),
+        require_id(call.path("ticket_id"), "ticket"),
+    )
+    return ReplyOptionsOut(
+        channel=options.channel.value,
+        free_text=options.free_text,
+        window_closes_at=iso(options.window_closes_at),
+        templates=[
+            TemplateOut(t.name, t.language, t.body_text, t.param_count) for t in options.templates
+        ],
+        why=options.why,
+    )

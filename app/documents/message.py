@@ -46,6 +46,11 @@ class Message(Document):
     delivery_error: str | None = None  # the provider's reason, when delivery failed
     # Sends started: a second one first asks the provider whether the first went out.
     delivery_attempts: int = 0
+    # Set while a send whose outcome cannot be asked afterwards (WhatsApp) is in flight.
+    sending_since: datetime | None = None
+    # A WhatsApp template this reply is sent as ({name, language, params}); `text` holds it
+    # filled in, as the customer reads it.
+    template: dict[str, Any] | None = None
     mentions: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utcnow)
     outbox: list[dict[str, Any]] = Field(default_factory=list)

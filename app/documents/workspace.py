@@ -24,6 +24,31 @@ class EmailChannel(BaseModel):
     reply_address: str | None = None
 
 
+class WhatsAppTemplate(BaseModel):
+    """An approved message template, as last synced from the WhatsApp Business Account."""
+
+    name: str
+    language: str
+    category: str = ""
+    body_text: str = ""
+    param_count: int = 0
+
+
+class WhatsAppChannel(BaseModel):
+    """A WhatsApp Business number on Meta's Cloud API. Meta signs each webhook with the
+    app secret; the verify token answers its subscription check; the access token sends."""
+
+    phone_number_id: str
+    waba_id: str
+    access_token: str
+    app_secret: str
+    verify_token: str = Field(default_factory=lambda: secrets.token_urlsafe(24))
+    enabled_at: datetime = Field(default_factory=utcnow)
+    templates: list[WhatsAppTemplate] = Field(default_factory=list)
+    templates_synced_at: datetime | None = None
+    templates_error: str | None = None  # why the last sync failed, until one succeeds
+
+
 class Workspace(Document):
     """A tenant. Its own id is the `workspace_id` every other document carries."""
 
@@ -35,6 +60,7 @@ class Workspace(Document):
     widget_greeting: str = "Hi! How can we help?"
     timezone: str = "UTC"  # IANA name: where "today" begins on the dashboard
     email: EmailChannel | None = None  # None until an owner connects a Postmark server
+    whatsapp: WhatsAppChannel | None = None  # None until an owner connects a number
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

@@ -129,10 +129,36 @@ class TicketPatch(msgspec.Struct, forbid_unknown_fields=True):
     snoozed_until: datetime | msgspec.UnsetType = msgspec.UNSET
 
 
+class TemplateIn(msgspec.Struct, forbid_unknown_fields=True):
+    """An approved WhatsApp template, with its `{{1}}`, `{{2}}`… parameters in order."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+    language: Annotated[str, msgspec.Meta(min_length=2, max_length=20)]
+    params: Annotated[list[str], msgspec.Meta(max_length=20)] = []
+
+
 class MessageCreate(msgspec.Struct, forbid_unknown_fields=True):
-    text: Text
+    text: Text | None = None  # required, except for a WhatsApp template reply
     kind: Literal["message", "note"] = "message"
     client_id: ClientId | None = None
+    template: TemplateIn | None = None
+
+
+class TemplateOut(msgspec.Struct):
+    name: str
+    language: str
+    body_text: str
+    param_count: int
+
+
+class ReplyOptionsOut(msgspec.Struct):
+    """What the composer may send on a ticket now."""
+
+    channel: str
+    free_text: bool  # False: WhatsApp's 24-hour window is closed, templates only
+    window_closes_at: str | None
+    templates: list[TemplateOut]
+    why: str | None
 
 
 # "active": open, pending and snoozed together (the inbox's default).

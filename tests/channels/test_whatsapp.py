@@ -584,3 +584,15 @@ def test_the_fake_lists_templates() -> None:
         [refund] = whatsapp.parse_templates(client.get(url, headers=auth).content)
         assert (refund.name, refund.param_count) == ("refund_done", 1)
         assert fake.requests[-1].path == f"/{whatsapp.GRAPH_VERSION}/{wa.WABA_ID}/message_templates"
+
+
+def test_a_tagged_send_gets_its_tag_back_on_each_status() -> None:
+    request = whatsapp.tagged(whatsapp.render_text("15551234567", "Hi"), "6650aa000000000000000001")
+    assert request["biz_opaque_callback_data"] == "6650aa000000000000000001"
+    assert request["text"] == {"preview_url": False, "body": "Hi"}
+    payload = wa.webhook(
+        statuses=[wa.status("wamid.t", "delivered", tag="6650aa000000000000000001")]
+    )
+    assert parse(payload).statuses[0].tag == "6650aa000000000000000001"
+    untagged = wa.webhook(statuses=[wa.status("wamid.u", "delivered")])
+    assert parse(untagged).statuses[0].tag is None

@@ -184,8 +184,9 @@ def status(
     recipient: str = CUSTOMER_WA_ID,
     timestamp: int = 1750263773,
     errors: list[dict[str, Any]] | None = None,
+    tag: str | None = None,
 ) -> dict[str, Any]:
-    """A status of a message the business sent."""
+    """A status of a message the business sent (tagged as the send request was)."""
     st: dict[str, Any] = {
         "id": wamid_,
         "status": state,
@@ -201,6 +202,8 @@ def status(
                          "type": "free_customer_service"}  # fmt: skip
     if errors:
         st["errors"] = errors
+    if tag:
+        st["biz_opaque_callback_data"] = tag
     return st
 
 

@@ -1,0 +1,193 @@
+"""WhatsApp replies through Meta's Cloud API: the worker's send, the statuses Meta reports,
+and the workspace's approved templates.
+
+The reply was stored `queued` with its delivery job. The job renders it (free text, or the
+template the agent filled in), tags the request with Tandem's id of the message (Meta echoes
+the tag on every status) and posts it with the workspace's access token. Meta's answer is
+recorded: the wamid and `sent`; `failed` with Meta's reason for what no retry fixes; anything
+else raises and the job queue retries. A send marked in flight that finds the mark still there
+was interrupted (the worker killed mid-request): Meta has no way to ask whether it arrived, so
+it is not sent again but shown failed with that reason.
+
+Statuses arrive out of order and more than once; each moves its message forward only
+(`record_delivery`). A status names the message by its tag, or by its wamid.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import httpx
+from beanie import PydanticObjectId
+from bson import ObjectId
+
+from app.actions.base import Deps
+from app.actions.messages import record_delivery
+from app.documents import Contact, Message, Workspace
+from app.documents.common import utcnow
+from app.documents.workspace import WhatsAppTemplate
+from app.domain.errors import NotFound
+from app.services.tickets import read_ticket
+from channels import whatsapp
+from realtime.events import Actor, DeliveryStatus, Direction
+
+log = logging.getLogger("tandem.delivery")
+
+WHATSAPP = Actor(kind="channel", name="WhatsApp")
+TEMPLATES_JOB = "whatsapp.templates"
+TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+MAX_TEMPLATE_PAGES = 20
+INTERRUPTED = (
+    "sending was interrupted and WhatsApp cannot be asked whether it arrived: check the "
+    "conversation on WhatsApp before sending it again"
+)
+
+
+class TransientDelivery(RuntimeError):
+    """WhatsApp could not take the message now; the job is retried."""
+
+
+async def _fail(deps: Deps, message: Message, why: str) -> None:
+    assert message.id is not None
+    log.warning("whatsapp reply %s not delivered: %s", message.id, why)
+    await record_delivery(
+        deps, message.workspace_id, message.id, DeliveryStatus.FAILED, actor=WHATSAPP, error=why
+    )
+
+
+def _request(message: Message, to: str) -> dict[str, object]:
+    template = message.template
+    if template:
+        body = whatsapp.render_template(
+            to, str(template["name"]), str(template["language"]), list(template["params"])
+        )
+    else:
+        body = whatsapp.render_text(to, message.text)
+    return whatsapp.tagged(body, str(message.id))
+
+
+async def deliver_whatsapp(
+    deps: Deps, http: httpx.AsyncClient, graph_url: str, ws: str, message_id: str
+) -> None:
+    wid, mid = PydanticObjectId(ws), PydanticObjectId(message_id)
+    messages = Message.get_pymongo_collection()
+    raw = await messages.find_one({"_id": mid, "workspace_id": wid})
+    if raw is None:
+        return  # its write never happened
+    message = Message.model_validate(raw)
+    if message.delivery_status is not DeliveryStatus.QUEUED:
+        return  # sent or failed already
+    if message.sending_since is not None:
+        return await _fail(deps, message, INTERRUPTED)
+    ticket = await read_ticket(wid, message.ticket_id)
+    workspace = await Workspace.get(wid)
+    channel = workspace.whatsapp if workspace is not None else None
+    contact = await Contact.find_one(Contact.id == ticket.contact_id, Contact.workspace_id == wid)
+    if channel is None:
+        return await _fail(deps, message, "WhatsApp is not connected for this workspace")
+    if contact is None or not contact.whatsapp_id:
+        return await _fail(deps, message, "the contact has no WhatsApp number")
+    where = {"_id": mid, "workspace_id": wid}
+    await messages.update_one(where, {"$set": {"sending_since": utcnow()}})
+    try:
+        answer = await http.post(
+            whatsapp.messages_url(graph_url, channel.phone_number_id),
+            json=_request(message, contact.whatsapp_id),
+            headers={"Authorization": f"Bearer {channel.access_token}"},
+            timeout=TIMEOUT,
+        )
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        await messages.update_one(where, {"$unset": {"sending_since": ""}})  # never left
+        raise TransientDelivery(f"WhatsApp unreachable: {type(exc).__name__}") from exc
+    except httpx.HTTPError as exc:
+        # No answer: it may or may not have reached Meta. The mark stays, so a retry does
+        # not send it a second time.
+        return await _fail(deps, message, f"{INTERRUPTED} ({type(exc).__name__})")
+    result = whatsapp.parse_send_answer(answer.status_code, answer.content)
+    if result.ok:
+        await messages.update_one(
+            where, {"$set": {"message_ref": result.wamid}, "$unset": {"sending_since": ""}}
+        )
+        await record_delivery(deps, wid, mid, DeliveryStatus.SENT, actor=WHATSAPP)
+        return None
+    await messages.update_one(where, {"$unset": {"sending_since": ""}})
+    if result.permanent:
+        return await _fail(deps, message, result.reason or f"error {result.code}")
+    raise TransientDelivery(f"WhatsApp answered {answer.status_code}: {result.reason}")
+
+
+async def apply_status(deps: Deps, ws: PydanticObjectId, report: whatsapp.StatusReport) -> bool:
+    """A status Meta reported on a message Tandem sent; whether it changed the message. A
+    status of a message Tandem does not know is logged and ignored."""
+    query: dict[str, object] = {"workspace_id": ws, "direction": Direction.OUT.value}
+    if report.tag and ObjectId.is_valid(report.tag):
+        query["_id"] = ObjectId(report.tag)
+    else:
+        query["message_ref"] = report.wamid
+    raw = await Message.get_pymongo_collection().find_one(query, {"_id": 1})
+    if raw is None:
+        log.warning(
+            "whatsapp status %s for unknown message %s ignored", report.status, report.wamid
+        )
+        return False
+    try:
+        moved = await record_delivery(
+            deps,
+            ws,
+            raw["_id"],
+            DeliveryStatus(report.status),
+            actor=WHATSAPP,
+            error=report.error,
+        )
+    except NotFound:
+        return False
+    return moved is not None
+
+
+async def sync_templates(http: httpx.AsyncClient, graph_url: str, ws: str) -> int:
+    """Fetch the workspace's approved templates from its WhatsApp Business Account and keep
+    them for the composer; returns how many. A failure is kept to show the owner, and the
+    templates synced before stay."""
+    wid = PydanticObjectId(ws)
+    workspace = await Workspace.get(wid)
+    channel = workspace.whatsapp if workspace is not None else None
+    if channel is None:
+        return 0
+    headers = {"Authorization": f"Bearer {channel.access_token}"}
+    url: str | None = whatsapp.templates_url(graph_url, channel.waba_id)
+    found: list[whatsapp.Template] = []
+    collection = Workspace.get_pymongo_collection()
+    try:
+        for _ in range(MAX_TEMPLATE_PAGES):
+            if url is None:
+                break
+            answer = await http.get(url, headers=headers, timeout=TIMEOUT)
+            if answer.status_code != 200:
+                result = whatsapp.parse_send_answer(answer.status_code, answer.content)
+                raise TransientDelivery(f"{answer.status_code}: {result.reason}")
+            found += whatsapp.parse_templates(answer.content)
+            url = whatsapp.next_page(answer.content)
+    except (httpx.HTTPError, whatsapp.Unprocessable, TransientDelivery) as exc:
+        why = f"could not fetch the templates: {exc}"[:300]
+        await collection.update_one({"_id": wid}, {"$set": {"whatsapp.templates_error": why}})
+        raise TransientDelivery(why) from exc
+    kept = [
+        WhatsAppTemplate(
+            name=t.name,
+            language=t.language,
+            category=t.category,
+            body_text=t.body_text,
+            param_count=t.param_count,
+        ).model_dump()
+        for t in found
+    ]
+    synced: datetime = utcnow()
+    await collection.update_one(
+        {"_id": wid, "whatsapp": {"$ne": None}},
+        {
+            "$set": {"whatsapp.templates": kept, "whatsapp.templates_synced_at": synced},
+            "$unset": {"whatsapp.templates_error": ""},
+        },
+    )
+    return len(kept)
