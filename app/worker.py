@@ -124,11 +124,12 @@ def handlers(
         return http
 
     async def deliver(job: Job) -> None:
-        ws, message = job.payload["ws"], job.payload["message"]
+        ws, message, attempt = job.payload["ws"], job.payload["message"], job.attempt
         if job.payload.get("channel") == Channel.WHATSAPP.value:
-            await deliver_whatsapp(deps, client(), urls.whatsapp_graph_url, ws, message)
+            url = urls.whatsapp_graph_url
+            await deliver_whatsapp(deps, client(), url, ws, message, attempt)
         else:
-            await deliver_email(deps, client(), urls.postmark_api_url, ws, message)
+            await deliver_email(deps, client(), urls.postmark_api_url, ws, message, attempt)
 
     async def templates(job: Job) -> None:
         await sync_templates(client(), urls.whatsapp_graph_url, job.payload["ws"])

@@ -24,6 +24,8 @@ from beanie import PydanticObjectId
 
 from app.actions.base import Deps
 from app.actions.messages import record_delivery
+from app.delivery.common import WAIT_FOR_WRITE_ATTEMPTS as WAIT
+from app.delivery.common import TransientDelivery, queued_reply
 from app.documents import Contact, Message, Workspace
 from app.services.tickets import read_ticket
 from channels import postmark
@@ -34,10 +36,6 @@ log = logging.getLogger("tandem.delivery")
 POSTMARK = Actor(kind="channel", name="Postmark")
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 MAX_REFS = 20
-
-
-class TransientDelivery(RuntimeError):
-    """Postmark could not take the email now; the job is retried."""
 
 
 async def _answers(message: Message) -> list[str]:
@@ -64,15 +62,12 @@ async def _fail(deps: Deps, message: Message, why: str) -> None:
 
 
 async def deliver_email(
-    deps: Deps, http: httpx.AsyncClient, api_url: str, ws: str, message_id: str
+    deps: Deps, http: httpx.AsyncClient, api_url: str, ws: str, message_id: str, attempt: int = WAIT
 ) -> None:
     wid, mid = PydanticObjectId(ws), PydanticObjectId(message_id)
-    raw = await Message.get_pymongo_collection().find_one({"_id": mid, "workspace_id": wid})
-    if raw is None:
-        return  # its write never happened
-    message = Message.model_validate(raw)
-    if message.delivery_status is not DeliveryStatus.QUEUED:
-        return  # sent or failed already
+    message = await queued_reply(wid, mid, attempt)
+    if message is None:
+        return None
     ticket = await read_ticket(wid, message.ticket_id)
     workspace = await Workspace.get(wid)
     channel = workspace.email if workspace is not None else None

@@ -24,6 +24,8 @@ from bson import ObjectId
 
 from app.actions.base import Deps
 from app.actions.messages import record_delivery
+from app.delivery.common import WAIT_FOR_WRITE_ATTEMPTS as WAIT
+from app.delivery.common import TransientDelivery, queued_reply
 from app.documents import Contact, Message, Workspace
 from app.documents.common import utcnow
 from app.documents.workspace import WhatsAppTemplate
@@ -42,10 +44,6 @@ INTERRUPTED = (
     "sending was interrupted and WhatsApp cannot be asked whether it arrived: check the "
     "conversation on WhatsApp before sending it again"
 )
-
-
-class TransientDelivery(RuntimeError):
-    """WhatsApp could not take the message now; the job is retried."""
 
 
 async def _fail(deps: Deps, message: Message, why: str) -> None:
@@ -68,16 +66,18 @@ def _request(message: Message, to: str) -> dict[str, object]:
 
 
 async def deliver_whatsapp(
-    deps: Deps, http: httpx.AsyncClient, graph_url: str, ws: str, message_id: str
+    deps: Deps,
+    http: httpx.AsyncClient,
+    graph_url: str,
+    ws: str,
+    message_id: str,
+    attempt: int = WAIT,
 ) -> None:
     wid, mid = PydanticObjectId(ws), PydanticObjectId(message_id)
     messages = Message.get_pymongo_collection()
-    raw = await messages.find_one({"_id": mid, "workspace_id": wid})
-    if raw is None:
-        return  # its write never happened
-    message = Message.model_validate(raw)
-    if message.delivery_status is not DeliveryStatus.QUEUED:
-        return  # sent or failed already
+    message = await queued_reply(wid, mid, attempt)
+    if message is None:
+        return None
     if message.sending_since is not None:
         return await _fail(deps, message, INTERRUPTED)
     ticket = await read_ticket(wid, message.ticket_id)

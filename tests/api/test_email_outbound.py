@@ -10,6 +10,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from app.delivery.common import NotWrittenYet
 from app.delivery.email import TransientDelivery, deliver_email
 from tests.api.test_email_inbound import connected, thread
 from tests.apiclient import AgentClient, runtime_of
@@ -182,4 +183,21 @@ async def test_a_hard_bounce_marks_the_address_until_it_changes(app: Starlette) 
     fixed = await owner.patch(f"/contacts/{contact_id}", json={"email": "new@example.net"})
     assert fixed.status_code == 200
     assert fixed.json()["email_bounce"] is None
+    await owner.aclose()
+
+
+async def test_a_delivery_job_that_runs_before_its_reply_is_written_waits_for_it(
+    app: Starlette,
+) -> None:
+    """The job is enqueued just before the reply is written: a worker can be faster."""
+    owner, _ = await connected(app)
+    ws = (await owner.get("/me")).json()["workspace"]["id"]
+    not_yet = "6b0c00000000000000000001"
+    with fake_postmark() as fake:
+        async with httpx.AsyncClient() as http:
+            with pytest.raises(NotWrittenYet):  # retried by the job queue
+                await deliver_email(runtime_of(app).deps, http, fake.url, ws, not_yet, attempt=1)
+            # Still missing on its last wait: the write never happened, the job ends.
+            await deliver_email(runtime_of(app).deps, http, fake.url, ws, not_yet, attempt=3)
+    assert fake.received == []
     await owner.aclose()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.channels.fake_graph import FakeGraph, fake_graph
 from tests.channels.fake_postmark import FakePostmark, fake_postmark
 from tests.servers import tandem_processes
 
@@ -22,8 +23,18 @@ def postmark_api() -> Iterator[FakePostmark]:
 
 
 @pytest.fixture(scope="module")
-def provider_env(postmark_api: FakePostmark) -> dict[str, str]:
-    return {"POSTMARK_API_URL": postmark_api.url, "TANDEM_JOB_CLAIM_IDLE": CLAIM_IDLE}
+def graph_api() -> Iterator[FakeGraph]:
+    with fake_graph() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def provider_env(postmark_api: FakePostmark, graph_api: FakeGraph) -> dict[str, str]:
+    return {
+        "POSTMARK_API_URL": postmark_api.url,
+        "WHATSAPP_GRAPH_URL": graph_api.url,
+        "TANDEM_JOB_CLAIM_IDLE": CLAIM_IDLE,
+    }
 
 
 @pytest.fixture(scope="module")
