@@ -200,20 +200,28 @@ export async function changeTicket(id, changes) {
   }
 }
 
-export async function sendMessage(id, text, kind) {
+/**
+ * Send a reply or a note. `template` ({name, language, params}): a WhatsApp approved template
+ * instead of text, for when the 24-hour window is closed; the draft is kept then, since the
+ * text box was not what went out.
+ */
+export async function sendMessage(id, text, kind, template = null) {
   const clientId = `c${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-  const created = await api.post(`/tickets/${encodeURIComponent(id)}/messages`, {
-    text,
-    kind,
-    client_id: clientId,
-  });
-  clearDraft(id);
+  const body = template ? { template, client_id: clientId } : { text, kind, client_id: clientId };
+  const created = await api.post(`/tickets/${encodeURIComponent(id)}/messages`, body);
+  if (!template) clearDraft(id);
   putTicket(created.ticket);
   if (state.open && state.open.id === id) {
     state.open.messages = mergeMessages(state.open.messages || [], [created.message]);
   }
   update();
   return created;
+}
+
+/** What a reply on the ticket may be now: {channel, free_text, window_closes_at, templates,
+ * why}. WhatsApp allows free text only within 24 hours of the customer's last message. */
+export function loadReplyOptions(id) {
+  return api.get(`/tickets/${encodeURIComponent(id)}/reply-options`);
 }
 
 // ---- the dashboard ---------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 // The inbox app: session start, the page shell, routing (#/inbox, #/tickets/<id>,
-// #/dashboard, #/canned), the live socket wiring, and the one-second clock for ages and expiries.
+// #/dashboard, #/canned, #/channels), the live socket wiring, and the one-second clock for ages and expiries.
 
 import * as api from "./api.js";
 import {
@@ -30,6 +30,7 @@ import { toggleHelp } from "./views/help.js";
 import { renderList } from "./views/list.js";
 import { renderAccept } from "./views/accept.js";
 import { createCannedView } from "./views/canned.js";
+import { createChannelsView } from "./views/channels.js";
 import { renderLogin } from "./views/login.js";
 import { renderSidebar } from "./views/sidebar.js";
 import { createTicketView } from "./views/ticket.js";
@@ -145,6 +146,7 @@ function buildShell() {
   const ticket = h("div", { class: "ticket-host", id: "ticket-host" });
   const dashboard = h("main", { class: "dashboard", id: "dashboard", hidden: true });
   const canned = h("main", { class: "canned-page", id: "canned", hidden: true, "aria-label": "Canned responses" });
+  const channels = h("main", { class: "channels-page", id: "channels", hidden: true, "aria-label": "Channels" });
   const me = h("div", { class: "me" });
   const header = h(
     "header",
@@ -159,31 +161,37 @@ function buildShell() {
     h("button", { type: "button", class: "ghost", id: "logout", onclick: logout }, "Log out"),
   );
   const inbox = h("main", { class: "inbox", id: "inbox" }, h("div", { class: "left" }, sidebar, team), list, ticket);
-  mount(root, header, inbox, dashboard, canned);
-  shell = { nav, banner, sidebar, team, list, ticket: createTicketView(ticket), dashboard, canned: createCannedView(canned), cannedRoot: canned, inbox, me };
+  mount(root, header, inbox, dashboard, canned, channels);
+  shell = { nav, banner, sidebar, team, list, ticket: createTicketView(ticket), dashboard, canned: createCannedView(canned), cannedRoot: canned, channels: createChannelsView(channels), channelsRoot: channels, inbox, me };
 }
 
 function draw() {
   if (!shell || !state.me) return;
   const r = state.route;
-  const page = r.name === "dashboard" || r.name === "canned" ? r.name : "inbox";
+  const page = ["dashboard", "canned", "channels"].includes(r.name) ? r.name : "inbox";
   mount(
     shell.nav,
     h("a", { href: "#/inbox", "aria-current": page === "inbox" ? "page" : null }, "Inbox"),
     can("view_dashboard") ? h("a", { href: "#/dashboard", "aria-current": page === "dashboard" ? "page" : null }, "Dashboard") : null,
     can("manage_canned") ? h("a", { href: "#/canned", "aria-current": page === "canned" ? "page" : null }, "Canned responses") : null,
+    can("manage_workspace") ? h("a", { href: "#/channels", "aria-current": page === "channels" ? "page" : null }, "Channels") : null,
   );
   drawBanner();
   mount(shell.me, h("span", { class: `dot dot-${state.presence[state.me.user_id] || "online"}`, "aria-hidden": "true" }), h("span", {}, state.me.name), h("span", { class: "muted" }, ` · ${state.me.role}`));
   shell.inbox.hidden = page !== "inbox";
   shell.dashboard.hidden = page !== "dashboard";
   shell.cannedRoot.hidden = page !== "canned";
+  shell.channelsRoot.hidden = page !== "channels";
   if (page === "dashboard") {
     renderDashboard(shell.dashboard);
     return;
   }
   if (page === "canned") {
     shell.canned.render();
+    return;
+  }
+  if (page === "channels") {
+    shell.channels.render();
     return;
   }
   renderSidebar(shell.sidebar, setFilter);
@@ -245,6 +253,11 @@ function route() {
   if (hash === "#/canned") {
     update({ route: { name: "canned" } });
     if (can("manage_canned")) refreshCanned();
+    return;
+  }
+  if (hash === "#/channels") {
+    update({ route: { name: "channels" } });
+    if (shell) shell.channels.load();
     return;
   }
   if (ticketMatch) {

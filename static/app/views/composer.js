@@ -1,14 +1,30 @@
 // The reply / private-note composer: a `/shortcut` picker for canned responses, `@mention`
 // picker in notes, typing signals (throttled), and the draft saved per ticket as you type.
+// On WhatsApp it says until when free replies reach the customer; after 24 hours without a
+// customer message it offers an approved template instead, with its parameters and a preview.
 
-import { h, mount } from "../dom.js";
+import { h, mount, preservingFocus } from "../dom.js";
 import { loadDraft, saveDraft } from "../drafts.js";
-import { sendMessage, sendSignal } from "../data.js";
+import { loadReplyOptions, sendMessage, sendSignal } from "../data.js";
+import { localTime } from "../format.js";
 import { state, subscribe } from "../store.js";
 import { toast } from "./toast.js";
 
 const TYPING_EVERY = 3_000;
 const TYPING_IDLE = 4_000;
+const OPTIONS_FRESH = 15_000; // focusing the composer asks again after this long
+const PLACEHOLDER = /\{\{\s*(\d+)\s*\}\}/g;
+
+/** A template's body as the customer will read it: `{{n}}` replaced by the n-th parameter
+ * (those not filled in yet stay as they are). */
+export function fillTemplate(body, params) {
+  return body.replace(PLACEHOLDER, (whole, n) => {
+    const value = params[Number(n) - 1];
+    return value && value.trim() ? value : whole;
+  });
+}
+
+const templateKey = (t) => JSON.stringify([t.name, t.language]);
 
 export function createComposer(ticketId) {
   const draft = loadDraft(ticketId);
@@ -32,6 +48,10 @@ export function createComposer(ticketId) {
   const noteRadio = h("input", { type: "radio", name: "composer-kind", id: "kind-note", value: "note" });
   const send = h("button", { type: "submit", class: "primary", id: "composer-send" });
   const hint = h("p", { id: "composer-hint", class: "muted small" }, "Ctrl+Enter sends · / for canned responses · @name mentions a teammate in a note");
+  // WhatsApp: until when free replies go out, or why only a template can.
+  const windowNote = h("p", { id: "composer-window", class: "muted small composer-window", hidden: true });
+  const why = h("p", { id: "composer-why", class: "composer-why", role: "status", "aria-live": "polite" });
+  const templatePanel = h("div", { class: "template-picker", id: "composer-template", hidden: true });
   const form = h(
     "form",
     { class: "composer", "aria-label": "Write a reply or a private note" },
@@ -42,11 +62,150 @@ export function createComposer(ticketId) {
       h("label", { for: "kind-message", class: "toggle" }, replyRadio, " Reply"),
       h("label", { for: "kind-note", class: "toggle" }, noteRadio, " Private note"),
     ),
+    why,
     label,
     text,
     list,
+    templatePanel,
+    windowNote,
     h("div", { class: "composer-actions" }, hint, send),
   );
+
+  // ---- WhatsApp: reply options ------------------------------------------------------------
+  let options = null; // GET /tickets/{id}/reply-options, once answered
+  let optionsAt = 0;
+  let optionsRequest = 0;
+  let optionsFor = undefined; // the ticket's last_customer_message_at the options were read at
+  let windowTimer = null;
+  let disposed = false;
+  let chosen = ""; // templateKey of the chosen template
+  let params = [];
+  let drawnTemplates = null;
+
+  const isWhatsApp = () => (state.tickets[ticketId] || {}).channel === "whatsapp";
+  const templateOnly = () => Boolean(options && !options.free_text && kind === "message");
+
+  async function refreshOptions() {
+    if (!isWhatsApp() || disposed) return;
+    const mine = ++optionsRequest;
+    optionsFor = (state.tickets[ticketId] || {}).last_customer_message_at || null;
+    optionsAt = Date.now();
+    try {
+      const answer = await loadReplyOptions(ticketId);
+      if (disposed || mine !== optionsRequest) return;
+      options = answer;
+      scheduleWindowEnd();
+      drawOptions();
+    } catch (error) {
+      if (error.status !== 401) console.warn(error);
+    }
+  }
+
+  // The window closes on its own: ask again then, so the template picker shows without a reload.
+  function scheduleWindowEnd() {
+    clearTimeout(windowTimer);
+    if (!options || !options.free_text || !options.window_closes_at) return;
+    const wait = Date.parse(options.window_closes_at) - Date.now() + 1000;
+    if (wait > 0 && wait < 2 ** 31 - 1) windowTimer = setTimeout(refreshOptions, wait);
+  }
+
+  function chosenTemplate() {
+    return ((options && options.templates) || []).find((t) => templateKey(t) === chosen) || null;
+  }
+
+  function drawOptions() {
+    const only = templateOnly();
+    windowNote.hidden = !(options && options.free_text && options.window_closes_at && kind === "message");
+    windowNote.textContent = windowNote.hidden ? "" : `WhatsApp: free replies until ${localTime(options.window_closes_at)}`;
+    const reason = only ? options.why || "Only an approved WhatsApp template can be sent now." : "";
+    if (why.textContent !== reason) why.textContent = reason;
+    text.hidden = only;
+    label.hidden = only;
+    text.disabled = only;
+    hint.hidden = only;
+    templatePanel.hidden = !only;
+    send.textContent = kind === "note" ? "Add note" : only ? "Send template" : "Send reply";
+    if (!only) return;
+    const templates = options.templates || [];
+    if (chosen && !chosenTemplate()) {
+      chosen = "";
+      params = [];
+    }
+    const key = JSON.stringify([templates, chosen]);
+    if (key !== drawnTemplates) {
+      drawnTemplates = key;
+      preservingFocus(templatePanel, drawTemplatePanel);
+    }
+    drawPreview();
+  }
+
+  function drawTemplatePanel() {
+    const templates = options.templates || [];
+    if (!templates.length) {
+      mount(templatePanel, h("p", { class: "form-error", id: "composer-no-templates" }, "No approved templates yet: a workspace owner can sync them under Channels."));
+      return;
+    }
+    const select = h(
+      "select",
+      { id: "composer-template-select", onchange: (event) => chooseTemplate(event.target.value) },
+      h("option", { value: "" }, "Choose a template…"),
+      templates.map((t) => h("option", { value: templateKey(t), selected: templateKey(t) === chosen }, `${t.name} (${t.language})`)),
+    );
+    const template = chosenTemplate();
+    const fields = template
+      ? Array.from({ length: template.param_count }, (_, i) => {
+          const id = `composer-param-${i + 1}`;
+          const input = h("input", {
+            id,
+            class: "template-param",
+            autocomplete: "off",
+            "aria-required": "true",
+            value: params[i] || "",
+            oninput: (event) => {
+              params[i] = event.target.value;
+              drawPreview();
+            },
+          });
+          return h("div", { class: "field" }, h("label", { for: id }, `Parameter {{${i + 1}}}`), input);
+        })
+      : [];
+    mount(
+      templatePanel,
+      h("div", { class: "field" }, h("label", { for: "composer-template-select" }, "WhatsApp template"), select),
+      fields.length ? h("div", { class: "template-params" }, fields) : null,
+      template
+        ? h(
+            "div",
+            { class: "template-preview-box" },
+            h("span", { class: "label", id: "composer-preview-label" }, "Preview"),
+            h("p", { class: "template-preview", id: "composer-preview", "aria-labelledby": "composer-preview-label", "aria-live": "polite" }),
+          )
+        : null,
+    );
+  }
+
+  function drawPreview() {
+    const preview = templatePanel.querySelector("#composer-preview");
+    const template = chosenTemplate();
+    if (preview && template) preview.textContent = fillTemplate(template.body_text, params);
+  }
+
+  function chooseTemplate(key) {
+    chosen = key;
+    const template = chosenTemplate();
+    params = template ? Array.from({ length: template.param_count }, (_, i) => params[i] || "") : [];
+    drawOptions();
+    document.getElementById(template && template.param_count ? "composer-param-1" : "composer-template-select")?.focus();
+  }
+
+  templatePanel.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.target.tagName !== "INPUT") return;
+    event.preventDefault(); // a plain Enter in a parameter does not send; Ctrl+Enter does
+    if (event.ctrlKey || event.metaKey) form.requestSubmit();
+  });
+  form.addEventListener("focusin", () => {
+    if (isWhatsApp() && Date.now() - optionsAt > OPTIONS_FRESH) refreshOptions();
+  });
 
   function setKind(next) {
     kind = next;
@@ -56,6 +215,7 @@ export function createComposer(ticketId) {
     label.textContent = kind === "note" ? "Private note (only your team sees it)" : "Reply to the customer";
     send.textContent = kind === "note" ? "Add note" : "Send reply";
     saveDraft(ticketId, { text: text.value, kind });
+    drawOptions();
   }
   replyRadio.addEventListener("change", () => setKind("message"));
   noteRadio.addEventListener("change", () => setKind("note"));
@@ -176,14 +336,53 @@ export function createComposer(ticketId) {
   });
   text.addEventListener("blur", () => setTimeout(closePicker, 150));
   // The canned responses are refetched as a ticket opens: offer what arrives while typing.
+  // The customer writing again reopens WhatsApp's window: ask what may be sent then.
   const unsubscribe = subscribe(() => {
+    const ticket = state.tickets[ticketId];
+    if (ticket && ticket.channel === "whatsapp" && optionsFor !== undefined && (ticket.last_customer_message_at || null) !== optionsFor) {
+      refreshOptions();
+    }
     if (state.canned === cannedSeen) return;
     cannedSeen = state.canned;
     if (document.activeElement === text) updatePicker();
   });
+  refreshOptions();
+
+  async function sendTemplate() {
+    const template = chosenTemplate();
+    if (!template) {
+      toast("Choose a template to send.", "error");
+      document.getElementById("composer-template-select")?.focus();
+      return;
+    }
+    const values = params.slice(0, template.param_count).map((p) => (p || "").trim());
+    const missing = values.findIndex((p) => !p);
+    if (missing !== -1) {
+      toast(`Fill in parameter {{${missing + 1}}} of the template.`, "error");
+      document.getElementById(`composer-param-${missing + 1}`)?.focus();
+      return;
+    }
+    send.disabled = true;
+    try {
+      await sendMessage(ticketId, null, "message", { name: template.name, language: template.language, params: values });
+      chosen = "";
+      params = [];
+      drawnTemplates = null;
+      drawOptions();
+    } catch (error) {
+      if (error.status !== 401) toast(`Not sent: ${error.message}.`, "error");
+      if (error.status === 422) refreshOptions();
+    } finally {
+      send.disabled = false;
+    }
+  }
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (templateOnly()) {
+      await sendTemplate();
+      return;
+    }
     const body = text.value.trim();
     if (!body) return;
     send.disabled = true;
@@ -194,6 +393,7 @@ export function createComposer(ticketId) {
       typing(false);
     } catch (error) {
       if (error.status !== 401) toast(`Not sent: ${error.message}. Your text is kept.`, "error");
+      if (error.status === 422 && isWhatsApp()) refreshOptions(); // the window may have closed
     } finally {
       send.disabled = false;
     }
@@ -204,15 +404,18 @@ export function createComposer(ticketId) {
     ticketId,
     focus(nextKind) {
       if (nextKind) setKind(nextKind);
-      text.focus();
+      if (templateOnly()) (templatePanel.querySelector("select, input") || send).focus();
+      else text.focus();
     },
     setClosed(closed) {
       replyRadio.disabled = closed;
       if (closed && kind === "message") setKind("note");
     },
     dispose() {
+      disposed = true;
       unsubscribe();
       clearTimeout(idleTimer);
+      clearTimeout(windowTimer);
       if (typingSentAt) typing(false);
     },
   };
