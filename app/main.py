@@ -42,6 +42,7 @@ from app.auth.sessions import SessionCodec
 from app.auth.socket_tokens import SocketTokens
 from app.auth.throttle import LoginThrottle
 from app.auth.visitor_tokens import VisitorTokens
+from app.blobs.mongo import MongoBlobStore
 from app.db import connect_store
 from app.doclock import DocumentLocks
 from app.live.endpoint import live
@@ -101,7 +102,7 @@ async def build_runtime(settings: Settings) -> Runtime:
     hub = Hub(broker)  # registers its handlers before the broker starts delivering
     await broker.start()
     presence, collision = PresenceStore(redis), CollisionStore(redis)
-    deps = make_deps(redis, broker)
+    deps = make_deps(redis, broker, MongoBlobStore(store[settings.mongodb_db]))
     return Runtime(
         settings=settings,
         sessions=SessionCodec(settings.secret_key, settings.session_max_age),

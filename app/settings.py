@@ -30,6 +30,7 @@ class Settings:
     job_claim_idle: float = 30.0
     var_dir: Path = Path("var")
     max_body_bytes: int = 1024 * 1024
+    max_attachment_bytes: int = 25 * 1024 * 1024  # one file, any channel, either direction
     session_max_age: int = 14 * 24 * 3600
     cookie_secure: bool = False
     signup_enabled: bool = True
@@ -53,6 +54,9 @@ class Settings:
             job_claim_idle=float(env.get("TANDEM_JOB_CLAIM_IDLE", cls.job_claim_idle)),
             var_dir=var_dir,
             max_body_bytes=int(env.get("TANDEM_MAX_BODY_BYTES", cls.max_body_bytes)),
+            max_attachment_bytes=int(
+                env.get("TANDEM_MAX_ATTACHMENT_BYTES", cls.max_attachment_bytes)
+            ),
             session_max_age=int(env.get("TANDEM_SESSION_MAX_AGE", cls.session_max_age)),
             cookie_secure=_bool(
                 env.get("TANDEM_COOKIE_SECURE", str(public_url.startswith("https://")))

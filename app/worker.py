@@ -34,6 +34,8 @@ from pymongo import AsyncMongoClient
 from app.actions.base import Deps
 from app.actions.messages import DELIVER_JOB
 from app.actions.tickets import WAKE_JOB, wake_ticket
+from app.blobs.mongo import MongoBlobStore
+from app.blobs.store import BlobStore
 from app.db import connect_store
 from app.delivery.email import deliver_email
 from app.delivery.whatsapp import TEMPLATES_JOB, deliver_whatsapp, sync_templates
@@ -70,11 +72,11 @@ class WorkerRuntime:
     deps: Deps
 
 
-def make_deps(redis: aioredis.Redis, broker: Broker) -> Deps:
+def make_deps(redis: aioredis.Redis, broker: Broker, blobs: BlobStore | None = None) -> Deps:
     views, search = ViewStore(redis), SearchIndex(redis)
     projections: list[Projection] = [views, search]
     relay = EventRelay(broker, [Ticket, Message, Contact], DocumentLocks(redis), projections)
-    return Deps(relay, Timers(JobQueue(redis)), views, search)
+    return Deps(relay, Timers(JobQueue(redis)), views, search, blobs)
 
 
 @contextlib.asynccontextmanager
@@ -87,7 +89,8 @@ async def worker_runtime(settings: Settings) -> AsyncIterator[WorkerRuntime]:
     store = await connect_store(settings.mongodb_url, settings.mongodb_db, DocumentLocks(redis))
     broker = make_broker(settings)  # publish only: never started, so it subscribes to nothing
     try:
-        yield WorkerRuntime(redis, store, broker, make_deps(redis, broker))
+        blobs = MongoBlobStore(store[settings.mongodb_db])
+        yield WorkerRuntime(redis, store, broker, make_deps(redis, broker, blobs))
     finally:
         await broker.close()
         await redis.aclose()

@@ -111,7 +111,11 @@ class AttachmentView(msgspec.Struct):
     filename: str
     content_type: str
     size: int
-    url: str | None
+    url: str | None  # where an agent downloads it (with their session); None if not kept
+    id: str | None = None  # the blob's id
+    inline: bool = False  # an image the thread shows in place
+    refused: str | None = None  # why Tandem did not keep it
+    pending: bool = False  # still being fetched from the channel
 
 
 class MessageView(msgspec.Struct):
@@ -270,6 +274,17 @@ class VisitorActor(msgspec.Struct, frozen=True):
     name: str | None = None
 
 
+class VisitorAttachment(msgspec.Struct):
+    """A file on a public message, as the widget fetches it (by `id`, with its own token)."""
+
+    id: str | None
+    filename: str
+    content_type: str
+    size: int
+    inline: bool = False
+    refused: str | None = None
+
+
 class VisitorMessage(msgspec.Struct):
     """A public message as its customer sees it: no agent ids, no notes, no internal fields."""
 
@@ -281,6 +296,7 @@ class VisitorMessage(msgspec.Struct):
     text: str
     created_at: str | None
     status: DeliveryStatus | None
+    attachments: list[VisitorAttachment] = []
 
 
 class VisitorEventBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -316,6 +332,11 @@ def visitor_message(message: MessageView) -> VisitorMessage:
         text=message.text,
         created_at=message.created_at,
         status=message.delivery_status,
+        attachments=[
+            VisitorAttachment(a.id, a.filename, a.content_type, a.size, a.inline, a.refused)
+            for a in message.attachments
+            if not a.pending
+        ],
     )
 
 

@@ -12,6 +12,7 @@ from app.outbox import EventRelay, new_event_id
 from realtime.events import Actor, EventBase
 
 if TYPE_CHECKING:
+    from app.blobs.store import BlobStore
     from app.jobs.timers import Timers
     from app.search.index import SearchIndex
     from app.views.store import ViewStore
@@ -27,6 +28,7 @@ class Deps:
     timers: Timers | None = None  # where follow-ups (snooze wake-ups) are scheduled
     views: ViewStore | None = None  # the inbox views the relay keeps (app/views)
     search: SearchIndex | None = None  # the keyword index the relay keeps (app/search)
+    blobs: BlobStore | None = None  # where attachments' bytes are kept (app/blobs)
 
 
 def agent_actor(principal: Principal) -> Actor:

@@ -7,18 +7,20 @@ resolved one reopens — or a new ticket starts: `ticket.created`, then `message
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from beanie import PydanticObjectId
 from bson import ObjectId
 
+from app.actions.attachments import MAX_PER_MESSAGE, keep_from_channel
 from app.actions.base import Deps
 from app.actions.contacts import find_or_create
 from app.actions.messages import NewMessage, find_duplicate, post_message
 from app.actions.tickets import open_ticket
 from app.documents import Contact, Message, Ticket
-from app.documents.message import Author, Direction, Kind
+from app.documents.message import Attachment, Author, Direction, Kind
+from app.domain.attachments import MAX_ATTACHMENT_BYTES, safe_filename
 from app.domain.errors import NotFound
 from app.services.ids import require_id
 from app.services.tickets import HIDDEN, read_ticket
@@ -27,6 +29,7 @@ from channels.postmark import thread_subject
 from realtime.events import Actor, Channel, Status
 
 MAX_REFS = 10  # refs of an answered message looked up, nearest first
+MEDIA_JOB = "message.media"  # fetch a file a channel sent by reference
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,9 @@ async def _ticket(ws: PydanticObjectId, ticket_id: object) -> Ticket | None:
     return Ticket.model_validate(raw) if raw else None
 
 
-async def receive(deps: Deps, channel: Channel, inbound: Inbound) -> Received:
+async def receive(
+    deps: Deps, channel: Channel, inbound: Inbound, *, file_limit: int = MAX_ATTACHMENT_BYTES
+) -> Received:
     ws = require_id(inbound.workspace_id, "workspace")
     contact = await sender_of(deps, ws, inbound)
     new = NewMessage(
@@ -126,6 +131,8 @@ async def receive(deps: Deps, channel: Channel, inbound: Inbound) -> Received:
     duplicate = await find_duplicate(ws, new)
     if duplicate is not None:
         return Received(contact, await read_ticket(ws, duplicate.ticket_id), duplicate, False)
+    files = await _attachments(deps, ws, inbound, file_limit)
+    new = replace(new, attachments=tuple(files))
     # One lock per contact: two first messages at once start one conversation, not two.
     async with deps.relay.locks.hold(f"conversation:{contact.id}"):
         ticket = await thread_of(contact, channel, inbound)
@@ -140,4 +147,36 @@ async def receive(deps: Deps, channel: Channel, inbound: Inbound) -> Received:
             )
         assert ticket.id is not None
         posted = await post_message(deps, ws, ticket.id, new)
+    if not posted.created and deps.blobs is not None:
+        for kept in files:  # a copy of this message won the race: its files are the ones kept
+            if kept.blob_id:
+                await deps.blobs.delete(str(ws), kept.blob_id)
     return Received(contact, posted.ticket, posted.message, posted.created)
+
+
+async def _attachments(
+    deps: Deps, ws: PydanticObjectId, inbound: Inbound, limit: int
+) -> list[Attachment]:
+    """The message's files: those that came inline kept now; those the channel sent by
+    reference (WhatsApp media) pending, each fetched by a job enqueued before the message is
+    written, so a crash in between loses none."""
+    inline = [a for a in inbound.attachments if "content" in a]
+    kept = await keep_from_channel(deps.blobs, str(ws), inline, limit)
+    pending: list[Attachment] = []
+    for item in inbound.attachments:
+        media_id = item.get("media_id")
+        if not media_id or len(kept) + len(pending) >= MAX_PER_MESSAGE:
+            continue
+        pending.append(
+            Attachment(
+                filename=safe_filename(str(item.get("filename") or item.get("kind") or "media")),
+                content_type=str(item.get("content_type") or ""),
+                size=0,
+                media_id=str(media_id),
+            )
+        )
+        if deps.timers is not None and inbound.provider_message_id:
+            payload = {"ws": str(ws), "provider_id": inbound.provider_message_id,
+                       "media_id": str(media_id)}  # fmt: skip
+            await deps.timers.queue.enqueue(MEDIA_JOB, payload, key=f"media:{ws}:{media_id}")
+    return kept + pending

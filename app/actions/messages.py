@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from app.actions.base import Deps, stamp
 from app.documents import Message, Ticket, User
 from app.documents.common import utcnow
-from app.documents.message import Author, DeliveryStatus, Direction, Kind
+from app.documents.message import Attachment, Author, DeliveryStatus, Direction, Kind
 from app.domain.errors import NotFound
 from app.domain.messages import ThreadState, delivery_moves, plan_message
 from app.outbox import lock_name, merged
@@ -55,6 +55,7 @@ class NewMessage:
     provider_message_id: str | None = None
     message_ref: str | None = None  # how later messages name this one (an email's Message-ID)
     template: dict[str, Any] | None = None  # a WhatsApp template: {name, language, params}
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ async def post_message(
             provider_message_id=new.provider_message_id,
             message_ref=new.message_ref,
             template=new.template,
+            attachments=list(new.attachments),
             dedupe_key=key,
             created_at=now,
             mentions=mentions,
@@ -244,6 +246,57 @@ async def record_delivery(
             ticket=message.ticket_id,
             data=MessageUpdatedData(message=message_out(after), changed=sorted(fields)),
         )
+        update = merged(
+            {"$set": fields},
+            await deps.relay.outbox_update(Message, message_id, message.outbox, event),
+        )
+        await Message.get_pymongo_collection().update_one(
+            {"_id": message_id, "workspace_id": ws}, update
+        )
+    await deps.relay.publish([event])
+    return after
+
+
+async def settle_attachment(
+    deps: Deps,
+    ws: PydanticObjectId,
+    message_id: PydanticObjectId,
+    media_id: str,
+    settled: Attachment,
+    *,
+    actor: Actor,
+) -> Message | None:
+    """A file the channel sent by reference, now fetched (or refused): it takes the place of
+    the pending attachment with `media_id`, as one write and one `message.updated` event.
+    None when there is no such pending attachment (settled already)."""
+    async with deps.relay.locks.hold(lock_name(Message, message_id)):
+        raw = await Message.get_pymongo_collection().find_one(
+            {"_id": message_id, "workspace_id": ws}
+        )
+        if raw is None:
+            raise NotFound("no such message")
+        message = Message.model_validate(raw)
+        index = next(
+            (
+                i
+                for i, a in enumerate(message.attachments)
+                if a.media_id == media_id and a.blob_id is None and a.refused is None
+            ),
+            None,
+        )
+        if index is None:
+            return None
+        attachments = list(message.attachments)
+        attachments[index] = settled.model_copy(update={"media_id": media_id})
+        after: Message = message.model_copy(update={"attachments": attachments})
+        event = stamp(
+            MessageUpdated,
+            ws=ws,
+            actor=actor,
+            ticket=message.ticket_id,
+            data=MessageUpdatedData(message=message_out(after), changed=["attachments"]),
+        )
+        fields = {"attachments": [a.model_dump() for a in attachments]}
         update = merged(
             {"$set": fields},
             await deps.relay.outbox_update(Message, message_id, message.outbox, event),

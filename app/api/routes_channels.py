@@ -119,6 +119,10 @@ async def connect_email(call: Call) -> EmailChannelOut:
         inbound_password_sha256=hashlib.sha256(password.encode()).hexdigest(),
     )
     ws = require_id(call.agent.workspace_id, "workspace")
+    before = (await get_workspace(call.agent.workspace_id)).email
+    if before is not None:  # new credentials; how replies are sent stays as it was
+        channel.server_token, channel.from_address = before.server_token, before.from_address
+        channel.reply_address = before.reply_address
     await Workspace.get_pymongo_collection().update_one(
         {"_id": ws}, {"$set": {"email": channel.model_dump()}}
     )
@@ -195,7 +199,12 @@ async def postmark_inbound(call: Call) -> WebhookAccepted:
         inbound = postmark.parse_inbound(workspace_id, body)
     except postmark.Unprocessable as exc:
         raise _refuse(workspace_id, exc) from None
-    received = await receive(call.runtime.deps, Channel.EMAIL, inbound)
+    received = await receive(
+        call.runtime.deps,
+        Channel.EMAIL,
+        inbound,
+        file_limit=call.runtime.settings.max_attachment_bytes,
+    )
     return WebhookAccepted(
         ticket_id=str(received.ticket.id),
         message_id=str(received.message.id),

@@ -213,9 +213,10 @@ async def whatsapp_webhook(call: Call) -> WebhookTaken:
         log.warning("whatsapp webhook for %s refused: %s", workspace_id, exc)
         raise DomainError(str(exc), code="unprocessable_payload") from None
     deps, ws = call.runtime.deps, PydanticObjectId(workspace_id)
+    limit = call.runtime.settings.max_attachment_bytes
     stored = 0
     for inbound in hook.messages:
-        received = await receive(deps, Channel.WHATSAPP, inbound)
+        received = await receive(deps, Channel.WHATSAPP, inbound, file_limit=limit)
         stored += received.created
     moved = 0
     for report in hook.statuses:

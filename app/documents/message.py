@@ -20,10 +20,17 @@ class Author(BaseModel):
 
 
 class Attachment(BaseModel):
+    """A file on a message. Its bytes are a blob in the workspace's blob store (`blob_id`);
+    one Tandem did not keep says why (`refused`: too large, a type not allowed); one still
+    being fetched from its channel has the channel's `media_id` and no blob yet."""
+
     filename: str
     content_type: str
     size: int
     url: str | None = None
+    blob_id: str | None = None
+    refused: str | None = None
+    media_id: str | None = None
 
 
 class Message(Document):

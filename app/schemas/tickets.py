@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from app.documents import Message, Ticket
+from app.documents.message import Attachment
+from app.domain.attachments import inline
 from app.domain.tickets import Channel, Priority, Status
 from app.schemas.common import Id, Page, Text, iso
 from app.services.text import text_to_html
@@ -59,6 +61,19 @@ def client_id_of(m: Message) -> str | None:
     return None
 
 
+def attachment_out(a: Attachment) -> AttachmentView:
+    return AttachmentView(
+        filename=a.filename,
+        content_type=a.content_type,
+        size=a.size,
+        url=f"/api/v1/attachments/{a.blob_id}" if a.blob_id else a.url,
+        id=a.blob_id,
+        inline=bool(a.blob_id) and inline(a.content_type),
+        refused=a.refused,
+        pending=a.media_id is not None and a.blob_id is None and a.refused is None,
+    )
+
+
 def message_out(m: Message) -> MessageView:
     return MessageView(
         id=str(m.id),
@@ -68,9 +83,7 @@ def message_out(m: Message) -> MessageView:
         author=AuthorView(m.author.kind, m.author.id, m.author.name),
         text=m.text,
         html=m.html,
-        attachments=[
-            AttachmentView(a.filename, a.content_type, a.size, a.url) for a in m.attachments
-        ],
+        attachments=[attachment_out(a) for a in m.attachments],
         delivery_status=m.delivery_status,
         mentions=list(m.mentions),
         created_at=iso(m.created_at),

@@ -201,3 +201,13 @@ async def test_a_delivery_job_that_runs_before_its_reply_is_written_waits_for_it
             await deliver_email(runtime_of(app).deps, http, fake.url, ws, not_yet, attempt=3)
     assert fake.received == []
     await owner.aclose()
+
+
+async def test_new_webhook_credentials_keep_how_replies_are_sent(app: Starlette) -> None:
+    owner, _ = await connected(app)
+    sending = {"server_token": "pm-token", "from_address": "help@acme.example"}
+    assert (await owner.patch("/channels/email", json=sending)).status_code == 200
+    again = await owner.put("/channels/email")
+    assert again.status_code == 200
+    assert again.json()["sending_from"] == "help@acme.example"
+    await owner.aclose()
