@@ -8,6 +8,7 @@ no hub, no pub/sub subscription — and the job runner (app/jobs) with these han
     message.deliver    send an email (Postmark) or WhatsApp (Cloud API) reply and record
                        what the provider answered
     whatsapp.templates fetch a workspace's approved WhatsApp templates
+    message.media      fetch a file a customer sent by reference (WhatsApp media), keep it
     views.rebuild      a workspace's inbox views, asked for by a list that found them missing
     search.rebuild     a workspace's search index, likewise
 
@@ -32,13 +33,20 @@ import redis.asyncio as aioredis
 from pymongo import AsyncMongoClient
 
 from app.actions.base import Deps
+from app.actions.inbound import MEDIA_JOB
 from app.actions.messages import DELIVER_JOB
 from app.actions.tickets import WAKE_JOB, wake_ticket
 from app.blobs.mongo import MongoBlobStore
 from app.blobs.store import BlobStore
 from app.db import connect_store
 from app.delivery.email import deliver_email
-from app.delivery.whatsapp import TEMPLATES_JOB, deliver_whatsapp, sync_templates
+from app.delivery.whatsapp import (
+    TEMPLATES_JOB,
+    MediaJob,
+    deliver_whatsapp,
+    fetch_media,
+    sync_templates,
+)
 from app.doclock import DocumentLocks
 from app.documents import Contact, Message, Ticket
 from app.documents.common import utcnow
@@ -134,6 +142,22 @@ def handlers(
         else:
             await deliver_email(deps, client(), urls.postmark_api_url, ws, message, attempt)
 
+    async def media(job: Job) -> None:
+        wanted = MediaJob(
+            ws=job.payload["ws"],
+            provider_id=job.payload["provider_id"],
+            media_id=job.payload["media_id"],
+            filename=job.payload.get("filename"),
+        )
+        await fetch_media(
+            deps,
+            client(),
+            urls.whatsapp_graph_url,
+            wanted,
+            limit=urls.max_attachment_bytes,
+            attempt=job.attempt,
+        )
+
     async def templates(job: Job) -> None:
         await sync_templates(client(), urls.whatsapp_graph_url, job.payload["ws"])
 
@@ -144,6 +168,7 @@ def handlers(
         REINDEX_JOB: reindex,
         DELIVER_JOB: deliver,
         TEMPLATES_JOB: templates,
+        MEDIA_JOB: media,
     }
 
 

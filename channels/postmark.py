@@ -19,6 +19,7 @@ import binascii
 import hashlib
 import hmac
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,6 +157,7 @@ def render_email(
     answers: list[str],
     reply_to: str,
     tag: str,
+    attachments: Sequence[tuple[str, str, bytes]] = (),  # (filename, content type, bytes)
 ) -> dict[str, Any]:
     """An agent's reply as Postmark's `POST /email` body. Tandem names the email itself
     (`Message-ID`), and says what it answers (`In-Reply-To`: the newest of `answers`;
@@ -174,6 +176,16 @@ def render_email(
         "Headers": headers,
         "MessageStream": "outbound",
         "Metadata": {"tandem_message": tag},
+        **(
+            {
+                "Attachments": [
+                    {"Name": name, "ContentType": kind, "Content": base64.b64encode(data).decode()}
+                    for name, kind, data in attachments
+                ]
+            }
+            if attachments
+            else {}
+        ),
     }
 
 

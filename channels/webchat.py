@@ -20,13 +20,22 @@ def subject_from(text: str) -> str:
 
 
 def parse(
-    workspace_id: str, contact_id: str, text: str, client_id: str | None, name: str | None
+    workspace_id: str,
+    contact_id: str,
+    text: str,
+    client_id: str | None,
+    name: str | None,
+    uploads: list[str] | None = None,
 ) -> Inbound:
+    """A visitor's message; `uploads` are the ids of files the visitor uploaded for it."""
+    files: list[dict[str, object]] = [{"blob_id": blob_id} for blob_id in uploads or []]
+    subject = subject_from(text) if text.strip() else "A file from the website"
     return Inbound(
         workspace_id=workspace_id,
         text=text,
         contact_id=contact_id,
         client_id=client_id,
         sender_name=name,
-        subject=subject_from(text),
+        subject=subject,
+        attachments=files,
     )

@@ -15,6 +15,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import redis.asyncio as aioredis
+
 from app.blobs.store import BlobStore
 from app.documents.message import Attachment
 from app.domain.attachments import Accepted, check, format_size, safe_filename
@@ -23,6 +25,7 @@ from app.domain.errors import DomainError, Invalid, TooLarge
 log = logging.getLogger("tandem.attachments")
 
 MAX_PER_MESSAGE = 10
+UPLOAD_TTL = 24 * 3600  # how long an upload waits for the message that names it
 
 
 class Unsupported(DomainError):
@@ -123,3 +126,20 @@ def too_large_note(filename: str, size: int, limit: int) -> Attachment:
         size=size,
         refused=f"too large: {format_size(size, up=True)}, the limit is {format_size(limit)}",
     )
+
+
+def _upload_key(blob_id: str) -> str:
+    return f"tandem:upload:{blob_id}"
+
+
+async def remember_upload(redis: aioredis.Redis, blob_id: str, uploader: str) -> None:
+    await redis.set(_upload_key(blob_id), uploader, ex=UPLOAD_TTL)
+
+
+async def uploaded_by(redis: aioredis.Redis, blob_ids: list[str], uploader: str) -> bool:
+    """Whether each of these uploads was made by `uploader` (within the last day)."""
+    if not blob_ids:
+        return True
+    owners = await redis.mget([_upload_key(b) for b in blob_ids])
+    wanted = uploader.encode()
+    return all((o.encode() if isinstance(o, str) else o) == wanted for o in owners)

@@ -14,6 +14,7 @@ from beanie import PydanticObjectId
 from bson import ObjectId
 
 from app.actions.attachments import MAX_PER_MESSAGE, keep_from_channel
+from app.actions.attachments import kept as kept_uploads
 from app.actions.base import Deps
 from app.actions.contacts import find_or_create
 from app.actions.messages import NewMessage, find_duplicate, post_message
@@ -162,6 +163,9 @@ async def _attachments(
     written, so a crash in between loses none."""
     inline = [a for a in inbound.attachments if "content" in a]
     kept = await keep_from_channel(deps.blobs, str(ws), inline, limit)
+    uploads = [str(a["blob_id"]) for a in inbound.attachments if a.get("blob_id")]
+    if uploads and deps.blobs is not None:
+        kept += await kept_uploads(deps.blobs, str(ws), uploads)
     pending: list[Attachment] = []
     for item in inbound.attachments:
         media_id = item.get("media_id")
@@ -177,6 +181,6 @@ async def _attachments(
         )
         if deps.timers is not None and inbound.provider_message_id:
             payload = {"ws": str(ws), "provider_id": inbound.provider_message_id,
-                       "media_id": str(media_id)}  # fmt: skip
+                       "media_id": str(media_id), "filename": item.get("filename")}  # fmt: skip
             await deps.timers.queue.enqueue(MEDIA_JOB, payload, key=f"media:{ws}:{media_id}")
     return kept + pending

@@ -99,6 +99,7 @@ async def checked_text(
     ticket_id: PydanticObjectId,
     text: str | None,
     template: TemplateUse | None,
+    has_files: bool = False,
 ) -> tuple[str, dict[str, Any] | None]:
     """The text a reply is stored with, and its template to send (WhatsApp); `Invalid` when
     the channel cannot take it. Other channels take text only."""
@@ -109,15 +110,16 @@ async def checked_text(
                 f"templates are for WhatsApp; this ticket is {ticket.channel.value}",
                 field="template",
             )
-        if not text:
-            raise Invalid("a reply needs text", field="text")
-        return text, None
+        if not text and not has_files:
+            raise Invalid("a reply needs text or a file", field="text")
+        return text or "", None
     last = await last_customer_message(ticket)
     shown = checked_reply(
         text,
         template,
         is_open=window_open(last, utcnow()),
         templates=known_templates(await Workspace.get(ws)) if template else [],
+        has_files=has_files,
     )
     if template is None:
         return shown, None

@@ -7,11 +7,12 @@ import msgspec
 from app.actions import contacts as contact_actions
 from app.actions import messages as message_actions
 from app.actions import tickets as ticket_actions
+from app.actions.attachments import kept, uploaded_by
 from app.actions.base import agent_actor
 from app.actions.messages import NewMessage
 from app.actions.replies import checked_text, reply_options
 from app.api.endpoint import Api, Call
-from app.documents.message import Author, Direction, Kind
+from app.documents.message import Attachment, Author, Direction, Kind
 from app.domain.errors import Invalid
 from app.domain.roles import Action
 from app.domain.tickets import TicketChanges
@@ -173,23 +174,25 @@ async def post_message(call: Call) -> MessageCreated:
     ws = require_id(principal.workspace_id, "workspace")
     ticket_id = require_id(call.path("ticket_id"), "ticket")
     text, template = body.text, None
+    files = await _files(call, body.attachments)
     if body.kind == "message":
         chosen = body.template
         use = TemplateUse(chosen.name, chosen.language, tuple(chosen.params)) if chosen else None
-        text, template = await checked_text(ws, ticket_id, body.text, use)
-    elif body.template is not None or not text:
+        text, template = await checked_text(ws, ticket_id, body.text or "", use, bool(files))
+    elif body.template is not None or not (text or files):
         raise Invalid("a note needs text, and takes no template", field="text")
     posted = await message_actions.post_message(
         call.runtime.deps,
         ws,
         ticket_id,
         NewMessage(
-            text=text,
+            text=text or "",
             direction=Direction.OUT,
             kind=Kind(body.kind),
             author=Author(kind="agent", id=principal.user_id, name=principal.name),
             client_id=body.client_id,
             template=template,
+            attachments=tuple(files),
         ),
     )
     return MessageCreated(message=message_out(posted.message), ticket=ticket_out(posted.ticket))
@@ -219,3 +222,14 @@ async def ticket_reply_options(call: Call) -> ReplyOptionsOut:
         ],
         why=options.why,
     )
+
+
+async def _files(call: Call, ids: list[str]) -> list[Attachment]:
+    """The uploads a reply names: this agent's own, made within the last day."""
+    if not ids:
+        return []
+    blobs = call.runtime.deps.blobs
+    mine = await uploaded_by(call.runtime.redis, ids, f"agent:{call.agent.user_id}")
+    if blobs is None or not mine:
+        raise Invalid("attach files you uploaded in the last day", field="attachments")
+    return await kept(blobs, call.agent.workspace_id, ids)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.actions import contacts as contact_actions
+from app.actions.attachments import uploaded_by
 from app.actions.inbound import current_conversation, receive
 from app.actions.messages import mark_read
 from app.api.endpoint import Api, Call
@@ -230,8 +231,19 @@ async def send_message(call: Call) -> WidgetMessageOut:
             f"at most {MESSAGES_PER_MINUTE} messages a minute; please wait a moment",
             code="rate_limited",
         )
+    if not body.text.strip() and not body.attachments:
+        raise Invalid("write a message or attach a file", field="text")
+    if body.attachments and not await uploaded_by(
+        call.runtime.redis, body.attachments, f"contact:{contact.id}"
+    ):
+        raise Invalid("attach files you uploaded in the last day", field="attachments")
     inbound = webchat.parse(
-        str(workspace.id), str(contact.id), body.text, body.client_id, contact.name
+        str(workspace.id),
+        str(contact.id),
+        body.text,
+        body.client_id,
+        contact.name,
+        body.attachments,
     )
     received = await receive(call.runtime.deps, Channel.WEBCHAT, inbound)
     return widget_message(received.message)

@@ -24,6 +24,7 @@ from beanie import PydanticObjectId
 
 from app.actions.base import Deps
 from app.actions.messages import record_delivery
+from app.blobs.store import BlobNotFound
 from app.delivery.common import WAIT_FOR_WRITE_ATTEMPTS as WAIT
 from app.delivery.common import TransientDelivery, queued_reply
 from app.documents import Contact, Message, Workspace
@@ -101,6 +102,7 @@ async def deliver_email(
             channel.reply_address or channel.from_address, str(ticket.id)
         ),
         tag=str(message.id),
+        attachments=await _files(deps, ws, message),
     )
     try:
         answer = await http.post(f"{api_url}/email", json=body, headers=headers, timeout=TIMEOUT)
@@ -113,6 +115,21 @@ async def deliver_email(
     if code in postmark.PERMANENT_ERRORS:
         return await _fail(deps, message, f"{postmark.PERMANENT_ERRORS[code]}: {why}")
     raise TransientDelivery(f"Postmark answered {answer.status_code}: {why}")
+
+
+async def _files(deps: Deps, ws: str, message: Message) -> list[tuple[str, str, bytes]]:
+    """The reply's files, to go with it (Postmark takes them inline, base64)."""
+    if deps.blobs is None:
+        return []
+    files = []
+    for a in message.attachments:
+        if not a.blob_id:
+            continue
+        try:
+            files.append((a.filename, a.content_type, await deps.blobs.read_all(ws, a.blob_id)))
+        except BlobNotFound:
+            log.warning("reply %s: file %s is gone, sent without it", message.id, a.blob_id)
+    return files
 
 
 async def _went_out(

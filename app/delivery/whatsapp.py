@@ -16,16 +16,18 @@ Statuses arrive out of order and more than once; each moves its message forward 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
 from beanie import PydanticObjectId
 from bson import ObjectId
 
+from app.actions.attachments import keep_bytes, too_large_note
 from app.actions.base import Deps
-from app.actions.messages import record_delivery
+from app.actions.messages import record_delivery, settle_attachment
 from app.delivery.common import WAIT_FOR_WRITE_ATTEMPTS as WAIT
-from app.delivery.common import TransientDelivery, queued_reply
+from app.delivery.common import NotWrittenYet, TransientDelivery, queued_reply
 from app.documents import Contact, Message, Workspace
 from app.documents.common import utcnow
 from app.documents.workspace import WhatsAppTemplate
@@ -38,6 +40,18 @@ log = logging.getLogger("tandem.delivery")
 
 WHATSAPP = Actor(kind="channel", name="WhatsApp")
 TEMPLATES_JOB = "whatsapp.templates"
+
+
+@dataclass(frozen=True)
+class MediaJob:
+    """The `message.media` job's payload: which file of which message to fetch."""
+
+    ws: str
+    provider_id: str  # the message's wamid
+    media_id: str
+    filename: str | None = None
+
+
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 MAX_TEMPLATE_PAGES = 20
 INTERRUPTED = (
@@ -191,3 +205,74 @@ async def sync_templates(http: httpx.AsyncClient, graph_url: str, ws: str) -> in
         },
     )
     return len(kept)
+
+
+async def fetch_media(
+    deps: Deps,
+    http: httpx.AsyncClient,
+    graph_url: str,
+    job: MediaJob,
+    *,
+    limit: int,
+    attempt: int = WAIT,
+) -> None:
+    """A file a customer sent on WhatsApp, fetched by its media id through the Graph API and
+    kept in the blob store; one over the limit is not downloaded at all, and becomes an
+    attachment saying so. A fault on Meta's side raises, and the job is retried."""
+    wid = PydanticObjectId(job.ws)
+    raw = await Message.get_pymongo_collection().find_one(
+        {"dedupe_key": f"{job.ws}:p:{job.provider_id}", "workspace_id": wid}, {"_id": 1}
+    )
+    if raw is None:
+        if attempt < WAIT:
+            raise NotWrittenYet(f"message {job.provider_id} is not written yet")
+        return None
+    workspace = await Workspace.get(wid)
+    channel = workspace.whatsapp if workspace is not None else None
+    if channel is None:
+        refused = too_large_note("media", 0, limit).model_copy(
+            update={"refused": "WhatsApp is no longer connected; the file could not be fetched"}
+        )
+        await settle_attachment(deps, wid, raw["_id"], job.media_id, refused, actor=WHATSAPP)
+        return None
+    headers = {"Authorization": f"Bearer {channel.access_token}"}
+    try:
+        answer = await http.get(
+            whatsapp.media_url(graph_url, job.media_id), headers=headers, timeout=TIMEOUT
+        )
+        if answer.status_code != 200:
+            raise TransientDelivery(f"media {job.media_id}: Graph answered {answer.status_code}")
+        info = whatsapp.parse_media_info(answer.content)
+        if info.file_size > limit:
+            note = too_large_note(job.filename or "media", info.file_size, limit)
+            await settle_attachment(deps, wid, raw["_id"], job.media_id, note, actor=WHATSAPP)
+            return None
+        data = await _download(http, info.url, headers, limit)
+    except (httpx.HTTPError, whatsapp.Unprocessable) as exc:
+        raise TransientDelivery(f"media {job.media_id}: {exc}") from exc
+    if data is None:  # larger than Meta said, and than Tandem keeps
+        note = too_large_note(job.filename or "media", limit + 1, limit)
+        await settle_attachment(deps, wid, raw["_id"], job.media_id, note, actor=WHATSAPP)
+        return None
+    name = job.filename or f"whatsapp-{job.media_id}"
+    kept = await keep_bytes(deps.blobs, job.ws, name, info.mime_type, data, limit)
+    settled = await settle_attachment(deps, wid, raw["_id"], job.media_id, kept, actor=WHATSAPP)
+    if settled is None and kept.blob_id and deps.blobs is not None:
+        await deps.blobs.delete(job.ws, kept.blob_id)  # settled by an earlier run
+
+
+async def _download(
+    http: httpx.AsyncClient, url: str, headers: dict[str, str], limit: int
+) -> bytes | None:
+    """The file's bytes; None once they pass `limit` (the rest is not read)."""
+    chunks: list[bytes] = []
+    size = 0
+    async with http.stream("GET", url, headers=headers, timeout=TIMEOUT) as answer:
+        if answer.status_code != 200:
+            raise TransientDelivery(f"media download answered {answer.status_code}")
+        async for chunk in answer.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+    return b"".join(chunks)

@@ -53,6 +53,7 @@ def checked_reply(
     *,
     is_open: bool,
     templates: list[KnownTemplate],
+    has_files: bool = False,
 ) -> str:
     """The text a WhatsApp reply shows: the agent's own while the window is open, or an
     approved template filled in. Refused (422) outside the window without a template, for a
@@ -65,13 +66,15 @@ def checked_reply(
                 field="template",
                 code="needs_template",
             )
-        if not text:
-            raise Invalid("a reply needs text", field="text")
-        return text
+        if not text and not has_files:
+            raise Invalid("a reply needs text or a file", field="text")
+        return text or ""
     known = next(
         (t for t in templates if (t.name, t.language) == (template.name, template.language)),
         None,
     )
+    if has_files:
+        raise Invalid("a template goes out without files", field="attachments")
     if known is None:
         raise Invalid(
             f"no approved template {template.name!r} in {template.language!r}; sync the "

@@ -151,10 +151,12 @@ class TemplateIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class MessageCreate(msgspec.Struct, forbid_unknown_fields=True):
-    text: Text | None = None  # required, except for a WhatsApp template reply
+    text: Text | None = None  # required, except for a template or a files-only reply
     kind: Literal["message", "note"] = "message"
     client_id: ClientId | None = None
     template: TemplateIn | None = None
+    # Files uploaded by this agent (`POST /attachments`), by id.
+    attachments: Annotated[list[Id], msgspec.Meta(max_length=10)] = []
 
 
 class TemplateOut(msgspec.Struct):

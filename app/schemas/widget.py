@@ -43,8 +43,10 @@ class SessionOut(msgspec.Struct):
 
 
 class WidgetMessageIn(msgspec.Struct, forbid_unknown_fields=True):
-    text: WidgetText
     client_id: ClientId
+    text: Annotated[str, msgspec.Meta(max_length=10_000)] = ""  # or files only
+    # Files this visitor uploaded (`POST /widget/attachments`), by id.
+    attachments: Annotated[list[str], msgspec.Meta(max_length=10)] = []
 
 
 WidgetMessageOut = VisitorMessage
