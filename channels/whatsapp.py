@@ -530,6 +530,54 @@ def parse_send_answer(status_code: int, body: bytes) -> SendResult:
     return SendResult(permanent=is_permanent(status_code, code), code=code, reason=reason)
 
 
+# -- uploading media --------------------------------------------------------------------------
+
+# The types WhatsApp shows as an image, an audio or a video message; anything else goes as a
+# document (with its filename).
+_AS_IMAGE = {"image/jpeg", "image/png"}
+_AS_AUDIO = {"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}
+_AS_VIDEO = {"video/mp4", "video/3gpp"}
+
+
+def media_upload_url(base_url: str, phone_number_id: str) -> str:
+    return f"{base_url.rstrip('/')}/{GRAPH_VERSION}/{phone_number_id}/media"
+
+
+def media_kind(content_type: str) -> str:
+    """How a file of this type is sent: `image`, `audio`, `video` or `document`."""
+    kind = content_type.split(";")[0].strip().lower()
+    if kind in _AS_IMAGE:
+        return "image"
+    if kind in _AS_AUDIO:
+        return "audio"
+    if kind in _AS_VIDEO:
+        return "video"
+    return "document"
+
+
+def captioned(kind: str) -> bool:
+    """Whether a media message of this kind shows a caption."""
+    return kind in _CAPTIONED
+
+
+class _Uploaded(msgspec.Struct):
+    id: str = ""
+    error: _Error | None = None
+
+
+def parse_upload_answer(status_code: int, body: bytes) -> SendResult:
+    """Graph's answer to `POST …/media`: the uploaded media's id (as `wamid`), or why not."""
+    try:
+        answer = msgspec.json.decode(body, type=_Uploaded)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        answer = _Uploaded()
+    if 200 <= status_code < 300 and answer.id:
+        return SendResult(wamid=answer.id)
+    code = answer.error.code if answer.error else None
+    reason = _reason(code, answer.error) if answer.error else f"HTTP {status_code}"
+    return SendResult(permanent=is_permanent(status_code, code), code=code, reason=reason)
+
+
 # -- templates --------------------------------------------------------------------------------
 
 

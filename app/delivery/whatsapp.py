@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import httpx
 from beanie import PydanticObjectId
@@ -26,10 +27,12 @@ from bson import ObjectId
 from app.actions.attachments import keep_bytes, too_large_note
 from app.actions.base import Deps
 from app.actions.messages import record_delivery, settle_attachment
+from app.blobs.store import BlobNotFound
 from app.delivery.common import WAIT_FOR_WRITE_ATTEMPTS as WAIT
 from app.delivery.common import NotWrittenYet, TransientDelivery, queued_reply
 from app.documents import Contact, Message, Workspace
 from app.documents.common import utcnow
+from app.documents.message import Attachment
 from app.documents.workspace import WhatsAppTemplate
 from app.domain.errors import NotFound
 from app.services.tickets import read_ticket
@@ -68,17 +71,6 @@ async def _fail(deps: Deps, message: Message, why: str) -> None:
     )
 
 
-def _request(message: Message, to: str) -> dict[str, object]:
-    template = message.template
-    if template:
-        body = whatsapp.render_template(
-            to, str(template["name"]), str(template["language"]), list(template["params"])
-        )
-    else:
-        body = whatsapp.render_text(to, message.text)
-    return whatsapp.tagged(body, str(message.id))
-
-
 async def deliver_whatsapp(
     deps: Deps,
     http: httpx.AsyncClient,
@@ -102,33 +94,121 @@ async def deliver_whatsapp(
         return await _fail(deps, message, "WhatsApp is not connected for this workspace")
     if contact is None or not contact.whatsapp_id:
         return await _fail(deps, message, "the contact has no WhatsApp number")
+    auth = {"Authorization": f"Bearer {channel.access_token}"}
+    to = contact.whatsapp_id
     where = {"_id": mid, "workspace_id": wid}
-    await messages.update_one(where, {"$set": {"sending_since": utcnow()}})
+    for n, part in enumerate(_plan(message)):
+        if n < message.parts_sent:
+            continue  # went out on an earlier attempt
+        body = await _body(deps, http, graph_url, channel.phone_number_id, auth, message, part)
+        if body is None:
+            continue
+        await messages.update_one(where, {"$set": {"sending_since": utcnow()}})
+        try:
+            answer = await http.post(
+                whatsapp.messages_url(graph_url, channel.phone_number_id),
+                json=whatsapp.tagged({**body, "to": to}, str(message.id)),
+                headers=auth,
+                timeout=TIMEOUT,
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            await messages.update_one(where, {"$unset": {"sending_since": ""}})  # never left
+            raise TransientDelivery(f"WhatsApp unreachable: {type(exc).__name__}") from exc
+        except httpx.HTTPError as exc:
+            # No answer: it may or may not have reached Meta. The mark stays, so a retry
+            # does not send it a second time.
+            return await _fail(deps, message, f"{INTERRUPTED} ({type(exc).__name__})")
+        result = whatsapp.parse_send_answer(answer.status_code, answer.content)
+        if not result.ok:
+            await messages.update_one(where, {"$unset": {"sending_since": ""}})
+            if result.permanent:
+                return await _fail(deps, message, result.reason or f"error {result.code}")
+            raise TransientDelivery(f"WhatsApp answered {answer.status_code}: {result.reason}")
+        await messages.update_one(
+            where,
+            {
+                "$set": {"message_ref": result.wamid, "parts_sent": n + 1},
+                "$unset": {"sending_since": ""},
+            },
+        )
+    await record_delivery(deps, wid, mid, DeliveryStatus.SENT, actor=WHATSAPP)
+    return None
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One WhatsApp message of a reply: a template, a text, or a file with its caption."""
+
+    text: str | None = None
+    file: Attachment | None = None
+    caption: str | None = None
+
+
+def _plan(message: Message) -> list[_Part]:
+    """The WhatsApp messages a reply goes out as: its template; or its text, then each of its
+    files, the text as the first file's caption when that file shows one."""
+    if message.template:
+        return [_Part()]
+    files = [a for a in message.attachments if a.blob_id]
+    text = message.text.strip()
+    if files and text and whatsapp.captioned(whatsapp.media_kind(files[0].content_type)):
+        return [_Part(file=files[0], caption=text), *(_Part(file=f) for f in files[1:])]
+    return [*([_Part(text=message.text)] if text or not files else []),
+            *(_Part(file=f) for f in files)]  # fmt: skip
+
+
+async def _body(
+    deps: Deps,
+    http: httpx.AsyncClient,
+    graph_url: str,
+    phone_number_id: str,
+    auth: dict[str, str],
+    message: Message,
+    part: _Part,
+) -> dict[str, Any] | None:
+    """A part's request body without its recipient; a file is uploaded to WhatsApp first
+    (which the customer does not see, so a retry may repeat it). None for a file that is
+    gone from the store."""
+    if message.template:
+        t = message.template
+        return whatsapp.render_template("", str(t["name"]), str(t["language"]), list(t["params"]))
+    if part.file is None:
+        return whatsapp.render_text("", part.text or "")
+    assert part.file.blob_id is not None
+    if deps.blobs is None:
+        raise TransientDelivery("no file store to read the reply's files from")
+    try:
+        data = await deps.blobs.read_all(str(message.workspace_id), part.file.blob_id)
+    except BlobNotFound:
+        log.warning("reply %s: file %s is gone, sent without it", message.id, part.file.blob_id)
+        return None
+    media_id = await _upload(http, graph_url, phone_number_id, auth, part.file, data)
+    kind = whatsapp.media_kind(part.file.content_type)
+    return whatsapp.render_media("", kind, media_id, part.caption, part.file.filename)
+
+
+async def _upload(
+    http: httpx.AsyncClient,
+    graph_url: str,
+    phone_number_id: str,
+    auth: dict[str, str],
+    file: Attachment,
+    data: bytes,
+) -> str:
     try:
         answer = await http.post(
-            whatsapp.messages_url(graph_url, channel.phone_number_id),
-            json=_request(message, contact.whatsapp_id),
-            headers={"Authorization": f"Bearer {channel.access_token}"},
+            whatsapp.media_upload_url(graph_url, phone_number_id),
+            data={"messaging_product": "whatsapp", "type": file.content_type},
+            files={"file": (file.filename, data, file.content_type)},
+            headers=auth,
             timeout=TIMEOUT,
         )
-    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-        await messages.update_one(where, {"$unset": {"sending_since": ""}})  # never left
-        raise TransientDelivery(f"WhatsApp unreachable: {type(exc).__name__}") from exc
     except httpx.HTTPError as exc:
-        # No answer: it may or may not have reached Meta. The mark stays, so a retry does
-        # not send it a second time.
-        return await _fail(deps, message, f"{INTERRUPTED} ({type(exc).__name__})")
-    result = whatsapp.parse_send_answer(answer.status_code, answer.content)
-    if result.ok:
-        await messages.update_one(
-            where, {"$set": {"message_ref": result.wamid}, "$unset": {"sending_since": ""}}
-        )
-        await record_delivery(deps, wid, mid, DeliveryStatus.SENT, actor=WHATSAPP)
-        return None
-    await messages.update_one(where, {"$unset": {"sending_since": ""}})
-    if result.permanent:
-        return await _fail(deps, message, result.reason or f"error {result.code}")
-    raise TransientDelivery(f"WhatsApp answered {answer.status_code}: {result.reason}")
+        raise TransientDelivery(f"uploading {file.filename}: {type(exc).__name__}") from exc
+    result = whatsapp.parse_upload_answer(answer.status_code, answer.content)
+    if result.wamid is None:
+        raise TransientDelivery(f"uploading {file.filename}: {result.reason}")
+    return result.wamid
 
 
 async def apply_status(deps: Deps, ws: PydanticObjectId, report: whatsapp.StatusReport) -> bool:

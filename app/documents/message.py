@@ -55,6 +55,7 @@ class Message(Document):
     delivery_attempts: int = 0
     # Set while a send whose outcome cannot be asked afterwards (WhatsApp) is in flight.
     sending_since: datetime | None = None
+    parts_sent: int = 0  # a reply that goes out as several (WhatsApp: text, then each file)
     # A WhatsApp template this reply is sent as ({name, language, params}); `text` holds it
     # filled in, as the customer reads it.
     template: dict[str, Any] | None = None

@@ -10,11 +10,13 @@ import zlib
 from typing import Any
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 
 from app.actions.attachments import keep_from_channel
+from app.delivery.common import TransientDelivery
 from app.delivery.email import deliver_email
-from app.delivery.whatsapp import MediaJob, fetch_media
+from app.delivery.whatsapp import MediaJob, deliver_whatsapp, fetch_media
 from tests.api.test_email_inbound import connected as email_connected
 from tests.api.test_whatsapp import connected as whatsapp_connected
 from tests.api.test_whatsapp import thread, ticket_of
@@ -211,4 +213,42 @@ async def test_whatsapp_media_is_fetched_through_the_graph_api(app: Starlette) -
     assert (await owner.get(f"/attachments/{kept['id']}")).content == image
     assert refused["refused"].startswith("too large")
     assert next(m["text"] for m in await thread(owner, ticket_id)) == "Broken lid"
+    await owner.aclose()
+
+
+async def test_a_whatsapp_reply_with_files_goes_out_once_part_by_part(app: Starlette) -> None:
+    owner, meta, ws = await whatsapp_connected(app)
+    assert (await meta.post(wa.webhook(messages=[wa.text("Photo please")]))).status_code == 200
+    ticket_id = await ticket_of(owner)
+    ids = []
+    for name, kind, data in (("lid.png", "image/png", png()), ("notes.txt", "text/plain", b"ok")):
+        up = await owner.post(
+            "/attachments", params={"filename": name}, content=data,
+            headers={"content-type": kind},
+        )  # fmt: skip
+        ids.append(up.json()["id"])
+    reply = await owner.post(
+        f"/tickets/{ticket_id}/messages", json={"text": "Here you go", "attachments": ids}
+    )
+    assert reply.status_code == 201, reply.text
+    message_id = reply.json()["message"]["id"]
+    deps = runtime_of(app).deps
+    with fake_graph() as graph:
+        graph.script.append((200, {"messages": [{"id": "wamid.first"}]}))
+        graph.script.append((503, wa.graph_error(1, "Service temporarily unavailable")))
+        async with httpx.AsyncClient() as http:
+            with pytest.raises(TransientDelivery):  # the image went out, the document not
+                await deliver_whatsapp(deps, http, graph.url, ws, message_id)
+            await deliver_whatsapp(deps, http, graph.url, ws, message_id)
+    image, failed, document = graph.sent
+    assert image["type"] == "image"
+    assert image["image"]["caption"] == "Here you go"
+    assert graph.media[image["image"]["id"]].data == png()
+    assert (failed["type"], document["type"]) == ("document", "document")
+    assert len(graph.uploads) == 3  # the image once; the document again with its retry
+    assert document["type"] == "document"
+    assert document["document"]["filename"] == "notes.txt"
+    assert graph.media[document["document"]["id"]].data == b"ok"
+    shown = next(m for m in await thread(owner, ticket_id) if m["id"] == message_id)
+    assert shown["delivery_status"] == "sent"
     await owner.aclose()

@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 
 import uvicorn
@@ -59,6 +61,7 @@ class FakeGraph:
         ]
     )
     wamids: list[str] = field(default_factory=list)
+    uploads: list[str] = field(default_factory=list)  # media ids of uploaded files, in order
 
     def add_media(self, media_id: str, data: bytes, mime_type: str) -> None:
         self.media[media_id] = Media(data, mime_type)
@@ -133,6 +136,18 @@ class FakeGraph:
                 return Response(status_code=404)
             return Response(media.data, media_type=media.mime_type)
 
+        async def upload_media(request: Request) -> Response:
+            if (refused := await guard(request)) is not None:
+                return refused
+            form = _form(request.headers.get("content-type", ""), await request.body())
+            if form.get("messaging_product") != b"whatsapp" or "file" not in form:
+                return JSONResponse(graph_error(100, "Invalid parameter"), status_code=400)
+            media_id = str(10**15 + len(self.media) + 1)
+            kind = form.get("type", b"application/octet-stream").decode()
+            self.add_media(media_id, form["file"], kind)
+            self.uploads.append(media_id)
+            return JSONResponse({"id": media_id})
+
         async def message_templates(request: Request) -> Response:
             if (refused := await guard(request)) is not None:
                 return refused
@@ -142,10 +157,26 @@ class FakeGraph:
             routes=[
                 Route("/media-bytes/{media_id}", media_bytes, methods=["GET"]),
                 Route("/{version}/{phone_number_id}/messages", messages, methods=["POST"]),
+                Route("/{version}/{phone_number_id}/media", upload_media, methods=["POST"]),
                 Route("/{version}/{waba_id}/message_templates", message_templates),
                 Route("/{version}/{media_id}", media_info, methods=["GET"]),
             ]
         )
+
+
+def _form(content_type: str, body: bytes) -> dict[str, bytes]:
+    """A multipart/form-data body's fields by name."""
+    if not content_type.startswith("multipart/form-data"):
+        return {}
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    parsed = BytesParser(policy=HTTP).parsebytes(head + body)
+    fields: dict[str, bytes] = {}
+    for part in parsed.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):
+            fields[name] = payload
+    return fields
 
 
 def _missing(object_id: str) -> JSONResponse:
