@@ -5,6 +5,7 @@ no hub, no pub/sub subscription — and the job runner (app/jobs) with these han
 
     ticket.wake        a snoozed ticket's timer: reopen it through the normal action
     outbox.sweep       every 5 s: publish what a writer that died left unpublished (by its mark)
+    blobs.sweep        hourly: remove the chunks of file writes that died half way
     message.deliver    send an email (Postmark) or WhatsApp (Cloud API) reply and record
                        what the provider answered
     whatsapp.templates fetch a workspace's approved WhatsApp templates
@@ -26,6 +27,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -69,7 +71,11 @@ from realtime.events import Channel, Status
 log = logging.getLogger("tandem.worker")
 
 SWEEP_JOB = "outbox.sweep"
-PERIODIC = (Periodic(SWEEP_JOB, 5.0),)
+BLOB_SWEEP_JOB = "blobs.sweep"
+# A put or delete older than this that left chunks behind has died (the slowest put of a
+# 25 MB file takes seconds).
+BLOB_LEFTOVER_AGE = timedelta(hours=1)
+PERIODIC = (Periodic(SWEEP_JOB, 5.0), Periodic(BLOB_SWEEP_JOB, 3600.0))
 
 
 @dataclass
@@ -121,6 +127,12 @@ def handlers(
     async def sweep(job: Job) -> None:
         await deps.relay.sweep()
 
+    async def sweep_blobs(job: Job) -> None:
+        if deps.blobs is not None:
+            swept = await deps.blobs.sweep_orphans(BLOB_LEFTOVER_AGE)
+            if swept:
+                log.info("removed the leftovers of %d unfinished file writes", swept)
+
     async def rebuild(job: Job) -> None:
         if deps.views is not None:
             await rebuild_views(deps.views, require_id(job.payload["ws"], "workspace"))
@@ -164,6 +176,7 @@ def handlers(
     return {
         WAKE_JOB: wake,
         SWEEP_JOB: sweep,
+        BLOB_SWEEP_JOB: sweep_blobs,
         REBUILD_JOB: rebuild,
         REINDEX_JOB: reindex,
         DELIVER_JOB: deliver,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 
@@ -61,4 +61,9 @@ class BlobStore(Protocol):
 
     async def delete(self, workspace_id: str, blob_id: str) -> bool:
         """Remove the blob; False when this workspace had no such blob."""
+        ...
+
+    async def sweep_orphans(self, older_than: timedelta) -> int:
+        """Remove what puts and deletes that died half way left behind, older than
+        `older_than`; returns how many blobs' leftovers went."""
         ...
