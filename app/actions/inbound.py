@@ -24,6 +24,7 @@ from app.documents.message import Attachment, Author, Direction, Kind
 from app.domain.attachments import MAX_ATTACHMENT_BYTES, safe_filename
 from app.domain.errors import NotFound
 from app.services.ids import require_id
+from app.services.text import clean_email_html
 from app.services.tickets import HIDDEN, read_ticket
 from channels.adapter import Inbound
 from channels.postmark import thread_subject
@@ -127,6 +128,7 @@ async def receive(
         client_id=inbound.client_id,
         provider_message_id=inbound.provider_message_id,
         message_ref=inbound.message_ref,
+        html=clean_email_html(inbound.html) if inbound.html else None,
     )
     # Checked before choosing a conversation: a resend must not start a new one.
     duplicate = await find_duplicate(ws, new)

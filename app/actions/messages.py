@@ -56,6 +56,7 @@ class NewMessage:
     message_ref: str | None = None  # how later messages name this one (an email's Message-ID)
     template: dict[str, Any] | None = None  # a WhatsApp template: {name, language, params}
     attachments: tuple[Attachment, ...] = ()
+    html: str | None = None  # the message's own HTML, sanitized (an email's); else from text
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ async def post_message(
             kind=new.kind,
             author=new.author,
             text=new.text,
-            html=text_to_html(new.text),
+            html=new.html or text_to_html(new.text),
             provider_message_id=new.provider_message_id,
             message_ref=new.message_ref,
             template=new.template,

@@ -138,3 +138,25 @@ async def test_a_workspace_without_email_refuses_the_webhook(app: Starlette) -> 
     )
     assert answer.status_code == 401
     await owner.aclose()
+
+
+async def test_an_emails_html_is_kept_sanitized_with_its_quoted_history(app: Starlette) -> None:
+    owner, postmark = await connected(app)
+    payload = inbound_email(text="Still broken.")
+    payload["HtmlBody"] = (
+        '<div onclick="steal()">Still <b>broken</b>.<script>steal()</script>'
+        '<img src="https://tracker.example/open.gif">'
+        '<a href="javascript:steal()">x</a><a href="https://shop.example/o/1">order</a></div>'
+        "<blockquote>On Monday, Support wrote: we shipped it</blockquote>"
+    )
+    ticket_id = (await postmark.post(payload)).json()["ticket_id"]
+    detail = (await owner.get(f"/tickets/{ticket_id}")).json()
+    [message] = [m for m in detail["messages"] if m["kind"] == "message"]
+    assert message["text"] == "Still broken."  # the reply alone, without the history
+    kept = message["html"]
+    assert "<b>broken</b>" in kept
+    assert "<blockquote>On Monday, Support wrote: we shipped it</blockquote>" in kept
+    assert 'href="https://shop.example/o/1"' in kept
+    for gone in ("script", "onclick", "javascript:", "<img", "tracker.example"):
+        assert gone not in kept
+    await owner.aclose()
