@@ -2,7 +2,10 @@
    <script src="https://TANDEM/widget.js" data-workspace="WORKSPACE_ID" async></script>
    Calls made before it loads: window.Tandem = window.Tandem || {q: []};
    Tandem.q.push(["setUser", {id, hash}]); they run in order once it has loaded.
-   No dependencies; its UI lives in a Shadow DOM; message text is only ever set as text. */
+   No dependencies; its UI lives in a Shadow DOM; message text is only ever set as text.
+   Files: the visitor attaches them (paperclip, drop, paste), each uploaded at once and sent
+   with the next message; files on messages are fetched with the visitor token and shown
+   through object URLs, which are let go when the panel closes. */
 (() => {
   "use strict";
   const W = window;
@@ -107,7 +110,17 @@ li small{display:block;margin:2px 4px;font-size:11px;color:#656d76}li.in small{t
 .t{padding:0 14px 6px;font-size:12px;font-style:italic;color:#656d76}
 form{display:flex;flex-wrap:wrap;gap:6px;padding:10px;border-top:1px solid #d0d7de}form p{width:100%;margin:0;font-size:13px}
 textarea,input{flex:1;min-width:0;padding:8px;border:1px solid #d0d7de;border-radius:8px;resize:none}
-form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);color:#fff;cursor:pointer}`;
+form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);color:#fff;cursor:pointer}
+form .a{padding:6px;background:none;color:#1f2328}.a svg{display:block;width:22px;height:22px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round}
+form.d{outline:2px dashed var(--c);outline-offset:-4px}
+.fs{display:flex;flex-direction:column;align-items:flex-start;gap:4px;margin-top:4px}li.in .fs{align-items:flex-end}
+.fs a{display:block;color:#1f2328;overflow-wrap:anywhere}.fs img{display:block;max-width:100%;max-height:200px;min-width:48px;min-height:48px;border-radius:10px;background:#f0f2f5;object-fit:contain}
+.fs span{font-size:12px;font-style:italic;color:#656d76;overflow-wrap:anywhere}
+ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:4px}
+.f li{max-width:100%;display:flex;align-items:center;gap:6px;padding:2px 2px 2px 10px;border:1px solid #d0d7de;border-radius:14px;font-size:12px}
+.f li span{flex:none;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;max-width:150px;font-weight:600}
+.f li small{flex:1 1 auto;min-width:0;margin:0;font-size:12px;color:#656d76;overflow-wrap:anywhere}.f li.bad{border-color:#d1242f;background:#ffebe9}.f li.bad small{color:#82071e}
+.f button{flex:none;padding:0 6px;background:none;color:#1f2328;font-size:16px;line-height:1}`;
 
   // Inline and !important: the host page's own rules cannot move or hide the widget.
   const host = el("tandem-chat", {
@@ -169,17 +182,50 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
     placeholder: "Write a message…",
     "aria-label": "Message",
   });
+  const chips = el("ul", { class: "f", "aria-label": "Files to send", hidden: "" });
+  const fileInput = el("input", {
+    type: "file",
+    multiple: "",
+    hidden: "",
+    tabindex: "-1",
+    "aria-label": "Files to attach",
+    onchange: () => {
+      pick([...fileInput.files]);
+      fileInput.value = "";
+    },
+  });
+  const attach = el("button", {
+    type: "button",
+    class: "a",
+    "aria-label": "Attach a file",
+    title: "Attach a file",
+    onclick: () => fileInput.click(),
+  });
+  attach.innerHTML =
+    '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M21 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l8-8"/></svg>';
+  const sendButton = el("button", { text: "Send" });
+  let waiting = false; // Send was pressed while a file was still uploading
   const composer = el(
     "form",
     {
-      onsubmit: (e) => {
+      onsubmit: async (e) => {
         e.preventDefault();
+        if (waiting) return;
+        if (picks.some((p) => p.state === "up")) {
+          waiting = true;
+          sendButton.disabled = true;
+          await Promise.all(picks.map((p) => p.done));
+          sendButton.disabled = waiting = false;
+        }
         send(box.value);
         box.value = "";
       },
     },
+    chips,
+    fileInput,
+    attach,
     box,
-    el("button", { text: "Send" }),
+    sendButton,
   );
   const panel = el(
     "div",
@@ -211,6 +257,29 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
       e.preventDefault();
       composer.requestSubmit();
     }
+  });
+  box.addEventListener("paste", (e) => {
+    const files = [...((e.clipboardData && e.clipboardData.files) || [])];
+    if (!files.length) return;
+    if (!e.clipboardData.getData("text/plain")) e.preventDefault();
+    pick(files);
+  });
+  const dragged = (e) => e.dataTransfer && [...e.dataTransfer.types].includes("Files");
+  ["dragenter", "dragover"].forEach((type) =>
+    composer.addEventListener(type, (e) => {
+      if (!dragged(e)) return;
+      e.preventDefault();
+      composer.classList.add("d");
+    }),
+  );
+  composer.addEventListener("dragleave", (e) => {
+    if (!composer.contains(e.relatedTarget)) composer.classList.remove("d");
+  });
+  composer.addEventListener("drop", (e) => {
+    composer.classList.remove("d");
+    if (!e.dataTransfer || !e.dataTransfer.files.length) return;
+    e.preventDefault();
+    pick([...e.dataTransfer.files]);
   });
   box.addEventListener("input", () => {
     const now = Date.now();
@@ -251,6 +320,184 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
     composer.hidden = !pre.hidden;
   }
 
+  /* ---- files: picked for the next message, and shown on messages ---- */
+  const MAX_FILE = 25 * 1024 * 1024;
+  const MAX_FILES = 10;
+  const mb = (n, up) => {
+    const t = (n / 1048576) * 10;
+    const r = (up ? Math.ceil(t) : Math.round(t)) / 10;
+    return (r % 1 ? r.toFixed(1) : r.toFixed(0)) + " MB";
+  };
+  const size = (n) =>
+    n < 1024 ? n + " bytes" : n < 1048576 ? Math.max(1, Math.round(n / 1024)) + " KB" : mb(n);
+  let picks = []; // {name, size, state: "up" | "ok" | "x", att, error, done}
+  const local = new Map(); // file id → the Blob this visitor picked: shown without a download
+  const imgs = new Set(); // <img> of files on messages; each holds an object URL while open
+  function pick(files) {
+    for (const file of files) {
+      if (picks.filter((p) => p.state !== "x").length >= MAX_FILES) {
+        note("At most " + MAX_FILES + " files a message.");
+        break;
+      }
+      const p = { name: file.name || "attachment", size: file.size, state: "up" };
+      picks.push(p);
+      p.done = uploadFile(file)
+        .then(
+          (att) => {
+            p.state = "ok";
+            p.att = att;
+          },
+          (x) => {
+            p.state = "x";
+            p.error = x.message;
+          },
+        )
+        .then(drawPicks);
+    }
+    drawPicks();
+  }
+  function drawPicks() {
+    chips.textContent = "";
+    picks.forEach((p) => {
+      const bad = p.state === "x";
+      chips.append(
+        el(
+          "li",
+          bad ? { class: "bad" } : {},
+          el("span", { text: p.name }),
+          el(
+            "small",
+            bad ? { role: "alert" } : {},
+            p.state === "up" ? "Uploading…" : bad ? "Not attached: " + p.error : size(p.size),
+          ),
+          el("button", {
+            type: "button",
+            "aria-label": "Remove " + p.name,
+            text: "×",
+            onclick: () => {
+              picks = picks.filter((q) => q !== p);
+              drawPicks();
+              box.focus();
+            },
+          }),
+        ),
+      );
+    });
+    chips.hidden = !picks.length;
+  }
+  async function uploadFile(file, again) {
+    if (file.size > MAX_FILE) {
+      throw new Error("too large: " + mb(file.size, 1) + ", the limit is " + mb(MAX_FILE));
+    }
+    if (!navigator.onLine) throw new Error("you're offline; attach it once you're back online.");
+    if (!token) await (booting ? boot : start());
+    if (!token) throw new Error("the chat is not connected yet; try again in a moment.");
+    const name = file.name || "attachment";
+    let r;
+    try {
+      r = await fetch(base + "/api/v1/widget/attachments?filename=" + encodeURIComponent(name), {
+        method: "POST",
+        headers: {
+          authorization: "Bearer " + token,
+          "content-type": file.type || "application/octet-stream",
+        },
+        body: file,
+        credentials: "omit",
+      });
+    } catch (x) {
+      throw new Error("the upload failed; check the connection.");
+    }
+    const j = await r.json().catch(() => ({}));
+    if (r.status === 401 && !again) {
+      await start();
+      return uploadFile(file, 1);
+    }
+    if (!r.ok) {
+      const m = (j.error && j.error.message) || "HTTP " + r.status;
+      const over = r.status === 413 && /over the (\d+)-byte limit/.exec(m);
+      throw new Error(over ? "too large: " + mb(file.size, 1) + ", the limit is " + mb(+over[1]) : m);
+    }
+    local.set(j.id, file);
+    return j;
+  }
+  async function blobOf(id) {
+    if (local.has(id)) return local.get(id);
+    const r = await fetch(base + "/api/v1/widget/attachments/" + encodeURIComponent(id), {
+      headers: { authorization: "Bearer " + token },
+      credentials: "omit",
+    });
+    if (!r.ok) throw new Error(r.status === 404 ? "it is no longer there" : "HTTP " + r.status);
+    return r.blob();
+  }
+  /* A message's files: pictures in the bubble, other files as links that download. */
+  function files(atts) {
+    const wrap = el("div", { class: "fs" });
+    atts.forEach((a) => {
+      const name = a.filename || "attachment";
+      if (a.refused) wrap.append(el("span", { text: name + " was not kept: " + a.refused }));
+      else if (!a.id) wrap.append(el("span", { text: name + " · " + size(a.size) }));
+      else if (a.inline) {
+        const img = el("img", { alt: name });
+        img._id = a.id;
+        img.onload = () => {
+          if (list.scrollHeight - list.scrollTop - list.clientHeight - img.offsetHeight < 80) scroll();
+        };
+        imgs.add(img);
+        wrap.append(el("a", { target: "_blank", "aria-label": name + " (opens full size)" }, img));
+      } else {
+        wrap.append(
+          el("a", {
+            href: "#",
+            text: name + " · " + size(a.size),
+            onclick: (e) => {
+              e.preventDefault();
+              download(a);
+            },
+          }),
+        );
+      }
+    });
+    return wrap;
+  }
+  function showImages() {
+    if (!isOpen) return;
+    imgs.forEach((img) => {
+      if (img._url || img._loading) return;
+      img._loading = 1;
+      blobOf(img._id).then(
+        (b) => {
+          img._loading = 0;
+          if (!isOpen || !imgs.has(img)) return;
+          img._url = URL.createObjectURL(b);
+          img.src = img.parentNode.href = img._url;
+        },
+        () => {
+          img._loading = 0;
+        },
+      );
+    });
+  }
+  function hideImages() {
+    imgs.forEach((img) => {
+      if (img._url) URL.revokeObjectURL(img._url);
+      img._url = null;
+      img.removeAttribute("src");
+      img.parentNode.removeAttribute("href");
+    });
+  }
+  async function download(a) {
+    try {
+      const url = URL.createObjectURL(await blobOf(a.id));
+      const link = el("a", { href: url, download: a.filename || "attachment", hidden: "" });
+      root.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    } catch (x) {
+      note((a.filename || "That file") + " could not be downloaded: " + x.message);
+    }
+  }
+
   /* ---- messages: each shown once, whichever of the POST answer, the live event and a refetch
      comes first (matched by message id and by client id) ---- */
   function status(li, text, failed) {
@@ -260,8 +507,12 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
   function pend(o) {
     let li = byKey.get("c" + o.client_id);
     if (!li) {
-      li = el("li", { class: "in q" }, el("p", { text: o.text }), el("small"));
+      li = el("li", { class: "in q" });
+      if (o.text) li.append(el("p", { text: o.text }));
+      if (o.files && o.files.length) li.append(files(o.files));
+      li.append(el("small"));
       byKey.set("c" + o.client_id, li);
+      showImages();
     }
     list.append(li); // queued ones stay last
     status(li, navigator.onLine ? "Sending…" : "Waiting for the connection…");
@@ -282,6 +533,7 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
       author_name: raw.author_name || (raw.author && raw.author.name) || null,
       text: raw.text,
       created_at: raw.created_at,
+      attachments: raw.attachments || [],
     };
     const out = m.direction === "out";
     let li = byKey.get("i" + m.id) || (m.client_id && byKey.get("c" + m.client_id));
@@ -289,11 +541,18 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
     if (fresh) {
       li = el("li", { class: out ? "out" : "in" });
       if (out) li.append(el("small", { text: m.author_name || "Support" }));
-      li.append(el("p", { text: m.text }), el("small"));
+      if (m.text || !m.attachments.length) li.append(el("p", { text: m.text }));
+      if (m.attachments.length) li.append(files(m.attachments));
+      li.append(el("small"));
       list.insertBefore(li, list.querySelector("li.q"));
+      showImages();
     } else if (li.classList.contains("q")) {
       li.classList.remove("q");
       list.insertBefore(li, list.querySelector("li.q"));
+    }
+    if (!fresh && m.attachments.length && !li.querySelector(".fs")) {
+      li.insertBefore(files(m.attachments), li.lastChild);
+      showImages();
     }
     byKey.set("i" + m.id, li);
     if (m.client_id) byKey.set("c" + m.client_id, li);
@@ -321,10 +580,15 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
   }
   function send(text) {
     text = text.trim();
-    if (!text || dead) return;
+    const ready = picks.filter((p) => p.state === "ok");
+    if ((!text && !ready.length) || dead) return;
     if (typingAt && convId) tx({ type: "typing", ticket: convId, on: false });
     typingAt = 0;
     const o = { client_id: uuid(), text };
+    // Files uploaded already: the message with their ids waits in the outbox like any other.
+    if (ready.length) o.files = ready.map((p) => p.att);
+    picks = [];
+    drawPicks();
     outbox.push(o);
     save("outbox", outbox);
     pend(o);
@@ -360,7 +624,9 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
         const o = outbox[0];
         let m;
         try {
-          m = await api("POST", "/messages", { text: o.text, client_id: o.client_id });
+          const body = { text: o.text, client_id: o.client_id };
+          if (o.files && o.files.length) body.attachments = o.files.map((f) => f.id);
+          m = await api("POST", "/messages", body);
         } catch (e) {
           if (e.status === 413 || e.status === 422) {
             unqueue(o.client_id);
@@ -585,6 +851,9 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
         // hear nothing more of the previous one's conversation.
         drop();
         if (contactId) {
+          hideImages();
+          imgs.clear();
+          local.clear();
           list.textContent = "";
           byKey.clear();
           lastAgent = readSent = null;
@@ -703,6 +972,7 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
       panel.hidden = false;
       refreshStatus();
       launcher.setAttribute("aria-label", "Close chat");
+      showImages();
       scroll();
       markRead();
       box.focus();
@@ -710,6 +980,7 @@ form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);colo
     close() {
       isOpen = false;
       panel.hidden = true;
+      hideImages();
       launcher.setAttribute("aria-label", "Open chat");
     },
     toggle() {

@@ -24,8 +24,8 @@ from app.api.routes_widget import visitor_of
 from app.blobs.store import BlobNotFound, BlobStore
 from app.documents import Message, Ticket
 from app.documents.message import Attachment
-from app.domain.attachments import content_disposition, inline
-from app.domain.errors import NotFound
+from app.domain.attachments import content_disposition, format_size, inline
+from app.domain.errors import NotFound, TooLarge
 from app.domain.roles import Action
 
 api = Api()
@@ -54,7 +54,10 @@ def _blobs(call: Call) -> BlobStore:
 async def _upload(call: Call, ws: str, uploader: str) -> Uploaded:
     query: UploadQuery = call.query
     limit = call.runtime.settings.max_attachment_bytes
-    data = await read_body(call.request, limit)
+    try:
+        data = await read_body(call.request, limit)
+    except TooLarge:
+        raise TooLarge(f"too large: the limit is {format_size(limit)}") from None
     declared = call.request.headers.get("content-type", "application/octet-stream")
     kept: Attachment = await keep_upload(_blobs(call), ws, query.filename, declared, data, limit)
     assert kept.blob_id is not None

@@ -205,9 +205,13 @@ export async function changeTicket(id, changes) {
  * instead of text, for when the 24-hour window is closed; the draft is kept then, since the
  * text box was not what went out.
  */
-export async function sendMessage(id, text, kind, template = null) {
+export async function sendMessage(id, text, kind, template = null, attachments = []) {
   const clientId = `c${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   const body = template ? { template, client_id: clientId } : { text, kind, client_id: clientId };
+  if (!template && attachments.length) {
+    body.attachments = attachments;
+    if (!text) delete body.text; // files alone: no text at all
+  }
   const created = await api.post(`/tickets/${encodeURIComponent(id)}/messages`, body);
   if (!template) clearDraft(id);
   putTicket(created.ticket);
@@ -216,6 +220,45 @@ export async function sendMessage(id, text, kind, template = null) {
   }
   update();
   return created;
+}
+
+// ---- files -----------------------------------------------------------------------------------
+
+export const MAX_FILE_BYTES = 25 * 1024 * 1024;
+export const MAX_FILES = 10; // a message
+
+/** "120 KB", "3.4 MB", "812 bytes": a file's size for people (MB as the server words its limit). */
+export function fileSize(bytes) {
+  const n = Number(bytes) || 0;
+  if (n < 1024) return `${n} ${n === 1 ? "byte" : "bytes"}`;
+  if (n < 1024 * 1024) return `${Math.max(1, Math.round(n / 1024))} KB`;
+  return megabytes(n);
+}
+
+function megabytes(bytes, up = false) {
+  const tenths = (bytes / (1024 * 1024)) * 10;
+  const rounded = (up ? Math.ceil(tenths) : Math.round(tenths)) / 10;
+  return `${Number.isInteger(rounded) ? rounded.toFixed(0) : rounded.toFixed(1)} MB`;
+}
+
+/**
+ * Upload one file to attach to the next reply or note; resolves to {id, filename,
+ * content_type, size, inline}. A file over the limit is refused before any byte goes out;
+ * the server's refusals (413, 415 `unsupported_type`) reject with its reason as the message.
+ * `options`: {onProgress(fraction), signal}.
+ */
+export async function uploadAttachment(file, options = {}) {
+  const name = file.name || "attachment";
+  if (file.size > MAX_FILE_BYTES) {
+    throw new ApiError(413, "too_large", `too large: ${megabytes(file.size, true)}, the limit is ${megabytes(MAX_FILE_BYTES)}`);
+  }
+  try {
+    return await api.upload(`/attachments${query({ filename: name })}`, file, options);
+  } catch (error) {
+    const limit = error instanceof ApiError && error.status === 413 && /over the (\d+)-byte limit/.exec(error.message);
+    if (limit) error.message = `too large: ${megabytes(file.size, true)}, the limit is ${megabytes(Number(limit[1]))}`;
+    throw error;
+  }
 }
 
 /** What a reply on the ticket may be now: {channel, free_text, window_closes_at, templates,

@@ -2,10 +2,12 @@
 // picker in notes, typing signals (throttled), and the draft saved per ticket as you type.
 // On WhatsApp it says until when free replies reach the customer; after 24 hours without a
 // customer message it offers an approved template instead, with its parameters and a preview.
+// Files (the Attach button, dropped on the composer, or an image pasted into the text) upload
+// at once, each shown as a chip until the reply or note that carries them is sent.
 
 import { h, mount, preservingFocus } from "../dom.js";
 import { loadDraft, saveDraft } from "../drafts.js";
-import { loadReplyOptions, sendMessage, sendSignal } from "../data.js";
+import { MAX_FILES, fileSize, loadReplyOptions, sendMessage, sendSignal, uploadAttachment } from "../data.js";
 import { localTime } from "../format.js";
 import { state, subscribe } from "../store.js";
 import { toast } from "./toast.js";
@@ -52,6 +54,9 @@ export function createComposer(ticketId) {
   const windowNote = h("p", { id: "composer-window", class: "muted small composer-window", hidden: true });
   const why = h("p", { id: "composer-why", class: "composer-why", role: "status", "aria-live": "polite" });
   const templatePanel = h("div", { class: "template-picker", id: "composer-template", hidden: true });
+  const fileInput = h("input", { type: "file", multiple: true, id: "composer-file", hidden: true, tabindex: "-1", "aria-label": "Files to attach" });
+  const attach = h("button", { type: "button", id: "composer-attach", "aria-controls": "composer-files", onclick: () => fileInput.click() }, "Attach");
+  const chips = h("ul", { id: "composer-files", class: "composer-files", "aria-label": "Attached files", hidden: true });
   const form = h(
     "form",
     { class: "composer", "aria-label": "Write a reply or a private note" },
@@ -66,9 +71,11 @@ export function createComposer(ticketId) {
     label,
     text,
     list,
+    chips,
     templatePanel,
     windowNote,
-    h("div", { class: "composer-actions" }, hint, send),
+    fileInput,
+    h("div", { class: "composer-actions" }, hint, h("div", { class: "composer-buttons" }, attach, send)),
   );
 
   // ---- WhatsApp: reply options ------------------------------------------------------------
@@ -121,6 +128,8 @@ export function createComposer(ticketId) {
     if (why.textContent !== reason) why.textContent = reason;
     text.hidden = only;
     label.hidden = only;
+    attach.hidden = only;
+    chips.hidden = only || !files.length;
     text.disabled = only;
     hint.hidden = only;
     templatePanel.hidden = !only;
@@ -205,6 +214,109 @@ export function createComposer(ticketId) {
   });
   form.addEventListener("focusin", () => {
     if (isWhatsApp() && Date.now() - optionsAt > OPTIONS_FRESH) refreshOptions();
+  });
+
+  // ---- files ------------------------------------------------------------------------------
+  // Each: {key, name, size, state: "uploading" | "ready" | "error", progress, id, error,
+  // controller, done (settles when the upload has)}.
+  let files = [];
+  let fileKeys = 0;
+  let sending = false; // a Send may wait for uploads: a second Ctrl+Enter meanwhile is the same
+
+  function addFiles(picked) {
+    for (const file of picked) {
+      if (files.filter((f) => f.state !== "error").length >= MAX_FILES) {
+        toast(`At most ${MAX_FILES} files a message.`, "error");
+        break;
+      }
+      const entry = { key: ++fileKeys, name: file.name || "attachment", size: file.size, state: "uploading", progress: 0, id: null, error: null, controller: new AbortController() };
+      files.push(entry);
+      entry.done = uploadAttachment(file, {
+        signal: entry.controller.signal,
+        onProgress: (fraction) => {
+          entry.progress = fraction;
+          drawProgress(entry);
+        },
+      }).then(
+        (uploaded) => {
+          Object.assign(entry, { state: "ready", id: uploaded.id, name: uploaded.filename, size: uploaded.size });
+          drawFiles();
+        },
+        (error) => {
+          if (error.code === "aborted") return;
+          Object.assign(entry, { state: "error", error: error.message });
+          drawFiles();
+        },
+      );
+    }
+    drawFiles();
+  }
+
+  function removeFile(entry) {
+    entry.controller.abort();
+    files = files.filter((f) => f !== entry);
+    drawFiles();
+    text.focus();
+  }
+
+  function drawFiles() {
+    chips.hidden = templateOnly() || !files.length;
+    preservingFocus(chips, () => mount(chips, files.map(chip)));
+  }
+
+  function chip(entry) {
+    const percent = Math.round(entry.progress * 100);
+    return h(
+      "li",
+      { class: `file-chip file-${entry.state}`, id: `composer-file-${entry.key}` },
+      h("span", { class: "file-chip-name" }, entry.name),
+      h("span", { class: "file-chip-size" }, fileSize(entry.size)),
+      entry.state === "uploading"
+        ? [h("progress", { max: 100, value: percent, "aria-label": `Uploading ${entry.name}` }), h("span", { class: "file-chip-state" }, `Uploading… ${percent}%`)]
+        : null,
+      entry.state === "error" ? h("span", { class: "file-chip-error", role: "alert" }, `Not attached: ${entry.error}`) : null,
+      h("button", { type: "button", class: "file-chip-remove", id: `composer-file-remove-${entry.key}`, "aria-label": `Remove ${entry.name}`, onclick: () => removeFile(entry) }, "×"),
+    );
+  }
+
+  function drawProgress(entry) {
+    const item = chips.querySelector(`#composer-file-${entry.key}`);
+    if (!item || entry.state !== "uploading") return;
+    const percent = Math.round(entry.progress * 100);
+    const bar = item.querySelector("progress");
+    const words = item.querySelector(".file-chip-state");
+    if (bar) bar.value = percent;
+    if (words) words.textContent = `Uploading… ${percent}%`;
+  }
+
+  fileInput.addEventListener("change", () => {
+    addFiles([...fileInput.files]);
+    fileInput.value = "";
+  });
+  const carriesFiles = (event) => Boolean(event.dataTransfer) && [...event.dataTransfer.types].includes("Files");
+  for (const type of ["dragenter", "dragover"]) {
+    form.addEventListener(type, (event) => {
+      if (!carriesFiles(event) || templateOnly()) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "copy";
+      form.classList.add("dragging");
+    });
+  }
+  form.addEventListener("dragleave", (event) => {
+    if (!form.contains(event.relatedTarget)) form.classList.remove("dragging");
+  });
+  form.addEventListener("drop", (event) => {
+    form.classList.remove("dragging");
+    if (!event.dataTransfer || !event.dataTransfer.files.length || templateOnly()) return;
+    event.preventDefault();
+    addFiles([...event.dataTransfer.files]);
+  });
+  // A pasted screenshot becomes an attachment; text pasted along with an image stays text.
+  text.addEventListener("paste", (event) => {
+    const pasted = [...((event.clipboardData && event.clipboardData.files) || [])];
+    if (!pasted.length) return;
+    if (!event.clipboardData.getData("text/plain")) event.preventDefault();
+    addFiles(pasted);
   });
 
   function setKind(next) {
@@ -383,19 +495,35 @@ export function createComposer(ticketId) {
       await sendTemplate();
       return;
     }
-    const body = text.value.trim();
-    if (!body) return;
+    if (sending || (!text.value.trim() && !files.length)) return;
+    const offered = new Set(files); // the chips this Send is for
+    sending = true;
     send.disabled = true;
     try {
-      await sendMessage(ticketId, body, kind);
+      const uploading = files.filter((f) => offered.has(f) && f.state === "uploading");
+      if (uploading.length) {
+        send.setAttribute("aria-busy", "true");
+        await Promise.all(uploading.map((f) => f.done));
+      }
+      const ready = files.filter((f) => offered.has(f) && f.state === "ready");
+      const body = text.value.trim();
+      if (!body && !ready.length) {
+        if (files.length) toast("No file to send: remove the ones not attached, or attach others.", "error");
+        return;
+      }
+      await sendMessage(ticketId, body, kind, null, ready.map((f) => f.id));
       text.value = "";
+      files = files.filter((f) => !offered.has(f));
+      drawFiles();
       clearTimeout(idleTimer);
       typing(false);
     } catch (error) {
       if (error.status !== 401) toast(`Not sent: ${error.message}. Your text is kept.`, "error");
       if (error.status === 422 && isWhatsApp()) refreshOptions(); // the window may have closed
     } finally {
+      sending = false;
       send.disabled = false;
+      send.removeAttribute("aria-busy");
     }
   });
 
@@ -416,6 +544,7 @@ export function createComposer(ticketId) {
       unsubscribe();
       clearTimeout(idleTimer);
       clearTimeout(windowTimer);
+      for (const entry of files) entry.controller.abort();
       if (typingSentAt) typing(false);
     },
   };

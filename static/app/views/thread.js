@@ -1,8 +1,15 @@
 // The conversation: customer messages, replies, private notes and system lines, each drawn
-// differently, all as text.
+// differently, all as text. Under a message's text, its files: images as thumbnails that open
+// full size, other files as downloads, and a note for a file Tandem did not keep or is still
+// fetching.
 
+import { fileSize } from "../data.js";
 import { h, mount } from "../dom.js";
 import { clock } from "../format.js";
+
+// The thread is drawn anew on every change: a file already shown keeps its element (by
+// message and file), so an image does not load again or flicker.
+const drawnFiles = new WeakMap(); // thread root → Map(key → element)
 
 export function renderThread(root, messages, customerName = "Customer") {
   const nearBottom = root.scrollHeight - root.scrollTop - root.clientHeight < 80;
@@ -10,16 +17,19 @@ export function renderThread(root, messages, customerName = "Customer") {
     mount(root, h("p", { class: "muted" }, "Loading the conversation…"));
     return;
   }
+  const before = drawnFiles.get(root) || new Map();
+  const files = { root, before, now: new Map() };
   mount(
     root,
     h("h3", { class: "sr-only" }, "Conversation"),
-    h("ol", { class: "thread-list" }, messages.map((m) => message(m, customerName))),
+    h("ol", { class: "thread-list" }, messages.map((m) => message(m, customerName, files))),
   );
+  drawnFiles.set(root, files.now);
   if (nearBottom || root.dataset.drawn !== "yes") root.scrollTop = root.scrollHeight;
   root.dataset.drawn = "yes";
 }
 
-function message(m, customerName) {
+function message(m, customerName, files) {
   if (m.kind === "system") {
     return h("li", { class: "msg msg-system", dataset: { id: m.id } }, h("span", { class: "msg-text" }, m.text), " · ", h("time", { datetime: m.created_at || "" }, clock(m.created_at)));
   }
@@ -44,6 +54,38 @@ function message(m, customerName) {
           )
         : null,
     ),
-    h("div", { class: "msg-text" }, m.text),
+    m.text || !(m.attachments && m.attachments.length) ? h("div", { class: "msg-text" }, m.text) : null,
+    m.attachments && m.attachments.length
+      ? h("ul", { class: "msg-files", "aria-label": "Files" }, m.attachments.map((a, i) => fileItem(m, a, i, files)))
+      : null,
   );
+}
+
+function fileItem(m, a, index, files) {
+  const key = JSON.stringify([m.id, index, a.filename, a.size, a.url, a.inline, a.refused, a.pending]);
+  let item = files.before.get(key);
+  if (!item) item = h("li", { class: "msg-file" }, fileBody(a, files.root));
+  files.now.set(key, item);
+  return item;
+}
+
+function fileBody(a, root) {
+  const name = a.filename || "attachment";
+  if (a.refused) return h("span", { class: "file-refused" }, `${name} was not kept: ${a.refused}`);
+  if (a.pending) return h("span", { class: "file-pending" }, `Fetching ${name}…`);
+  if (!a.url) return h("span", { class: "file-none" }, `${name} · ${fileSize(a.size)}`);
+  if (a.inline) {
+    const image = h("img", { src: a.url, alt: name, class: "file-thumb", decoding: "async" });
+    // Keep a thread that was at its end there once the picture has its height.
+    image.addEventListener("load", () => {
+      const below = root.scrollHeight - root.scrollTop - root.clientHeight;
+      if (below - image.offsetHeight < 80) root.scrollTop = root.scrollHeight;
+    });
+    return h(
+      "a",
+      { href: a.url, target: "_blank", rel: "noopener", class: "file-image", title: `${name} · ${fileSize(a.size)}`, "aria-label": `${name} (opens full size)` },
+      image,
+    );
+  }
+  return h("a", { href: a.url, download: name, class: "file-link" }, h("span", { class: "file-name" }, name), ` · ${fileSize(a.size)}`);
 }
