@@ -8,7 +8,8 @@ no hub, no pub/sub subscription — and the job runner (app/jobs) with these han
     blobs.sweep        hourly: remove the chunks of file writes that died half way
     message.deliver    send an email (Postmark) or WhatsApp (Cloud API) reply and record
                        what the provider answered
-    whatsapp.templates fetch a workspace's approved WhatsApp templates
+    whatsapp.templates fetch a workspace's approved WhatsApp templates (on connecting, when
+                       asked, and for every connected number every 6 hours)
     message.media      fetch a file a customer sent by reference (WhatsApp media), keep it
     views.rebuild      a workspace's inbox views, asked for by a list that found them missing
     search.rebuild     a workspace's search index, likewise
@@ -50,7 +51,7 @@ from app.delivery.whatsapp import (
     sync_templates,
 )
 from app.doclock import DocumentLocks
-from app.documents import Contact, Message, Ticket
+from app.documents import Contact, Message, Ticket, Workspace
 from app.documents.common import utcnow
 from app.jobs.config import JobConfig
 from app.jobs.model import Job
@@ -75,7 +76,13 @@ BLOB_SWEEP_JOB = "blobs.sweep"
 # A put or delete older than this that left chunks behind has died (the slowest put of a
 # 25 MB file takes seconds).
 BLOB_LEFTOVER_AGE = timedelta(hours=1)
-PERIODIC = (Periodic(SWEEP_JOB, 5.0), Periodic(BLOB_SWEEP_JOB, 3600.0))
+# Templates approved (or paused) in WhatsApp Manager reach the composer by this refresh.
+TEMPLATES_REFRESH_JOB = "whatsapp.templates.refresh"
+PERIODIC = (
+    Periodic(SWEEP_JOB, 5.0),
+    Periodic(BLOB_SWEEP_JOB, 3600.0),
+    Periodic(TEMPLATES_REFRESH_JOB, 6 * 3600.0),
+)
 
 
 @dataclass
@@ -170,6 +177,12 @@ def handlers(
             attempt=job.attempt,
         )
 
+    async def refresh_templates(job: Job) -> None:
+        connected = Workspace.get_pymongo_collection().find({"whatsapp": {"$ne": None}}, {"_id": 1})
+        async for raw in connected:
+            if deps.timers is not None:
+                await deps.timers.queue.enqueue(TEMPLATES_JOB, {"ws": str(raw["_id"])})
+
     async def templates(job: Job) -> None:
         await sync_templates(client(), urls.whatsapp_graph_url, job.payload["ws"])
 
@@ -181,6 +194,7 @@ def handlers(
         REINDEX_JOB: reindex,
         DELIVER_JOB: deliver,
         TEMPLATES_JOB: templates,
+        TEMPLATES_REFRESH_JOB: refresh_templates,
         MEDIA_JOB: media,
     }
 

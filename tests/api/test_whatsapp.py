@@ -5,6 +5,7 @@ them forward, and the 24-hour window answered with approved templates."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,9 +17,15 @@ from starlette.applications import Starlette
 from app.delivery.whatsapp import TransientDelivery, deliver_whatsapp, sync_templates
 from app.documents import Message, Ticket
 from app.documents.common import utcnow
+from app.jobs import JobQueue
+from app.jobs.model import Job
+from app.jobs.timers import Timers
+from app.settings import Settings
+from app.worker import TEMPLATES_REFRESH_JOB, handlers
 from tests.apiclient import AgentClient, runtime_of, sign_up
 from tests.channels import whatsapp_payloads as wa
 from tests.channels.fake_graph import fake_graph
+from tests.jobs.helpers import consuming, eventually, fast_config
 
 
 class Meta:
@@ -252,4 +259,28 @@ async def test_a_reply_sent_outside_the_window_fails_later_with_needs_a_template
     shown = next(m for m in await thread(owner, ticket_id) if m["id"] == message_id)
     assert shown["delivery_status"] == "failed"
     assert shown["delivery_error"].startswith("needs a template")
+    await owner.aclose()
+
+
+async def test_every_connected_numbers_templates_are_refreshed_by_the_worker(
+    app: Starlette,
+) -> None:
+    owner, _, _ = await connected(app)
+    runtime = runtime_of(app)
+    queue = JobQueue(runtime.redis, fast_config())
+    deps = replace(runtime.deps, timers=Timers(queue))
+    with fake_graph() as graph:
+        graph.templates = [wa.template("refund_done", "Your refund of {{1}} is on its way.")]
+        async with httpx.AsyncClient() as http:
+            jobs = handlers(deps, http, Settings(whatsapp_graph_url=graph.url))
+            refresh = Job(id="r1", kind=TEMPLATES_REFRESH_JOB, payload={}, enqueued_at=utcnow())
+            async with consuming(queue, jobs):
+                await jobs[TEMPLATES_REFRESH_JOB](refresh)
+
+                async def synced() -> bool:
+                    channel = (await owner.get("/channels/whatsapp")).json()
+                    return [t["name"] for t in channel.get("templates", [])] == ["refund_done"]
+
+                await eventually(synced)
+    assert any(r.path.endswith(f"/{wa.WABA_ID}/message_templates") for r in graph.requests)
     await owner.aclose()
