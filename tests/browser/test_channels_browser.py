@@ -20,6 +20,7 @@ from app.documents.common import utcnow
 from tests.apiclient import PASSWORD, AgentClient, sign_up
 from tests.browser.test_accessibility import audit
 from tests.channels import whatsapp_payloads as wa
+from tests.channels.postmark_payloads import inbound_email
 
 pytestmark = pytest.mark.browser
 
@@ -243,5 +244,44 @@ async def test_an_agent_answers_with_a_template_after_24_hours(
         assert thread[-1]["text"] == "Hello Ana, your order #12 has shipped."
     finally:
         await store.close()
+        await context.close()
+        await owner.aclose()
+
+
+async def test_an_email_shows_its_reply_and_opens_whole_without_running_anything(
+    browser: Browser, tandem_url: str
+) -> None:
+    owner = await sign_up(tandem_url)
+    made = (await owner.put("/channels/email")).json()
+    parts = urlsplit(made["inbound_webhook_url"])
+    payload = inbound_email(text="It is still broken.")
+    payload["HtmlBody"] = (
+        "<p>It is <b>still</b> broken.</p><script>document.title='owned'</script>"
+        "<blockquote>On Monday, Support wrote: we shipped a new one</blockquote>"
+    )
+    async with httpx.AsyncClient(timeout=10) as postmark:
+        answer = await postmark.post(
+            tandem_url + parts.path,
+            json=payload,
+            auth=(parts.username or "", parts.password or ""),
+        )
+    ticket_id = answer.json()["ticket_id"]
+    context, page = await log_in(browser, tandem_url, owner)
+    try:
+        await page.locator(f"#row-{ticket_id}").click()
+        incoming = page.locator(".msg-in")
+        await expect(incoming.locator(".msg-text")).to_have_text("It is still broken.")
+        await expect(incoming).not_to_contain_text("we shipped a new one")  # folded
+        await incoming.get_by_role("button", name="Show the whole email").click()
+        frame = page.frame_locator(".whole-email-frame")
+        await expect(frame.locator("blockquote")).to_have_text(
+            "On Monday, Support wrote: we shipped a new one"
+        )
+        await expect(frame.locator("b")).to_have_text("still")
+        assert await frame.locator("script").count() == 0
+        assert await page.title() != "owned"
+        await incoming.get_by_role("button", name="Hide the whole email").click()
+        await expect(page.locator(".whole-email-frame")).to_have_count(0)
+    finally:
         await context.close()
         await owner.aclose()

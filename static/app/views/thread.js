@@ -10,15 +10,17 @@ import { clock } from "../format.js";
 // The thread is drawn anew on every change: a file already shown keeps its element (by
 // message and file), so an image does not load again or flicker.
 const drawnFiles = new WeakMap(); // thread root → Map(key → element)
+// Incoming emails opened in full (their own HTML, quoted history included), by message id.
+const wholeEmails = new Set();
 
-export function renderThread(root, messages, customerName = "Customer") {
+export function renderThread(root, messages, customerName = "Customer", channel = null) {
   const nearBottom = root.scrollHeight - root.scrollTop - root.clientHeight < 80;
   if (messages === null) {
     mount(root, h("p", { class: "muted" }, "Loading the conversation…"));
     return;
   }
   const before = drawnFiles.get(root) || new Map();
-  const files = { root, before, now: new Map() };
+  const files = { root, before, now: new Map(), email: channel === "email", redraw: () => renderThread(root, messages, customerName, channel) };
   mount(
     root,
     h("h3", { class: "sr-only" }, "Conversation"),
@@ -55,10 +57,35 @@ function message(m, customerName, files) {
         : null,
     ),
     m.text || !(m.attachments && m.attachments.length) ? h("div", { class: "msg-text" }, m.text) : null,
+    files.email && incoming && !note && m.html ? wholeEmail(m, files.redraw) : null,
     m.attachments && m.attachments.length
       ? h("ul", { class: "msg-files", "aria-label": "Files" }, m.attachments.map((a, i) => fileItem(m, a, i, files)))
       : null,
   );
+}
+
+// The email as it was written, quoted history included: its HTML (sanitized by the server)
+// in a frame with no scripts, no access to the app and nothing loaded from elsewhere.
+function wholeEmail(m, redraw) {
+  const open = wholeEmails.has(m.id);
+  const toggle = h(
+    "button",
+    {
+      type: "button",
+      class: "ghost small whole-email-toggle",
+      "aria-expanded": open ? "true" : "false",
+      onclick: () => {
+        if (open) wholeEmails.delete(m.id);
+        else wholeEmails.add(m.id);
+        redraw();
+      },
+    },
+    open ? "Hide the whole email" : "Show the whole email",
+  );
+  if (!open) return h("div", { class: "whole-email" }, toggle);
+  const page = `<!doctype html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'"><base target="_blank"><style>body{font:14px/1.45 system-ui,sans-serif;margin:8px;color:#222}blockquote{margin:0 0 0 8px;padding-left:8px;border-left:3px solid #ccc;color:#555}</style>${m.html}`;
+  const frame = h("iframe", { class: "whole-email-frame", title: "The whole email", sandbox: "allow-popups allow-popups-to-escape-sandbox", srcdoc: page });
+  return h("div", { class: "whole-email" }, toggle, frame);
 }
 
 function fileItem(m, a, index, files) {

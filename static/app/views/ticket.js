@@ -89,7 +89,7 @@ export function createTicketView(root) {
     if (open.messages !== drawnMessages || thread.dataset.customer !== customer) {
       drawnMessages = open.messages;
       thread.dataset.customer = customer;
-      renderThread(thread, open.messages, customer);
+      renderThread(thread, open.messages, customer, ticket.channel);
     }
     if (!composer || composer.ticketId !== ticket.id) {
       if (composer) composer.dispose();
