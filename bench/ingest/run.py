@@ -8,7 +8,8 @@ workspace and connects its email (Postmark) and WhatsApp channels through the AP
 Then, for each point (messages x concurrency): the load generator (its own process) sends the
 same requests to the floor app, then as many `GET /healthz` to Tandem, then opens the agent
 sockets (another process) and posts the webhooks to Tandem. Prints a markdown section and
-writes it to --output; the processes' logs and each run's raw timings stay in --logs.
+puts it in its place in --output (BENCHMARKS.md); the processes' logs and each run's raw
+timings stay in --logs.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import httpx
 import msgspec
 
 from app.devservices import local_services
+from bench.actions.report import PREAMBLE
 from bench.fanout.floor_server import raise_fd_limit
 from bench.fanout.processes import ROOT, Server, _spawn, _wait, log_problems, start_tandem
 from bench.fanout.report import machine
@@ -36,6 +38,7 @@ from bench.ingest.loadgen import Sent
 from bench.ingest.report import Ingest, Point, Requests, others, render
 from bench.ingest.setup import prepare
 from bench.ingest.sockets import Received
+from bench.sections import replace_section
 
 RUN_SECONDS = 600  # one load-generator run
 WARMUP_MESSAGES = 200
@@ -144,7 +147,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sockets", type=int, default=20, help="agent sockets on the inbox")
     parser.add_argument("--customers", type=int, default=200, help="senders per point")
     parser.add_argument("--processes", type=int, default=1, help="Tandem (and floor) processes")
-    parser.add_argument("--output", type=Path, default=OUT / "result.md")
+    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--logs", type=Path, default=OUT / "logs")
     return parser.parse_args(argv)
 
@@ -227,7 +230,8 @@ def main(argv: list[str] | None = None) -> None:
         notes=notes(args, box, points, servers, (load_start, os.getloadavg())),
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text)
+    # Its own section of BENCHMARKS.md; the other benchmarks' sections stay as they are.
+    args.output.write_text(replace_section(args.output, text, PREAMBLE))
     (args.logs / "summary.json").write_bytes(
         msgspec.json.encode({"command": command_line(args), "machine": box, "points": points})
     )
