@@ -159,6 +159,20 @@ async def email_sending(call: Call) -> EmailChannelOut:
     return channel_out(call, await get_workspace(call.agent.workspace_id))
 
 
+@api.op(
+    "DELETE",
+    "/channels/email",
+    summary="Disconnect email: its webhooks are refused from now on, replies stop (owner)",
+    tag=C,
+    errors=(403,),
+)
+async def disconnect_email(call: Call) -> None:
+    call.agent.require(Action.MANAGE_WORKSPACE)
+    ws = require_id(call.agent.workspace_id, "workspace")
+    await Workspace.get_pymongo_collection().update_one({"_id": ws}, {"$unset": {"email": ""}})
+    log.info("workspace %s disconnected email", ws)
+
+
 async def _postmark_body(call: Call, workspace_id: str, limit: int) -> bytes:
     """A Postmark webhook's body, once its credentials are checked."""
     await _check_postmark(call, workspace_id)

@@ -165,6 +165,20 @@ async def sync_whatsapp_templates(call: Call) -> SyncQueued:
     return SyncQueued(queued=await _sync_soon(call, ws))
 
 
+@api.op(
+    "DELETE",
+    "/channels/whatsapp",
+    summary="Disconnect WhatsApp: Meta's webhooks are refused from now on, replies stop (owner)",
+    tag=C,
+    errors=(403,),
+)
+async def disconnect_whatsapp(call: Call) -> None:
+    call.agent.require(Action.MANAGE_WORKSPACE)
+    ws = require_id(call.agent.workspace_id, "workspace")
+    await Workspace.get_pymongo_collection().update_one({"_id": ws}, {"$unset": {"whatsapp": ""}})
+    log.info("workspace %s disconnected WhatsApp", ws)
+
+
 async def _channel(workspace_id: str) -> WhatsAppChannel | None:
     workspace = await Workspace.find_one(Workspace.id == require_id(workspace_id, "workspace"))
     return workspace.whatsapp if workspace is not None else None

@@ -160,3 +160,11 @@ async def test_an_emails_html_is_kept_sanitized_with_its_quoted_history(app: Sta
     for gone in ("script", "onclick", "javascript:", "<img", "tracker.example"):
         assert gone not in kept
     await owner.aclose()
+
+
+async def test_disconnected_email_refuses_postmarks_posts(app: Starlette) -> None:
+    owner, postmark = await connected(app)
+    assert (await owner.delete("/channels/email")).status_code == 204
+    assert (await owner.get("/channels/email")).json() == {"connected": False}
+    assert (await postmark.post(inbound_email())).status_code == 401
+    await owner.aclose()

@@ -22,7 +22,7 @@ from app.jobs.model import Job
 from app.jobs.timers import Timers
 from app.settings import Settings
 from app.worker import TEMPLATES_REFRESH_JOB, handlers
-from tests.apiclient import AgentClient, runtime_of, sign_up
+from tests.apiclient import AgentClient, invite_and_join, runtime_of, sign_up
 from tests.channels import whatsapp_payloads as wa
 from tests.channels.fake_graph import fake_graph
 from tests.jobs.helpers import consuming, eventually, fast_config
@@ -283,4 +283,26 @@ async def test_every_connected_numbers_templates_are_refreshed_by_the_worker(
 
                 await eventually(synced)
     assert any(r.path.endswith(f"/{wa.WABA_ID}/message_templates") for r in graph.requests)
+    await owner.aclose()
+
+
+async def test_a_disconnected_number_refuses_metas_posts_and_sends_nothing(
+    app: Starlette,
+) -> None:
+    owner, meta, ws, ticket_id = await wa_ticket(app)
+    reply = (await owner.post(f"/tickets/{ticket_id}/messages", json={"text": "Hi"})).json()
+    message_id = reply["message"]["id"]
+    agent = await invite_and_join(owner, app, "Ana Agent")
+    assert (await agent.delete("/channels/whatsapp")).status_code == 403
+    assert (await owner.delete("/channels/whatsapp")).status_code == 204
+    assert (await owner.get("/channels/whatsapp")).json() == {"connected": False}
+    late = await meta.post(wa.webhook(messages=[wa.text("Anyone?")]))
+    assert late.status_code == 401
+    with fake_graph() as graph:
+        async with httpx.AsyncClient() as http:
+            await deliver_whatsapp(runtime_of(app).deps, http, graph.url, ws, message_id)
+    assert graph.sent == []
+    shown = next(m for m in await thread(owner, ticket_id) if m["id"] == message_id)
+    assert shown["delivery_error"] == "WhatsApp is not connected for this workspace"
+    await agent.aclose()
     await owner.aclose()

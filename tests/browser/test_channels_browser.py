@@ -154,6 +154,12 @@ async def test_the_owner_connects_email_and_whatsapp(
         assert await audit(page) == [], "channels"
         await page.set_viewport_size({"width": 1280, "height": 2200})  # the whole page
         await page.screenshot(path=str(artifacts_dir / "channels.png"))
+
+        # Disconnecting asks first, then the number is gone.
+        await page.get_by_role("button", name="Disconnect WhatsApp").click()
+        await page.get_by_role("button", name="Yes, disconnect").click()
+        await expect(page.get_by_role("button", name="Connect WhatsApp")).to_be_visible()
+        assert (await owner.get("/channels/whatsapp")).json() == {"connected": False}
     finally:
         await context.close()
         await owner.aclose()

@@ -260,7 +260,38 @@ export function createChannelsView(root) {
     mount(
       emailConnect,
       h("button", { type: "button", id: "email-regenerate", onclick: () => { confirmingRegenerate = true; drawEmail(); document.getElementById("email-regenerate-confirm")?.focus(); } }, "Regenerate webhook credentials"),
+      " ",
+      disconnectButton("email", "Disconnect email", "Postmark's webhooks will be refused and replies will not go out by email. Conversations stay."),
     );
+  }
+
+  // A two-step "Disconnect" for a channel: the first click asks, the second disconnects.
+  function disconnectButton(channel, label, consequence) {
+    const box = h("span", { class: "disconnect" });
+    const ask = h("button", { type: "button", class: "danger", id: `${channel}-disconnect` }, label);
+    ask.addEventListener("click", () => {
+      mount(
+        box,
+        h("span", { role: "group", "aria-label": label }, `${consequence} `,
+          h("button", { type: "button", class: "danger", id: `${channel}-disconnect-confirm`, onclick: () => disconnect(channel) }, "Yes, disconnect"),
+          " ",
+          h("button", { type: "button", onclick: () => mount(box, ask) }, "Keep it")),
+      );
+      document.getElementById(`${channel}-disconnect-confirm`)?.focus();
+    });
+    mount(box, ask);
+    return box;
+  }
+
+  async function disconnect(channel) {
+    try {
+      await api.request("DELETE", `/channels/${channel}`);
+      announce(channel === "email" ? "Email disconnected." : "WhatsApp disconnected.");
+      await load();
+    } catch (error) {
+      if (error.status === 401) return;
+      announce(`Not disconnected: ${error.message}`);
+    }
   }
 
   function drawEmailUrls() {
@@ -342,6 +373,7 @@ export function createChannelsView(root) {
         " ",
         h("button", { type: "button", id: "whatsapp-refresh", onclick: () => refreshWhatsApp(true) }, "Refresh"),
       ),
+      h("p", {}, disconnectButton("whatsapp", "Disconnect WhatsApp", "Meta's webhooks will be refused and replies will not go out on WhatsApp. Conversations stay.")),
       whatsapp.templates_error ? h("p", { class: "form-error", id: "whatsapp-templates-error" }, `The last sync failed: ${whatsapp.templates_error}`) : null,
       templates.length
         ? h(
