@@ -1,0 +1,1 @@
+"""Knowledge-base lookups: sentence-embedding models run in process, and keyword ranking."""
