@@ -27,7 +27,9 @@ from app.api import (
     routes_channels,
     routes_contacts,
     routes_dashboard,
+    routes_help,
     routes_jobs,
+    routes_kb,
     routes_presence,
     routes_realtime,
     routes_tickets,
@@ -71,6 +73,8 @@ def all_operations() -> Api:
         routes_tickets,
         routes_contacts,
         routes_admin,
+        routes_kb,
+        routes_help,
         routes_jobs,
         routes_presence,
         routes_realtime,
@@ -194,6 +198,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", health),
         Route("/openapi.json", openapi),
         *api.routes(PREFIX),
+        *routes_help.routes(),  # the public help center: /help/<workspace>[/<article>]
         Mount("/", StaticFiles(directory=STATIC_DIR, html=True, check_dir=False), name="static"),
     ]
     return TandemApp(

@@ -51,7 +51,7 @@ from app.delivery.whatsapp import (
     sync_templates,
 )
 from app.doclock import DocumentLocks
-from app.documents import Contact, Message, Ticket, Workspace
+from app.documents import Article, Contact, Message, Ticket, Workspace
 from app.documents.common import utcnow
 from app.jobs.config import JobConfig
 from app.jobs.model import Job
@@ -96,7 +96,9 @@ class WorkerRuntime:
 def make_deps(redis: aioredis.Redis, broker: Broker, blobs: BlobStore | None = None) -> Deps:
     views, search = ViewStore(redis), SearchIndex(redis)
     projections: list[Projection] = [views, search]
-    relay = EventRelay(broker, [Ticket, Message, Contact], DocumentLocks(redis), projections)
+    relay = EventRelay(
+        broker, [Ticket, Message, Contact, Article], DocumentLocks(redis), projections
+    )
     return Deps(relay, Timers(JobQueue(redis)), views, search, blobs)
 
 

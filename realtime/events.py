@@ -1,9 +1,9 @@
 """The event catalogue: every state change Tandem announces, one msgspec Struct per type.
 
 This module is the vocabulary `app/`, `realtime/` and the clients share (as Starlette's
-`types.py` is for Starlette): the wire shapes of tickets, messages and contacts, the `Actor` who
-made a change, the typed events (a tagged union on `type`), what a widget visitor is shown of
-them, and the ephemeral `Signal`.
+`types.py` is for Starlette): the wire shapes of tickets, messages, contacts and knowledge-base
+articles, the `Actor` who made a change, the typed events (a tagged union on `type`), what a
+widget visitor is shown of them, and the ephemeral `Signal`.
 
 `seq` is strictly increasing per workspace and assigned by the broker when the event is appended
 to the workspace's replay log; an event that has not been published yet has `seq == 0` (and
@@ -150,6 +150,24 @@ class ContactView(msgspec.Struct):
     email_bounce: str | None = None  # why email to `email` stopped (a hard bounce)
 
 
+ArticleStatus = Literal["draft", "published"]
+ArticleVisibility = Literal["public", "internal"]
+
+
+class ArticleView(msgspec.Struct):
+    """A knowledge-base article as its events show it: everything but the body."""
+
+    id: str
+    title: str
+    slug: str
+    locale: str
+    category: str
+    status: ArticleStatus
+    visibility: ArticleVisibility
+    version: int
+    updated_at: str | None
+
+
 class PreviousValues(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     """The values a ticket change replaced; only the changed fields are present."""
 
@@ -218,6 +236,10 @@ class ContactData(msgspec.Struct, forbid_unknown_fields=True):
     contact: ContactView
 
 
+class ArticleData(msgspec.Struct, forbid_unknown_fields=True):
+    article: ArticleView
+
+
 class TicketCreated(EventBase, tag="ticket.created", frozen=True):
     data: TicketData
 
@@ -248,6 +270,20 @@ class ContactUpdated(EventBase, tag="contact.updated", frozen=True):
     data: ContactData
 
 
+class ArticleCreated(EventBase, tag="article.created", frozen=True):
+    data: ArticleData
+
+
+class ArticleUpdated(EventBase, tag="article.updated", frozen=True):
+    data: ArticleData
+
+
+class ArticleDeleted(EventBase, tag="article.deleted", frozen=True):
+    """The article as it was when deleted (with the version the deletion gave it)."""
+
+    data: ArticleData
+
+
 Event = (
     TicketCreated
     | TicketUpdated
@@ -256,6 +292,9 @@ Event = (
     | MessageRead
     | ContactCreated
     | ContactUpdated
+    | ArticleCreated
+    | ArticleUpdated
+    | ArticleDeleted
 )
 
 

@@ -3,6 +3,7 @@ from beanie import Document
 from app.documents.audit import AuditEvent
 from app.documents.canned import CannedResponse
 from app.documents.contact import Contact
+from app.documents.kb import Article
 from app.documents.message import Message
 from app.documents.people import ApiToken, Invitation, Membership, User
 from app.documents.ticket import Ticket
@@ -20,12 +21,14 @@ ALL_DOCUMENTS: list[type[Document]] = [
     Ticket,
     Message,
     CannedResponse,
+    Article,
     AuditEvent,
 ]
 
 __all__ = [
     "ALL_DOCUMENTS",
     "ApiToken",
+    "Article",
     "AuditEvent",
     "CannedResponse",
     "Contact",

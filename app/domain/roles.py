@@ -23,6 +23,7 @@ class Action(StrEnum):
     MANAGE_CONTACTS = "manage_contacts"
     DELETE_CONTACTS = "delete_contacts"
     MANAGE_CANNED = "manage_canned"
+    MANAGE_KB = "manage_kb"  # write knowledge-base articles, see drafts
     VIEW_DASHBOARD = "view_dashboard"
     INVITE_MEMBERS = "invite_members"
     MANAGE_MEMBERS = "manage_members"
@@ -37,6 +38,7 @@ MINIMUM_ROLE: dict[Action, Role] = {
     Action.MANAGE_CONTACTS: Role.AGENT,
     Action.ASSIGN_OTHERS: Role.SUPERVISOR,
     Action.MANAGE_CANNED: Role.SUPERVISOR,
+    Action.MANAGE_KB: Role.SUPERVISOR,
     Action.VIEW_DASHBOARD: Role.SUPERVISOR,
     Action.DELETE_CONTACTS: Role.ADMIN,
     Action.INVITE_MEMBERS: Role.ADMIN,

@@ -17,7 +17,13 @@ only the agents' postings. A query reads the postings of its own audience, so a 
 only in notes is never matched for "all".
 
 Tickets and contacts are searched by agents only, so only the agents' postings are kept for
-them (SEARCHED_BY); the audiences matter for kinds others search too (the knowledge base).
+them (SEARCHED_BY); the audiences matter for kinds others search too: a knowledge-base article
+is "all" once published and public (the help center and the widget find it), else "agents".
+
+Articles are indexed from the store, not from their events: an article event carries no body,
+so taking one in reads the article by `_id` and indexes it as it is now (a tombstone or a
+missing one is removed). A retried or late event therefore indexes the current article, never
+an older body, and the events that reach every agent's socket stay small.
 
 Idempotency: a field's record is exactly what it added to the postings: its audiences and its
 (term, amount) pairs. Setting a field compares the new record with the stored one in a Lua
@@ -47,10 +53,14 @@ from beanie import Document
 from bson import ObjectId
 from bson.errors import InvalidId
 
-from app.documents import Contact, Message, Ticket
+from app.documents import Article, Contact, Message, Ticket
 from app.domain.errors import Invalid, NotFound
+from app.domain.kb import audience_of, plain_text
 from app.search.tokens import query_terms, terms
 from realtime.events import (
+    ArticleCreated,
+    ArticleDeleted,
+    ArticleUpdated,
     ContactCreated,
     ContactUpdated,
     ContactView,
@@ -64,6 +74,7 @@ from realtime.events import (
 
 TICKET: Final = "ticket"
 CONTACT: Final = "contact"
+ARTICLE: Final = "article"
 
 # Narrowest first: a field enters its own audience's postings and every wider one's.
 AUDIENCES: Final = ("all", "agents")
@@ -78,6 +89,8 @@ SUBJECT_WEIGHT: Final = 3
 MESSAGE_WEIGHT: Final = 1
 NAME_WEIGHT: Final = 3
 IDENTIFIER_WEIGHT: Final = 2  # email, phone, WhatsApp id
+TITLE_WEIGHT: Final = 3  # an article's title
+BODY_WEIGHT: Final = 1  # an article's body
 
 MAX_QUERY_TERMS: Final = 8  # further words of a query are ignored
 MIN_PREFIX: Final = 2
@@ -251,8 +264,35 @@ def contact_fields(contact: ContactView | dict[str, Any]) -> list[FieldText]:
     ]
 
 
+# What indexing an article reads of it.
+ARTICLE_FIELDS: Final = {
+    "title": 1, "body": 1, "status": 1, "visibility": 1, "version": 1, "created_at": 1,
+    "deleted_at": 1,
+}  # fmt: skip
+ARTICLE_ROUNDS: Final = 3  # reads of an article that changed while it was being indexed
+
+
+def article_update(raw: dict[str, Any]) -> DocUpdate:
+    """An article (a store document, at least ARTICLE_FIELDS) as indexed: title and body,
+    both in the audience its status and visibility give it."""
+    audience = audience_of(str(raw.get("status")), str(raw.get("visibility")))
+    fields = [
+        FieldText("title", raw.get("title"), TITLE_WEIGHT, audience),
+        FieldText("body", plain_text(raw.get("body") or ""), BODY_WEIGHT, audience),
+    ]
+    return DocUpdate(ARTICLE, str(raw["_id"]), fields, epoch(raw.get("created_at")))
+
+
+def articles_of(event: Event) -> list[str]:
+    """The ids of the articles an event is about, to index from the store."""
+    if isinstance(event, ArticleCreated | ArticleUpdated | ArticleDeleted):
+        return [event.data.article.id]
+    return []
+
+
 def updates_of(event: Event) -> list[DocUpdate]:
-    """What an event says about searchable documents (nothing for reads)."""
+    """What an event says about searchable documents (nothing for reads; articles are read
+    from the store, see `articles_of`)."""
     if isinstance(event, TicketCreated | TicketUpdated):
         ticket = event.data.ticket
         return [DocUpdate(TICKET, ticket.id, ticket_fields(ticket), epoch(ticket.created_at))]
@@ -282,12 +322,36 @@ class SearchIndex:
     async def project(self, events: Sequence[Event]) -> None:
         """Index what the events say; applying an event again changes nothing."""
         by_ws = [(event.ws, update) for event in events for update in updates_of(event)]
-        if not by_ws:
+        if by_ws:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for ws, update in by_ws:
+                    await self._queue(pipe, ws, update)
+                await pipe.execute()
+        for event in events:
+            for article_id in articles_of(event):
+                await self.index_article(event.ws, article_id)
+
+    async def index_article(self, ws: str, article_id: str) -> None:
+        """Index the article as the store holds it now; forget it when it is gone. Two writers
+        indexing one article at once may finish in either order, so each reads the version
+        again afterwards and indexes once more if it moved on meanwhile."""
+        try:
+            key = {"_id": ObjectId(article_id), "workspace_id": ObjectId(ws)}
+        except InvalidId:
             return
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for ws, update in by_ws:
-                await self._queue(pipe, ws, update)
-            await pipe.execute()
+        articles = Article.get_pymongo_collection()
+        raw = await articles.find_one(key, ARTICLE_FIELDS)
+        for _ in range(ARTICLE_ROUNDS):
+            if raw is None or raw.get("deleted_at") is not None:
+                await self.remove(ws, ARTICLE, article_id)
+                return
+            await self.index(ws, [article_update(raw)])
+            now = await articles.find_one(key, {"version": 1, "deleted_at": 1})
+            if now is not None and now.get("deleted_at") is None:
+                if now.get("version") == raw.get("version"):
+                    return
+                now = await articles.find_one(key, ARTICLE_FIELDS)
+            raw = now
 
     async def index(self, ws: str, updates: Sequence[DocUpdate]) -> None:
         """Set fields of documents directly (the generic entry for other kinds)."""
@@ -508,7 +572,7 @@ class SearchIndex:
 
     async def rebuild(self, ws: str) -> int:
         """Drop the workspace's index and index it again from the store in one pass per
-        collection; returns how many documents (tickets and contacts) were indexed. The drop
+        collection; returns how many documents (tickets, contacts, articles) were indexed. The drop
         comes first, so a write that lands meanwhile is indexed by its event, by the pass, or
         by both (setting a field twice changes nothing)."""
         try:
@@ -527,6 +591,10 @@ class SearchIndex:
         async for batch in _batches(Contact, ws_oid, projection):
             await self.index(ws, [_contact_update(raw) for raw in batch])
             indexed += len(batch)
+        async for batch in _batches(Article, ws_oid, ARTICLE_FIELDS):
+            live = [raw for raw in batch if raw.get("deleted_at") is None]
+            await self.index(ws, [article_update(raw) for raw in live])
+            indexed += len(live)
         await self.mark_built(ws)
         return indexed
 

@@ -1,5 +1,5 @@
 // The inbox app: session start, the page shell, routing (#/inbox, #/tickets/<id>,
-// #/dashboard, #/canned, #/channels), the live socket wiring, and the one-second clock for ages and expiries.
+// #/dashboard, #/canned, #/kb, #/channels), the live socket wiring, and the one-second clock for ages and expiries.
 
 import * as api from "./api.js";
 import {
@@ -31,6 +31,7 @@ import { renderList } from "./views/list.js";
 import { renderAccept } from "./views/accept.js";
 import { createCannedView } from "./views/canned.js";
 import { createChannelsView } from "./views/channels.js";
+import { createKbView } from "./views/kb.js";
 import { renderLogin } from "./views/login.js";
 import { renderSidebar } from "./views/sidebar.js";
 import { createTicketView } from "./views/ticket.js";
@@ -147,6 +148,7 @@ function buildShell() {
   const dashboard = h("main", { class: "dashboard", id: "dashboard", hidden: true });
   const canned = h("main", { class: "canned-page", id: "canned", hidden: true, "aria-label": "Canned responses" });
   const channels = h("main", { class: "channels-page", id: "channels", hidden: true, "aria-label": "Channels" });
+  const kb = h("main", { class: "kb-page", id: "kb", hidden: true, "aria-label": "Knowledge base" });
   const me = h("div", { class: "me" });
   const header = h(
     "header",
@@ -161,19 +163,20 @@ function buildShell() {
     h("button", { type: "button", class: "ghost", id: "logout", onclick: logout }, "Log out"),
   );
   const inbox = h("main", { class: "inbox", id: "inbox" }, h("div", { class: "left" }, sidebar, team), list, ticket);
-  mount(root, header, inbox, dashboard, canned, channels);
-  shell = { nav, banner, sidebar, team, list, ticket: createTicketView(ticket), dashboard, canned: createCannedView(canned), cannedRoot: canned, channels: createChannelsView(channels), channelsRoot: channels, inbox, me };
+  mount(root, header, inbox, dashboard, canned, kb, channels);
+  shell = { nav, banner, sidebar, team, list, ticket: createTicketView(ticket), dashboard, canned: createCannedView(canned), cannedRoot: canned, kb: createKbView(kb), kbRoot: kb, channels: createChannelsView(channels), channelsRoot: channels, inbox, me };
 }
 
 function draw() {
   if (!shell || !state.me) return;
   const r = state.route;
-  const page = ["dashboard", "canned", "channels"].includes(r.name) ? r.name : "inbox";
+  const page = ["dashboard", "canned", "kb", "channels"].includes(r.name) ? r.name : "inbox";
   mount(
     shell.nav,
     h("a", { href: "#/inbox", "aria-current": page === "inbox" ? "page" : null }, "Inbox"),
     can("view_dashboard") ? h("a", { href: "#/dashboard", "aria-current": page === "dashboard" ? "page" : null }, "Dashboard") : null,
     can("manage_canned") ? h("a", { href: "#/canned", "aria-current": page === "canned" ? "page" : null }, "Canned responses") : null,
+    can("manage_kb") ? h("a", { href: "#/kb", "aria-current": page === "kb" ? "page" : null }, "Knowledge base") : null,
     can("manage_workspace") ? h("a", { href: "#/channels", "aria-current": page === "channels" ? "page" : null }, "Channels") : null,
   );
   drawBanner();
@@ -181,6 +184,7 @@ function draw() {
   shell.inbox.hidden = page !== "inbox";
   shell.dashboard.hidden = page !== "dashboard";
   shell.cannedRoot.hidden = page !== "canned";
+  shell.kbRoot.hidden = page !== "kb";
   shell.channelsRoot.hidden = page !== "channels";
   if (page === "dashboard") {
     renderDashboard(shell.dashboard);
@@ -188,6 +192,10 @@ function draw() {
   }
   if (page === "canned") {
     shell.canned.render();
+    return;
+  }
+  if (page === "kb") {
+    shell.kb.render();
     return;
   }
   if (page === "channels") {
@@ -253,6 +261,11 @@ function route() {
   if (hash === "#/canned") {
     update({ route: { name: "canned" } });
     if (can("manage_canned")) refreshCanned();
+    return;
+  }
+  if (hash === "#/kb") {
+    update({ route: { name: "kb" } });
+    if (shell) shell.kb.open();
     return;
   }
   if (hash === "#/channels") {
