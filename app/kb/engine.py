@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.kb.embedder import Embedder, ModelUnavailable, load
-from app.kb.keywords import BM25
+from app.kb.keywords import ArticleKeywords
 from app.kb.stored import Passage, StoredArticle, StoredVectors
 from app.kb.vectors import Matrix, VectorIndex
 
@@ -45,7 +45,7 @@ class _Space:
     seen: int = 0
     articles: dict[str, StoredArticle] = field(default_factory=dict)
     # Keyword indexes per audience, built on first use after a change.
-    keywords: dict[str, tuple[BM25, list[tuple[str, int]]]] = field(default_factory=dict)
+    keywords: dict[str, ArticleKeywords] = field(default_factory=dict)
 
 
 class KnowledgeBase:
@@ -137,15 +137,15 @@ class KnowledgeBase:
         else:  # embedded by another model, or by none: found by its words until re-embedded
             vectors.remove_article(ws, article.article_id)
 
-    def _keywords(self, space: _Space, audience: str) -> tuple[BM25, list[tuple[str, int]]]:
+    def _keywords(self, space: _Space, audience: str) -> ArticleKeywords:
         if audience not in space.keywords:
-            rows = [
-                (a.article_id, i, p.text)
-                for a in space.articles.values()
-                if audience == "agents" or a.audience == "all"
-                for i, p in enumerate(a.passages)
-            ]
-            space.keywords[audience] = (BM25([r[2] for r in rows]), [(r[0], r[1]) for r in rows])
+            space.keywords[audience] = ArticleKeywords(
+                [
+                    (a.article_id, [p.text for p in a.passages])
+                    for a in space.articles.values()
+                    if audience == "agents" or a.audience == "all"
+                ]
+            )
         return space.keywords[audience]
 
     # ---- answering ---------------------------------------------------------------------------
@@ -160,33 +160,21 @@ class KnowledgeBase:
             return []
         await self.embedder()
         space = await self._sync(ws)
-        scores: dict[str, float] = {}
-        best: dict[str, tuple[float, int]] = {}
         vectors = self._vectors
         encoded = await self.embed([query]) if vectors is not None else None
-        if vectors is not None and encoded is not None:
-            for hit in vectors.search(ws, encoded[0], k * 8, audience):
-                if hit.score > scores.get(hit.article_id, -1.0):
-                    scores[hit.article_id] = hit.score
-                    index = _passage_index(space.articles[hit.article_id], hit.chunk)
-                    best[hit.article_id] = (hit.score, index)
-        keywords, rows = self._keywords(space, audience)
-        ceiling = keywords.ceiling(query)
-        if ceiling > 0:
-            lifted: dict[str, float] = {}
-            for row, score in keywords.matches(query).items():
-                article_id, index = rows[row]
-                share = score / ceiling
-                if share > lifted.get(article_id, 0.0):
-                    lifted[article_id] = share
-                    if article_id not in best:
-                        best[article_id] = (0.0, index)
-            for article_id, share in lifted.items():
-                scores[article_id] = scores.get(article_id, 0.0) + KEYWORD_WEIGHT * share
-        ranked = sorted(scores.items(), key=lambda item: -item[1])[:k]
+        hits = (
+            vectors.search(ws, encoded[0], k * 8, audience)
+            if vectors and encoded is not None
+            else []
+        )
+        nearest = [
+            (h.article_id, h.score, _passage_index(space.articles[h.article_id], h.chunk))
+            for h in hits
+        ]
+        ranked = fuse(nearest, self._keywords(space, audience).best(query), k)
         return [
-            Found(article_id, score, space.articles[article_id].passages[best[article_id][1]])
-            for article_id, score in ranked
+            Found(article_id, score, space.articles[article_id].passages[index])
+            for article_id, score, index in ranked
         ]
 
     def held(self) -> tuple[int, int]:
@@ -200,3 +188,20 @@ def _passage_index(article: StoredArticle, chunk: int) -> int:
         if passage.n == chunk:
             return i
     return 0
+
+
+def fuse(
+    nearest: list[tuple[str, float, int]], keywords: dict[str, tuple[float, int]], k: int
+) -> list[tuple[str, float, int]]:
+    """Articles by `cosine of their best passage + KEYWORD_WEIGHT * keyword share`, best
+    first, each with the passage that matched best (by meaning if any did, else by words)."""
+    scores: dict[str, float] = {}
+    passage: dict[str, int] = {}
+    for article_id, score, index in nearest:
+        if score > scores.get(article_id, -2.0):
+            scores[article_id], passage[article_id] = score, index
+    for article_id, (share, index) in keywords.items():
+        scores[article_id] = scores.get(article_id, 0.0) + KEYWORD_WEIGHT * share
+        passage.setdefault(article_id, index)
+    ranked = sorted(scores.items(), key=lambda item: -item[1])[:k]
+    return [(article_id, score, passage[article_id]) for article_id, score in ranked]
