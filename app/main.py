@@ -48,6 +48,8 @@ from app.auth.visitor_tokens import VisitorTokens
 from app.blobs.mongo import MongoBlobStore
 from app.db import connect_store
 from app.doclock import DocumentLocks
+from app.kb.engine import KnowledgeBase
+from app.kb.stored import StoredVectors
 from app.live.endpoint import live
 from app.live.presence_sink import RedisPresenceSink
 from app.runtime import Runtime
@@ -108,7 +110,9 @@ async def build_runtime(settings: Settings) -> Runtime:
     hub = Hub(broker)  # registers its handlers before the broker starts delivering
     await broker.start()
     presence, collision = PresenceStore(redis), CollisionStore(redis)
-    deps = make_deps(redis, broker, MongoBlobStore(store[settings.mongodb_db]))
+    database = store[settings.mongodb_db]
+    kb = KnowledgeBase(StoredVectors(database, redis))
+    deps = make_deps(redis, broker, MongoBlobStore(database), kb)
     return Runtime(
         settings=settings,
         sessions=SessionCodec(settings.secret_key, settings.session_max_age),

@@ -11,13 +11,15 @@ no hub, no pub/sub subscription — and the job runner (app/jobs) with these han
     whatsapp.templates fetch a workspace's approved WhatsApp templates (on connecting, when
                        asked, and for every connected number every 6 hours)
     message.media      fetch a file a customer sent by reference (WhatsApp media), keep it
+    kb.index           embed a changed knowledge-base article's passages (kb.reindex: all of
+                       a workspace's)
     views.rebuild      a workspace's inbox views, asked for by a list that found them missing
     search.rebuild     a workspace's search index, likewise
 
 At start it also wakes snoozed tickets that are overdue (snoozed before their timers existed,
 or while no worker ran for longer than the timers are kept).
 
-SLA clocks, embeddings and AI calls join these as handlers.
+SLA clocks and AI calls join these as handlers.
 """
 
 from __future__ import annotations
@@ -59,6 +61,15 @@ from app.jobs.periodic import Periodic
 from app.jobs.queue import JobQueue
 from app.jobs.runner import consumer_name, run_jobs
 from app.jobs.timers import Timers
+from app.kb.engine import KnowledgeBase
+from app.kb.indexing import (
+    KB_INDEX_JOB,
+    KB_REINDEX_JOB,
+    KbIndexing,
+    index_article,
+    reindex_workspace,
+)
+from app.kb.stored import StoredVectors
 from app.outbox import EventRelay, Projection
 from app.schemas.common import iso
 from app.search.index import SearchIndex
@@ -93,13 +104,18 @@ class WorkerRuntime:
     deps: Deps
 
 
-def make_deps(redis: aioredis.Redis, broker: Broker, blobs: BlobStore | None = None) -> Deps:
-    views, search = ViewStore(redis), SearchIndex(redis)
-    projections: list[Projection] = [views, search]
+def make_deps(
+    redis: aioredis.Redis,
+    broker: Broker,
+    blobs: BlobStore | None = None,
+    kb: KnowledgeBase | None = None,
+) -> Deps:
+    views, search, queue = ViewStore(redis), SearchIndex(redis), JobQueue(redis)
+    projections: list[Projection] = [views, search, KbIndexing(queue)]
     relay = EventRelay(
         broker, [Ticket, Message, Contact, Article], DocumentLocks(redis), projections
     )
-    return Deps(relay, Timers(JobQueue(redis)), views, search, blobs)
+    return Deps(relay, Timers(queue), views, search, blobs, kb)
 
 
 @contextlib.asynccontextmanager
@@ -112,8 +128,10 @@ async def worker_runtime(settings: Settings) -> AsyncIterator[WorkerRuntime]:
     store = await connect_store(settings.mongodb_url, settings.mongodb_db, DocumentLocks(redis))
     broker = make_broker(settings)  # publish only: never started, so it subscribes to nothing
     try:
-        blobs = MongoBlobStore(store[settings.mongodb_db])
-        yield WorkerRuntime(redis, store, broker, make_deps(redis, broker, blobs))
+        database = store[settings.mongodb_db]
+        kb = KnowledgeBase(StoredVectors(database, redis))
+        blobs = MongoBlobStore(database)
+        yield WorkerRuntime(redis, store, broker, make_deps(redis, broker, blobs, kb))
     finally:
         await broker.close()
         await redis.aclose()
@@ -185,6 +203,14 @@ def handlers(
             if deps.timers is not None:
                 await deps.timers.queue.enqueue(TEMPLATES_JOB, {"ws": str(raw["_id"])})
 
+    async def index_kb(job: Job) -> None:
+        if deps.kb is not None:
+            await index_article(deps.kb, job.payload["ws"], job.payload["article"])
+
+    async def reindex_kb(job: Job) -> None:
+        if deps.kb is not None:
+            await reindex_workspace(deps.kb, job.payload["ws"])
+
     async def templates(job: Job) -> None:
         await sync_templates(client(), urls.whatsapp_graph_url, job.payload["ws"])
 
@@ -198,6 +224,8 @@ def handlers(
         TEMPLATES_JOB: templates,
         TEMPLATES_REFRESH_JOB: refresh_templates,
         MEDIA_JOB: media,
+        KB_INDEX_JOB: index_kb,
+        KB_REINDEX_JOB: reindex_kb,
     }
 
 

@@ -14,6 +14,7 @@ from realtime.events import Actor, EventBase
 if TYPE_CHECKING:
     from app.blobs.store import BlobStore
     from app.jobs.timers import Timers
+    from app.kb.engine import KnowledgeBase
     from app.search.index import SearchIndex
     from app.views.store import ViewStore
 
@@ -29,6 +30,7 @@ class Deps:
     views: ViewStore | None = None  # the inbox views the relay keeps (app/views)
     search: SearchIndex | None = None  # the keyword index the relay keeps (app/search)
     blobs: BlobStore | None = None  # where attachments' bytes are kept (app/blobs)
+    kb: KnowledgeBase | None = None  # knowledge-base lookups and embedding (app/kb)
 
 
 def agent_actor(principal: Principal) -> Actor:

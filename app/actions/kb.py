@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from beanie import PydanticObjectId
+from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
@@ -27,6 +28,7 @@ from app.documents.common import utcnow
 from app.documents.kb import Article
 from app.domain.errors import Conflict, NotFound
 from app.domain.kb import (
+    audience_of,
     check_body,
     check_category,
     check_locale,
@@ -35,6 +37,7 @@ from app.domain.kb import (
     dedupe_slug,
     slugify,
 )
+from app.kb.engine import Found, KnowledgeBase
 from app.outbox import merged
 from app.schemas.kb import article_out, article_view
 from app.search.index import ARTICLE, SearchIndex
@@ -339,3 +342,30 @@ async def _write(
     await deps.relay.publish([event])
     article: Article = Article.model_validate(raw)
     return article
+
+
+async def answers(
+    engine: KnowledgeBase, ws: PydanticObjectId, q: str, *, audience: str, limit: int
+) -> list[tuple[Article, Found]]:
+    """The articles that best answer `q` by meaning and words (app/kb/engine.py), best first,
+    as they are in the store now (an article deleted or unpublished since it was embedded is
+    left out), each with the passage that matched."""
+    found = await engine.search(str(ws), q, audience=audience, k=limit)
+    if not found:
+        return []
+    # One lookup by `_id` each (FerretDB indexes those; an `$in` reads the whole collection).
+    collection = Article.get_pymongo_collection()
+    ids = [f.article_id for f in found if ObjectId.is_valid(f.article_id)]
+    raw = await asyncio.gather(
+        *(collection.find_one({"_id": ObjectId(i), "workspace_id": ws, **LIVE}) for i in ids)
+    )
+    articles = {str(r["_id"]): Article.model_validate(r) for r in raw if r is not None}
+    out: list[tuple[Article, Found]] = []
+    for f in found:
+        article = articles.get(f.article_id)
+        if article is None:
+            continue
+        if audience == "all" and audience_of(article.status, article.visibility) != "all":
+            continue
+        out.append((article, f))
+    return out

@@ -157,7 +157,12 @@ async def _listing(ws: PydanticObjectId) -> list[Article]:
 async def search_public(
     runtime: Runtime, ws: PydanticObjectId, q: str, limit: int
 ) -> list[Article]:
-    """The published public articles matching `q`, best first, with their bodies."""
+    """The published public articles that best answer `q`, best first, with their bodies: by
+    meaning and words where the knowledge base is held, else by the keyword index."""
+    if runtime.deps.kb is not None:
+        ranked = await kb.answers(runtime.deps.kb, ws, q, audience="all", limit=limit)
+        if ranked:
+            return [article for article, _ in ranked]
     index = runtime.deps.search
     matched = None
     if index is not None:

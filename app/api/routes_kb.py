@@ -15,6 +15,9 @@ from app.domain.errors import Forbidden, NotFound
 from app.domain.kb import check_locale
 from app.domain.roles import Action, can
 from app.schemas.kb import (
+    Answer,
+    AnswersOut,
+    AnswersQuery,
     ArticleIn,
     ArticleOut,
     ArticlePage,
@@ -189,3 +192,37 @@ async def delete_article(call: Call) -> None:
         call.path("article_id"),
         actor=agent_actor(call.agent),
     )
+
+
+@api.op(
+    "GET",
+    "/kb/answers",
+    summary="The articles (public and internal) that best answer a question, by meaning and "
+    "words, each with the passage that answers",
+    tag=KB,
+    query=AnswersQuery,
+    response=AnswersOut,
+    errors=(422,),
+)
+async def answers(call: Call) -> AnswersOut:
+    call.agent.require(Action.WORK_TICKETS)
+    q: AnswersQuery = call.query
+    engine = call.runtime.deps.kb
+    if engine is None:
+        return AnswersOut(items=[], keywords_only="the knowledge base is not loaded here")
+    ws = require_id(call.agent.workspace_id, "workspace")
+    ranked = await kb.answers(engine, ws, q.q, audience="agents", limit=q.limit)
+    items = [
+        Answer(
+            id=str(a.id),
+            title=a.title,
+            slug=a.slug,
+            visibility=a.visibility,
+            score=round(f.score, 4),
+            passage=f.passage.text,
+            heading=f.passage.heading,
+        )
+        for a, f in ranked
+        if a.status == "published"
+    ]
+    return AnswersOut(items=items, keywords_only=engine.unavailable)

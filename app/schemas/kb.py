@@ -120,3 +120,24 @@ class WidgetArticleHit(msgspec.Struct):
 
 class WidgetSearchOut(msgspec.Struct):
     items: list[WidgetArticleHit]
+
+
+class AnswersQuery(msgspec.Struct, forbid_unknown_fields=True):
+    q: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    limit: Annotated[int, msgspec.Meta(ge=1, le=20)] = 5
+
+
+class Answer(msgspec.Struct):
+    id: str
+    title: str
+    slug: str
+    visibility: str
+    score: float
+    passage: str  # the part of the article that answers best
+    heading: str  # where it is in the article ("" before the first heading)
+
+
+class AnswersOut(msgspec.Struct):
+    items: list[Answer]
+    # Set when the embedding model is not available here: answers come from words alone.
+    keywords_only: str | None = None
