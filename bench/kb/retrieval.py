@@ -37,6 +37,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,8 @@ from numpy.typing import NDArray
 from app.kb import models
 from app.kb.embedder import load
 from app.kb.keywords import BM25
+from bench.actions.report import PREAMBLE
+from bench.sections import replace_section
 
 DEFAULT_SET = Path(__file__).with_name("retrieval_set.json")
 RRF_K = 60
@@ -346,6 +349,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--score-weight", type=float, default=0.2, help="for score fusion")
     parser.add_argument("--misses", action="append", default=[], metavar="RANKER")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    parser.add_argument(
+        "--write",
+        type=Path,
+        default=None,
+        help="put the tables in this file's section for them (e.g. BENCHMARKS.md)",
+    )
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -392,6 +401,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     for label in args.misses:
         lines += ["", f"### Misses in the top 3: {label}", "", *misses(results[label], corpus)]
     print("\n".join(lines))
+    if args.write is not None:
+        heading = f"## Knowledge base: choosing the embedder ({args.chunking} chunks)"
+        command = (
+            f"`.venv/bin/python -m bench.kb.retrieval --chunking {args.chunking} "
+            f"--write BENCHMARKS.md`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on the set "
+            f"`{args.set_path.name}` ({len(corpus.queries)} queries). Aim: recall@3 ≥ 0.97."
+        )
+        section = "\n".join([heading, "", f"Measured with {command}", "", *lines, ""])
+        args.write.write_text(replace_section(args.write, section, PREAMBLE))
     if args.json is not None:
         summary = {
             label: evaluate(ranking, corpus, list(range(len(corpus.queries)))).__dict__
