@@ -22,6 +22,7 @@ from starlette.websockets import WebSocket
 
 from app.api import (
     routes_admin,
+    routes_ai,
     routes_attachments,
     routes_auth,
     routes_channels,
@@ -69,6 +70,7 @@ def all_operations() -> Api:
     api = Api()
     modules = (
         routes_auth,
+        routes_ai,
         routes_attachments,
         routes_channels,
         routes_dashboard,  # before routes_tickets: /tickets/counts is not a ticket id

@@ -13,6 +13,8 @@ no hub, no pub/sub subscription — and the job runner (app/jobs) with these han
     message.media      fetch a file a customer sent by reference (WhatsApp media), keep it
     kb.index           embed a changed knowledge-base article's passages (kb.reindex: all of
                        a workspace's)
+    ai.suggest         rank articles and canned responses for a customer's new message and
+                       offer them to the ticket's agents (an `ai.suggestions` event)
     views.rebuild      a workspace's inbox views, asked for by a list that found them missing
     search.rebuild     a workspace's search index, likewise
 
@@ -70,6 +72,7 @@ from app.kb.indexing import (
     reindex_workspace,
 )
 from app.kb.stored import StoredVectors
+from app.kb.suggestions import SUGGEST_JOB, CannedVectors, Suggesting, suggest
 from app.outbox import EventRelay, Projection
 from app.schemas.common import iso
 from app.search.index import SearchIndex
@@ -111,7 +114,7 @@ def make_deps(
     kb: KnowledgeBase | None = None,
 ) -> Deps:
     views, search, queue = ViewStore(redis), SearchIndex(redis), JobQueue(redis)
-    projections: list[Projection] = [views, search, KbIndexing(queue)]
+    projections: list[Projection] = [views, search, KbIndexing(queue), Suggesting(queue)]
     relay = EventRelay(
         broker, [Ticket, Message, Contact, Article], DocumentLocks(redis), projections
     )
@@ -142,6 +145,7 @@ def handlers(
     deps: Deps, http: httpx.AsyncClient | None = None, settings: Settings | None = None
 ) -> dict[str, Callable[[Job], Awaitable[None]]]:
     urls = settings or Settings()
+    canned = CannedVectors()
 
     async def wake(job: Job) -> None:
         await wake_ticket(
@@ -211,6 +215,10 @@ def handlers(
         if deps.kb is not None:
             await reindex_workspace(deps.kb, job.payload["ws"])
 
+    async def suggestions(job: Job) -> None:
+        p = job.payload
+        await suggest(deps, canned, p["ws"], p["ticket"], p["message"], p["text"], urls.public_url)
+
     async def templates(job: Job) -> None:
         await sync_templates(client(), urls.whatsapp_graph_url, job.payload["ws"])
 
@@ -226,6 +234,7 @@ def handlers(
         MEDIA_JOB: media,
         KB_INDEX_JOB: index_kb,
         KB_REINDEX_JOB: reindex_kb,
+        SUGGEST_JOB: suggestions,
     }
 
 

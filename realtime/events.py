@@ -284,6 +284,29 @@ class ArticleDeleted(EventBase, tag="article.deleted", frozen=True):
     data: ArticleData
 
 
+class SuggestionView(msgspec.Struct):
+    """Something an agent may answer with: a knowledge-base passage or a canned response."""
+
+    kind: Literal["article", "canned"]
+    id: str
+    title: str
+    text: str  # the passage, or the canned response's body
+    score: float
+    url: str | None = None  # an article's page in the help center (public articles)
+
+
+class SuggestionsData(msgspec.Struct, forbid_unknown_fields=True):
+    message_id: str  # the customer's message they answer
+    items: list[SuggestionView]
+
+
+class AiSuggestions(EventBase, tag="ai.suggestions", frozen=True):
+    """Ranked answers for the customer's latest message, for the agents on its ticket. Made
+    from the workspace's own articles and canned responses, in process: nothing leaves."""
+
+    data: SuggestionsData
+
+
 Event = (
     TicketCreated
     | TicketUpdated
@@ -295,6 +318,7 @@ Event = (
     | ArticleCreated
     | ArticleUpdated
     | ArticleDeleted
+    | AiSuggestions
 )
 
 

@@ -49,6 +49,13 @@ class WhatsAppChannel(BaseModel):
     templates_error: str | None = None  # why the last sync failed, until one succeeds
 
 
+class AiSettings(BaseModel):
+    """What AI does in the workspace. Off: no suggestions, and no request to any model."""
+
+    enabled: bool = True
+    suggestions: bool = True  # answers from the workspace's own articles, made in process
+
+
 class Workspace(Document):
     """A tenant. Its own id is the `workspace_id` every other document carries."""
 
@@ -61,6 +68,7 @@ class Workspace(Document):
     timezone: str = "UTC"  # IANA name: where "today" begins on the dashboard
     email: EmailChannel | None = None  # None until an owner connects a Postmark server
     whatsapp: WhatsAppChannel | None = None  # None until an owner connects a number
+    ai: AiSettings = Field(default_factory=AiSettings)
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

@@ -315,6 +315,9 @@ export function applyEvent(event) {
     if (message) notifyMention(message, event);
     if (data.ticket) putTicket(data.ticket);
     refreshDashboard();
+  } else if (event.type === "ai.suggestions") {
+    // Answers for the customer's latest message, offered in the composer of that ticket.
+    if (state.open && state.open.id === event.ticket) state.open.suggestions = data;
   } else if (event.type === "message.updated") {
     // A delivery report: sent, delivered, read, or failed with the provider's reason.
     const message = data.message;

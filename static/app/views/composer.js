@@ -57,6 +57,59 @@ export function createComposer(ticketId) {
   const fileInput = h("input", { type: "file", multiple: true, id: "composer-file", hidden: true, tabindex: "-1", "aria-label": "Files to attach" });
   const attach = h("button", { type: "button", id: "composer-attach", "aria-controls": "composer-files", onclick: () => fileInput.click() }, "Attach");
   const chips = h("ul", { id: "composer-files", class: "composer-files", "aria-label": "Attached files", hidden: true });
+  // Answers for the customer's latest message (articles, canned responses), pushed live by
+  // the server: Alt+1…Alt+5 (or a click) puts one into the reply at the caret.
+  const suggestionPanel = h("div", { class: "suggestions", id: "composer-suggestions", hidden: true, role: "region", "aria-label": "Suggested answers" });
+  let suggestionsSeen = null;
+
+  function suggestionText(item) {
+    if (item.kind === "canned") return item.text;
+    const passage = item.text.split("\n\n").slice(1).join("\n\n") || item.text;
+    return item.url ? `${passage}\n\n${item.url}` : passage;
+  }
+
+  function insertSuggestion(item) {
+    const piece = suggestionText(item);
+    const start = text.selectionStart ?? text.value.length;
+    const end = text.selectionEnd ?? start;
+    const before = text.value.slice(0, start);
+    const glue = before && !before.endsWith("\n") ? "\n" : "";
+    text.value = before + glue + piece + text.value.slice(end);
+    const caret = (before + glue + piece).length;
+    text.setSelectionRange(caret, caret);
+    saveDraft(ticketId, { text: text.value, kind });
+    text.focus();
+  }
+
+  function drawSuggestions() {
+    const open = state.open && state.open.id === ticketId ? state.open.suggestions : null;
+    if (open === suggestionsSeen) return;
+    suggestionsSeen = open;
+    const items = (open && open.items) || [];
+    suggestionPanel.hidden = !items.length;
+    mount(
+      suggestionPanel,
+      items.length ? h("p", { class: "muted small" }, "Suggested answers (Alt+1…", String(Math.min(items.length, 5)), ")") : null,
+      h(
+        "ol",
+        { class: "suggestion-list" },
+        items.slice(0, 5).map((item, i) =>
+          h(
+            "li",
+            {},
+            h(
+              "button",
+              { type: "button", class: "suggestion", "aria-keyshortcuts": `Alt+${i + 1}`, title: item.text, onclick: () => insertSuggestion(item) },
+              h("span", { class: `badge suggestion-${item.kind}` }, item.kind === "canned" ? "canned" : "article"),
+              " ",
+              item.title,
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
   const form = h(
     "form",
     { class: "composer", "aria-label": "Write a reply or a private note" },
@@ -68,6 +121,7 @@ export function createComposer(ticketId) {
       h("label", { for: "kind-note", class: "toggle" }, noteRadio, " Private note"),
     ),
     why,
+    suggestionPanel,
     label,
     text,
     list,
@@ -449,7 +503,17 @@ export function createComposer(ticketId) {
   text.addEventListener("blur", () => setTimeout(closePicker, 150));
   // The canned responses are refetched as a ticket opens: offer what arrives while typing.
   // The customer writing again reopens WhatsApp's window: ask what may be sent then.
+  form.addEventListener("keydown", (event) => {
+    if (!event.altKey || event.ctrlKey || event.metaKey) return;
+    const n = Number(event.key);
+    const items = (suggestionsSeen && suggestionsSeen.items) || [];
+    if (n >= 1 && n <= Math.min(items.length, 5)) {
+      event.preventDefault();
+      insertSuggestion(items[n - 1]);
+    }
+  });
   const unsubscribe = subscribe(() => {
+    drawSuggestions();
     const ticket = state.tickets[ticketId];
     if (ticket && ticket.channel === "whatsapp" && optionsFor !== undefined && (ticket.last_customer_message_at || null) !== optionsFor) {
       refreshOptions();
