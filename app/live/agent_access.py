@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from app.auth.principal import Principal
 from app.documents import Team, Ticket
-from app.domain.roles import RANK, Role
+from app.domain.roles import RANK, Action, Role, can
 from app.services.ids import require_id
-from realtime.events import Event, Signal
+from realtime.events import ArticleCreated, ArticleDeleted, ArticleUpdated, Event, Signal
 
 STATIC_TOPICS = frozenset({"inbox", "presence"})
 
@@ -40,7 +40,15 @@ class AgentAccess:
         return "unknown_topic"
 
     def view(self, event: Event) -> Event | None:
-        return event if event.ws == self.workspace_id else None
+        if event.ws != self.workspace_id:
+            return None
+        if (
+            isinstance(event, ArticleCreated | ArticleUpdated | ArticleDeleted)
+            and event.data.article.status == "draft"
+            and not can(self.principal.role, Action.MANAGE_KB)
+        ):
+            return None  # drafts are for the people who write articles
+        return event
 
     def view_signal(self, signal: Signal) -> Signal | None:
         return signal if signal.ws == self.workspace_id else None
