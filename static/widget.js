@@ -5,7 +5,11 @@
    No dependencies; its UI lives in a Shadow DOM; message text is only ever set as text.
    Files: the visitor attaches them (paperclip, drop, paste), each uploaded at once and sent
    with the next message; files on messages are fetched with the visitor token and shown
-   through object URLs, which are let go when the panel closes. */
+   through object URLs, which are let go when the panel closes.
+   Help articles: while the visitor types, up to three published articles that may answer
+   them show above the input; one opens inside the panel (its sanitized HTML, rebuilt here
+   from an allowlist). Each article read is reported once, then what followed: "wrote" (a
+   message was sent) or "left" (the chat was closed or the page hidden without writing). */
 (() => {
   "use strict";
   const W = window;
@@ -120,7 +124,29 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
 .f li{max-width:100%;display:flex;align-items:center;gap:6px;padding:2px 2px 2px 10px;border:1px solid #d0d7de;border-radius:14px;font-size:12px}
 .f li span{flex:none;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;max-width:150px;font-weight:600}
 .f li small{flex:1 1 auto;min-width:0;margin:0;font-size:12px;color:#656d76;overflow-wrap:anywhere}.f li.bad{border-color:#d1242f;background:#ffebe9}.f li.bad small{color:#82071e}
-.f button{flex:none;padding:0 6px;background:none;color:#1f2328;font-size:16px;line-height:1}`;
+.f button{flex:none;padding:0 6px;background:none;color:#1f2328;font-size:16px;line-height:1}
+.k{width:100%;min-width:0}.k p{color:#656d76;font-size:12px}
+.k ul{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:4px}.k li{max-width:none;min-width:0;align-self:stretch}
+.k button{display:block;width:100%;overflow:hidden;padding:6px 10px;border:1px solid #d0d7de;border-radius:8px;background:#fff;color:#1f2328;text-align:left}
+.k button:hover,.k button:focus-visible{border-color:var(--c)}
+.k b{display:block;font-weight:600;font-size:13px}
+.k small{display:block;margin:0;color:#656d76;font-size:12px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.r>ol,.r>.t,.r .k{display:none!important}
+.ar{flex:1;overflow-y:auto;padding:12px 16px;overflow-wrap:anywhere}
+.ar>button{padding:4px 10px;border:1px solid #d0d7de;border-radius:8px;background:#fff;color:#1f2328;cursor:pointer}
+.ar h2{margin:12px 0 8px;font-size:17px;font-weight:600;outline:0}
+.ar>a{display:inline-block;margin:8px 0 4px;color:var(--c)}
+.ab p,.ab pre,.ab blockquote,.ab table,.ab ul,.ab ol{margin:0 0 10px}
+.ab h1,.ab h2,.ab h3,.ab h4,.ab h5,.ab h6{margin:14px 0 6px;font-weight:600}.ab h1,.ab h2{font-size:16px}
+.ab strong{font-weight:600}.ab em{font-style:italic}.ab del,.ab s{text-decoration:line-through}.ab a{color:var(--c)}
+.ab ul,.ab ol{display:block;overflow:visible;padding:0 0 0 22px;list-style:revert}
+.ab li{max-width:none}.ab li p{padding:0;background:none;border-radius:0;white-space:normal}
+.ab code,.ab pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
+.ab pre{overflow:auto;padding:8px;border-radius:6px;background:#f0f2f5}
+.ab img{max-width:100%;height:auto}.ab hr{border:0;border-top:1px solid #d0d7de}
+.ab blockquote{padding-left:10px;border-left:3px solid #d0d7de;color:#57606a}
+.ab table{border-collapse:collapse}.ab td,.ab th{padding:2px 6px;border:1px solid #d0d7de}
+.am{color:#656d76;font-style:italic}`;
 
   // Inline and !important: the host page's own rules cannot move or hide the widget.
   const host = el("tandem-chat", {
@@ -204,6 +230,13 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
   attach.innerHTML =
     '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M21 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l8-8"/></svg>';
   const sendButton = el("button", { text: "Send" });
+  const hint = el("ul");
+  const hints = el(
+    "div",
+    { class: "k", role: "region", "aria-label": "These might help", hidden: "" },
+    el("p", { text: "These might help" }),
+    hint,
+  );
   let waiting = false; // Send was pressed while a file was still uploading
   const composer = el(
     "form",
@@ -219,13 +252,31 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
         }
         send(box.value);
         box.value = "";
+        showHints([]);
       },
     },
+    hints,
     chips,
     fileInput,
     attach,
     box,
     sendButton,
+  );
+  const artTitle = el("h2", { tabindex: "-1" });
+  const artBody = el("div", { class: "ab" });
+  const artLink = el("a", { target: "_blank", rel: "noopener", text: "Open in help center" });
+  const art = el(
+    "section",
+    { class: "ar", "aria-label": "Help article", hidden: "" },
+    el(
+      "button",
+      { type: "button", onclick: () => back(1) },
+      el("span", { "aria-hidden": "true", text: "← " }),
+      "Back",
+    ),
+    artTitle,
+    artBody,
+    artLink,
   );
   const panel = el(
     "div",
@@ -245,6 +296,7 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     err,
     notice,
     list,
+    art,
     typing,
     away,
     pre,
@@ -282,10 +334,20 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     pick([...e.dataTransfer.files]);
   });
   box.addEventListener("input", () => {
+    clearTimeout(hintT);
+    hintT = setTimeout(suggest, 300);
     const now = Date.now();
     if (convId && box.value && now - typingAt > 3000) {
       typingAt = now;
       tx({ type: "typing", ticket: convId, on: true });
+    }
+  });
+
+  panel.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && reading) {
+      e.preventDefault();
+      e.stopPropagation();
+      back(1);
     }
   });
 
@@ -498,6 +560,157 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     }
   }
 
+  /* ---- help articles: suggested while typing, read inside the panel ---- */
+  let hintT = 0;
+  let asking = ""; // the text suggestions were last asked for
+  let hintSeq = 0; // answers to an older text are dropped
+  let reading = null; // the id of the article shown
+  let artSeq = 0;
+  const pending = new Set(); // articles read since the visitor last wrote or left
+  const enc = encodeURIComponent;
+  async function pub(path) {
+    const r = await fetch(base + "/api/v1/widget" + path, { credentials: "omit" });
+    const j = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error((j.error && j.error.message) || "HTTP " + r.status);
+    return j;
+  }
+  async function suggest() {
+    const q = box.value.trim().replace(/\s+/g, " ").slice(0, 200);
+    if (q.length < 3) return showHints([]);
+    if (q === asking) return;
+    asking = q;
+    const n = ++hintSeq;
+    try {
+      const j = await pub("/kb/search?workspace=" + enc(ws) + "&q=" + enc(q) + "&limit=3");
+      if (n === hintSeq) showHints(j.items || [], q);
+    } catch (x) {
+      if (n === hintSeq) showHints([]); // none this time; the next change asks again
+    }
+  }
+  function showHints(items, q) {
+    if (!q) {
+      clearTimeout(hintT);
+      asking = "";
+      hintSeq++;
+    }
+    hint.textContent = "";
+    items.slice(0, 3).forEach((a) =>
+      hint.append(
+        el(
+          "li",
+          {},
+          el(
+            "button",
+            { type: "button", onclick: () => openArticle(a) },
+            el("b", { text: a.title }),
+            el("small", { text: a.snippet || "" }),
+          ),
+        ),
+      ),
+    );
+    hints.hidden = !hint.childNodes.length;
+  }
+  async function openArticle(a) {
+    const n = ++artSeq;
+    reading = a.id;
+    artTitle.textContent = a.title;
+    artBody.textContent = "";
+    artBody.append(el("p", { class: "am", role: "status", text: "Loading…" }));
+    if (/^https?:/i.test(a.url || "")) artLink.href = a.url;
+    panel.classList.add("r");
+    art.hidden = false;
+    art.scrollTop = 0;
+    artTitle.focus();
+    try {
+      const j = await pub("/kb/articles/" + enc(a.id) + "?workspace=" + enc(ws));
+      if (n !== artSeq) return;
+      artTitle.textContent = j.title;
+      artBody.textContent = "";
+      artBody.append(articleNodes(j.html || ""));
+      if (/^https?:/i.test(j.url || "")) artLink.href = j.url;
+      if (!pending.has(j.id)) {
+        pending.add(j.id);
+        report(j.id, "read");
+      }
+    } catch (x) {
+      if (n !== artSeq) return;
+      artBody.textContent = "";
+      artBody.append(el("p", { class: "am", text: "This article could not be shown: " + x.message }));
+    }
+  }
+  function back(focus) {
+    if (!reading) return;
+    artSeq++;
+    reading = null;
+    art.hidden = true;
+    panel.classList.remove("r");
+    artBody.textContent = "";
+    scroll();
+    if (focus) box.focus();
+  }
+  /* The server sends sanitized HTML; it is still parsed inert (DOMParser runs and loads
+     nothing) and rebuilt here from an allowlist of elements and attributes, so nothing in it
+     can run script on the host page. */
+  const ARTICLE_TAGS = new Set(
+    (
+      "A BLOCKQUOTE BR CODE DEL EM H1 H2 H3 H4 H5 H6 HR IMG LI OL P PRE S STRONG TABLE TBODY TD " +
+      "TH THEAD TR UL"
+    ).split(" "),
+  );
+  const ARTICLE_ATTRS = { A: ["href", "title"], IMG: ["src", "alt", "title"], OL: ["start"] };
+  const DROPPED = new Set(
+    ["SCRIPT", "STYLE", "TEMPLATE", "IFRAME", "OBJECT", "EMBED", "SVG", "MATH"],
+  );
+  function articleNodes(html) {
+    const doc = new DOMParser().parseFromString(html, "text/html");
+    const out = D.createDocumentFragment();
+    const copy = (from, to) =>
+      from.childNodes.forEach((n) => {
+        if (n.nodeType === 3) return void to.append(n.data);
+        if (n.nodeType !== 1 || DROPPED.has(n.tagName.toUpperCase())) return;
+        if (!ARTICLE_TAGS.has(n.tagName)) return void copy(n, to);
+        const e = D.createElement(n.tagName.toLowerCase());
+        (ARTICLE_ATTRS[n.tagName] || []).forEach((k) => {
+          let v = n.getAttribute(k);
+          if (v == null) return;
+          if (k === "href" || k === "src") {
+            try {
+              const u = new URL(v, base + "/");
+              if (!/^(https?|mailto):$/.test(u.protocol)) return;
+              v = u.href;
+            } catch (x) {
+              return;
+            }
+          }
+          e.setAttribute(k, v);
+        });
+        if (e.tagName === "A") {
+          e.target = "_blank";
+          e.rel = "noopener noreferrer";
+        }
+        copy(n, e);
+        to.append(e);
+      });
+    copy(doc.body, out);
+    return out;
+  }
+  /* Sent as text/plain, a request without a preflight: with sendBeacon it still goes out
+     while the page is going away. */
+  function report(id, outcome, beacon) {
+    const url = base + "/api/v1/widget/kb/deflection";
+    const body = JSON.stringify({ workspace: ws, article_id: id, outcome });
+    try {
+      if (beacon && navigator.sendBeacon && navigator.sendBeacon(url, body)) return;
+    } catch (x) {
+      /* then as a fetch */
+    }
+    fetch(url, { method: "POST", body, keepalive: true, credentials: "omit" }).catch(() => {});
+  }
+  function settle(outcome, beacon) {
+    pending.forEach((id) => report(id, outcome, beacon));
+    pending.clear();
+  }
+
   /* ---- messages: each shown once, whichever of the POST answer, the live event and a refetch
      comes first (matched by message id and by client id) ---- */
   function status(li, text, failed) {
@@ -582,6 +795,7 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     text = text.trim();
     const ready = picks.filter((p) => p.state === "ok");
     if ((!text && !ready.length) || dead) return;
+    settle("wrote");
     if (typingAt && convId) tx({ type: "typing", ticket: convId, on: false });
     typingAt = 0;
     const o = { client_id: uuid(), text };
@@ -963,7 +1177,11 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     tries = 0;
     if (!dead) start();
   });
-  D.addEventListener("visibilitychange", markRead);
+  D.addEventListener("visibilitychange", () => {
+    markRead();
+    if (D.visibilityState === "hidden") settle("left", 1);
+  });
+  W.addEventListener("pagehide", () => settle("left", 1));
 
   /* ---- the host page's API ---- */
   const T = {
@@ -980,6 +1198,8 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     close() {
       isOpen = false;
       panel.hidden = true;
+      back();
+      settle("left");
       hideImages();
       launcher.setAttribute("aria-label", "Open chat");
     },
