@@ -20,9 +20,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from app.ai.client import new_http
 from app.api import (
     routes_admin,
     routes_ai,
+    routes_ai_stream,
     routes_attachments,
     routes_auth,
     routes_channels,
@@ -72,6 +74,7 @@ def all_operations() -> Api:
     modules = (
         routes_auth,
         routes_ai,
+        routes_ai_stream,
         routes_attachments,
         routes_channels,
         routes_dashboard,  # before routes_tickets: /tickets/counts is not a ticket id
@@ -175,6 +178,7 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = await build_runtime(settings)
         app.state.runtime = runtime
+        app.state.ai_http = new_http()  # model calls (app/ai): one pool for the process
         tune_gc()
         # Jobs and timers run in the worker process; a single-process development server
         # (in-memory broker) has no worker to publish for it, so it runs them itself.
@@ -190,6 +194,7 @@ def create_app(settings: Settings) -> Starlette:
             stop.set()
             if jobs is not None:
                 await jobs
+            await app.state.ai_http.aclose()
             await close_runtime(runtime)
 
     async def openapi(request: Request) -> Response:

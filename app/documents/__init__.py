@@ -1,5 +1,6 @@
 from beanie import Document
 
+from app.documents.ai import AiUsage
 from app.documents.audit import AuditEvent
 from app.documents.canned import CannedResponse
 from app.documents.contact import Contact
@@ -23,10 +24,12 @@ ALL_DOCUMENTS: list[type[Document]] = [
     CannedResponse,
     Article,
     AuditEvent,
+    AiUsage,
 ]
 
 __all__ = [
     "ALL_DOCUMENTS",
+    "AiUsage",
     "ApiToken",
     "Article",
     "AuditEvent",

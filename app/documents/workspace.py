@@ -54,6 +54,17 @@ class AiSettings(BaseModel):
 
     enabled: bool = True
     suggestions: bool = True  # answers from the workspace's own articles, made in process
+    # Drafts and summaries: an OpenAI-compatible chat-completions endpoint and its key. The
+    # key is only ever sent to `base_url`; no API answer contains it.
+    base_url: str = "https://openrouter.ai/api/v1"
+    model: str = "openai/gpt-4o-mini"
+    api_key: str | None = None
+    # Spending per calendar month (UTC), in the provider's currency units: over it, model
+    # calls are refused until the month turns or an owner raises it.
+    monthly_credit_cap: float = 20.0
+    # Prices per 1,000 tokens, used when the provider does not report a call's cost.
+    price_per_1k_input: float = 0.00015
+    price_per_1k_output: float = 0.0006
 
 
 class Workspace(Document):
