@@ -25,6 +25,7 @@ from app.api import (
     routes_admin,
     routes_ai,
     routes_ai_stream,
+    routes_ai_translate,
     routes_attachments,
     routes_auth,
     routes_channels,
@@ -75,6 +76,7 @@ def all_operations() -> Api:
         routes_auth,
         routes_ai,
         routes_ai_stream,
+        routes_ai_translate,
         routes_attachments,
         routes_channels,
         routes_dashboard,  # before routes_tickets: /tickets/counts is not a ticket id
