@@ -127,6 +127,6 @@ async def test_today_is_counted_in_the_workspaces_time_zone(app: Starlette) -> N
     await new_ticket(owner, "Late night question")
     board = (await owner.get("/dashboard")).json()
     assert board["today"]["timezone"] == "Pacific/Kiritimati"
-    assert board["today"]["since"].endswith("T10:00:00Z")  # local midnight at UTC+14
+    assert board["today"]["since"].endswith("T10:00:00.000Z")  # local midnight at UTC+14
     assert board["today"]["created"] == 1
     assert sum(board["hourly"]["created"]) == 1

@@ -549,7 +549,10 @@ async def test_snooze_until_a_chosen_local_time(browser: Browser, tandem_url: st
             await at.press("Enter")
         assert (await again.value).status == 200
         server = (await owner.get(f"/tickets/{ticket['id']}")).json()["ticket"]
-        assert (server["status"], server["snoozed_until"]) == ("snoozed", f"{year}-01-16T07:00:00Z")
+        assert (server["status"], server["snoozed_until"]) == (
+            "snoozed",
+            f"{year}-01-16T07:00:00.000Z",
+        )
         await expect(header).to_have_text(re.compile(r"^Snoozed until \w{3}, Jan 16, 08:00\sAM$"))
     finally:
         await context.close()
