@@ -169,3 +169,88 @@ export function upload(path, file, options = {}) {
     xhr.send(file);
   });
 }
+
+/**
+ * POST `body` to `path` and read the `text/event-stream` answer: `onEvent(event, data)` for
+ * each event as it arrives (`data` parsed as JSON). Resolves when the server ends the answer.
+ * A refusal before the stream starts rejects with its ApiError, as `request` does;
+ * `options.signal` (an AbortSignal) stops reading and closes the request, and the promise
+ * then rejects with the code `aborted`.
+ */
+export async function stream(path, body, onEvent, options = {}) {
+  const headers = {
+    accept: "text/event-stream",
+    "content-type": "application/json",
+    "Idempotency-Key": newIdempotencyKey(),
+  };
+  const token = csrfToken || csrfFromCookie();
+  if (token) headers["X-CSRF-Token"] = token;
+  const { signal } = options;
+  const aborted = () => new ApiError(0, "aborted", "stopped");
+  let response;
+  try {
+    response = await fetch(BASE + path, { method: "POST", headers, credentials: "same-origin", body: JSON.stringify(body ?? {}), signal });
+  } catch {
+    if (signal && signal.aborted) throw aborted();
+    throw new ApiError(0, "unreachable", "Tandem cannot be reached; check the connection.");
+  }
+  if (!response.ok) {
+    let data = null;
+    try {
+      data = await response.json();
+    } catch {
+      data = null;
+    }
+    const error = (data && data.error) || {};
+    const failure = new ApiError(
+      response.status,
+      error.code || `http_${response.status}`,
+      error.message || response.statusText || "request failed",
+      error.details,
+    );
+    if (response.status === 401) unauthorizedHandler(failure);
+    throw failure;
+  }
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  const dispatch = (block) => {
+    let event = "message";
+    const data = [];
+    for (const line of block.split("\n")) {
+      if (line.startsWith(":")) continue;
+      const colon = line.indexOf(":");
+      const field = colon === -1 ? line : line.slice(0, colon);
+      const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
+      if (field === "event") event = value;
+      else if (field === "data") data.push(value);
+    }
+    if (!data.length) return;
+    let parsed;
+    try {
+      parsed = JSON.parse(data.join("\n"));
+    } catch {
+      parsed = data.join("\n");
+    }
+    onEvent(event, parsed);
+  };
+  for (;;) {
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } catch {
+      if (signal && signal.aborted) throw aborted();
+      throw new ApiError(0, "unreachable", "The connection to Tandem was lost before the answer ended.");
+    }
+    if (chunk.done) break;
+    buffer = (buffer + decoder.decode(chunk.value, { stream: true })).replace(/\r\n/g, "\n");
+    let end;
+    while ((end = buffer.indexOf("\n\n")) !== -1) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      dispatch(block);
+    }
+  }
+  buffer += decoder.decode();
+  if (buffer.trim()) dispatch(buffer);
+}

@@ -4,12 +4,15 @@
 // customer message it offers an approved template instead, with its parameters and a preview.
 // Files (the Attach button, dropped on the composer, or an image pasted into the text) upload
 // at once, each shown as a chip until the reply or note that carries them is sent.
+// With AI on, a reply can be drafted by the model or translated into the customer's language
+// (views/ai.js).
 
 import { h, mount, preservingFocus } from "../dom.js";
 import { loadDraft, saveDraft } from "../drafts.js";
 import { MAX_FILES, fileSize, loadReplyOptions, sendMessage, sendSignal, uploadAttachment } from "../data.js";
 import { localTime } from "../format.js";
 import { state, subscribe } from "../store.js";
+import { createComposerAi } from "./ai.js";
 import { toast } from "./toast.js";
 
 const TYPING_EVERY = 3_000;
@@ -61,6 +64,7 @@ export function createComposer(ticketId) {
   // the server: Alt+1…Alt+5 (or a click) puts one into the reply at the caret.
   const suggestionPanel = h("div", { class: "suggestions", id: "composer-suggestions", hidden: true, role: "region", "aria-label": "Suggested answers" });
   let suggestionsSeen = null;
+  const ai = createComposerAi(ticketId, text, () => saveDraft(ticketId, { text: text.value, kind }));
 
   function suggestionText(item) {
     if (item.kind === "canned") return item.text;
@@ -127,6 +131,7 @@ export function createComposer(ticketId) {
     list,
     chips,
     templatePanel,
+    ai.element,
     windowNote,
     fileInput,
     h("div", { class: "composer-actions" }, hint, h("div", { class: "composer-buttons" }, attach, send)),
@@ -188,6 +193,7 @@ export function createComposer(ticketId) {
     hint.hidden = only;
     templatePanel.hidden = !only;
     send.textContent = kind === "note" ? "Add note" : only ? "Send template" : "Send reply";
+    ai.show(kind === "message" && !only && !replyRadio.disabled);
     if (!only) return;
     const templates = options.templates || [];
     if (chosen && !chosenTemplate()) {
@@ -514,6 +520,7 @@ export function createComposer(ticketId) {
   });
   const unsubscribe = subscribe(() => {
     drawSuggestions();
+    ai.show(kind === "message" && !templateOnly() && !replyRadio.disabled);
     const ticket = state.tickets[ticketId];
     if (ticket && ticket.channel === "whatsapp" && optionsFor !== undefined && (ticket.last_customer_message_at || null) !== optionsFor) {
       refreshOptions();
@@ -559,7 +566,7 @@ export function createComposer(ticketId) {
       await sendTemplate();
       return;
     }
-    if (sending || (!text.value.trim() && !files.length)) return;
+    if (sending || ai.streaming() || (!text.value.trim() && !files.length)) return;
     const offered = new Set(files); // the chips this Send is for
     sending = true;
     send.disabled = true;
@@ -577,6 +584,7 @@ export function createComposer(ticketId) {
       }
       await sendMessage(ticketId, body, kind, null, ready.map((f) => f.id));
       text.value = "";
+      if (kind === "message") ai.sent();
       files = files.filter((f) => !offered.has(f));
       drawFiles();
       clearTimeout(idleTimer);
@@ -602,9 +610,11 @@ export function createComposer(ticketId) {
     setClosed(closed) {
       replyRadio.disabled = closed;
       if (closed && kind === "message") setKind("note");
+      ai.show(kind === "message" && !templateOnly() && !closed);
     },
     dispose() {
       disposed = true;
+      ai.dispose();
       unsubscribe();
       clearTimeout(idleTimer);
       clearTimeout(windowTimer);

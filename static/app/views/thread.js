@@ -1,17 +1,25 @@
 // The conversation: customer messages, replies, private notes and system lines, each drawn
 // differently, all as text. Under a message's text, its files: images as thumbnails that open
 // full size, other files as downloads, and a note for a file Tandem did not keep or is still
-// fetching.
+// fetching. With AI on, a customer's message can be translated into the agent's language.
 
 import { fileSize } from "../data.js";
-import { h, mount } from "../dom.js";
+import { h, mount, preservingFocus } from "../dom.js";
 import { clock } from "../format.js";
+import { translationFor } from "./ai.js";
 
 // The thread is drawn anew on every change: a file already shown keeps its element (by
 // message and file), so an image does not load again or flicker.
 const drawnFiles = new WeakMap(); // thread root → Map(key → element)
 // Incoming emails opened in full (their own HTML, quoted history included), by message id.
 const wholeEmails = new Set();
+// The latest drawing of each thread root, for redraws asked for later (a translation arriving).
+const latest = new WeakMap(); // thread root → arguments of renderThread
+
+function redrawLatest(root) {
+  const args = latest.get(root);
+  if (args) renderThread(...args);
+}
 
 export function renderThread(root, messages, customerName = "Customer", channel = null) {
   const nearBottom = root.scrollHeight - root.scrollTop - root.clientHeight < 80;
@@ -19,12 +27,15 @@ export function renderThread(root, messages, customerName = "Customer", channel 
     mount(root, h("p", { class: "muted" }, "Loading the conversation…"));
     return;
   }
+  latest.set(root, [root, messages, customerName, channel]);
   const before = drawnFiles.get(root) || new Map();
-  const files = { root, before, now: new Map(), email: channel === "email", redraw: () => renderThread(root, messages, customerName, channel) };
-  mount(
-    root,
-    h("h3", { class: "sr-only" }, "Conversation"),
-    h("ol", { class: "thread-list" }, messages.map((m) => message(m, customerName, files))),
+  const files = { root, before, now: new Map(), email: channel === "email", redraw: () => redrawLatest(root) };
+  preservingFocus(root, () =>
+    mount(
+      root,
+      h("h3", { class: "sr-only" }, "Conversation"),
+      h("ol", { class: "thread-list" }, messages.map((m) => message(m, customerName, files))),
+    ),
   );
   drawnFiles.set(root, files.now);
   if (nearBottom || root.dataset.drawn !== "yes") root.scrollTop = root.scrollHeight;
@@ -57,6 +68,7 @@ function message(m, customerName, files) {
         : null,
     ),
     m.text || !(m.attachments && m.attachments.length) ? h("div", { class: "msg-text" }, m.text) : null,
+    incoming && !note ? translationFor(m, files.redraw) : null,
     files.email && incoming && !note && m.html ? wholeEmail(m, files.redraw) : null,
     m.attachments && m.attachments.length
       ? h("ul", { class: "msg-files", "aria-label": "Files" }, m.attachments.map((a, i) => fileItem(m, a, i, files)))

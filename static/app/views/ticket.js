@@ -1,10 +1,12 @@
 // One ticket: who else is on it, the conflict notice, the controls (status with its snooze
 // picker, priority, assignee, team, tags), the thread, the composer and the contact sidebar.
+// With AI on, "Summarize" streams a summary of the thread into a box above it.
 
 import { changeAuthor, changeTicket, conflictSummary } from "../data.js";
 import { h, mount, preservingFocus } from "../dom.js";
 import { PRIORITIES, describeChange, localInputValue, localTime } from "../format.js";
 import { can, memberName, state, update, whoIs } from "../store.js";
+import { aiAvailable, createSummary, refreshAi } from "./ai.js";
 import { createComposer } from "./composer.js";
 import { renderContact } from "./contact.js";
 import { renderThread } from "./thread.js";
@@ -37,11 +39,13 @@ export function createTicketView(root) {
   const props = h("div", { class: "controls-slot" });
   const thread = h("div", { class: "thread", id: "thread", tabindex: "0", "aria-label": "Conversation" });
   const composerSlot = h("div", { class: "composer-slot" });
+  const summarySlot = h("div", { class: "summary-slot" });
   const contact = h("aside", { class: "contact-pane", "aria-label": "Contact" });
-  const pane = h("section", { class: "ticket-pane", "aria-labelledby": "ticket-title" }, top, who, notice, props, thread, composerSlot);
+  const pane = h("section", { class: "ticket-pane", "aria-labelledby": "ticket-title" }, top, who, notice, props, summarySlot, thread, composerSlot);
   mount(root, h("div", { class: "ticket-layout" }, pane, contact));
 
   let composer = null;
+  let summary = null;
   let drawnMessages = null;
   let drawnControlsKey = "";
   let drawnConflict = null;
@@ -60,6 +64,11 @@ export function createTicketView(root) {
         composer = null;
         composerSlot.replaceChildren();
       }
+      if (summary) {
+        summary.dispose();
+        summary = null;
+        summarySlot.replaceChildren();
+      }
       renderContact(contact);
       drawnMessages = null;
       drawnControlsKey = "";
@@ -69,10 +78,18 @@ export function createTicketView(root) {
     const mayPick = ticket.status === "snoozed" || nextStatuses(ticket.status).includes("snoozed");
     if (snoozing && (snoozing.ticketId !== ticket.id || !mayPick)) snoozing = null;
     const snoozeKey = snoozing ? `snooze:${snoozing.error}` : "";
+    if (!summary || summary.ticketId !== ticket.id) {
+      if (summary) summary.dispose();
+      summary = createSummary(ticket.id);
+      mount(summarySlot, summary.box);
+      refreshAi();
+      drawnControlsKey = "";
+    }
+    summary.show(true);
     const controlsKey = `${ticket.id}:${ticket.version}:${state.members.length}:${state.teams.length}:${state.controlsEpoch || 0}:${snoozeKey}`;
     if (controlsKey !== drawnControlsKey) {
       drawnControlsKey = controlsKey;
-      mount(top, header(ticket));
+      preservingFocus(top, () => mount(top, header(ticket, summary.button)));
       preservingFocus(props, () => mount(props, controls(ticket)));
     }
     const line = collisionLine(ticket);
@@ -86,9 +103,11 @@ export function createTicketView(root) {
       preservingFocus(notice, () => mount(notice, conflictNotice(ticket)));
     }
     const customer = (open.contact && (open.contact.name || open.contact.email)) || "Customer";
-    if (open.messages !== drawnMessages || thread.dataset.customer !== customer) {
+    const ai = aiAvailable() ? "on" : "off";
+    if (open.messages !== drawnMessages || thread.dataset.customer !== customer || thread.dataset.ai !== ai) {
       drawnMessages = open.messages;
       thread.dataset.customer = customer;
+      thread.dataset.ai = ai;
       renderThread(thread, open.messages, customer, ticket.channel);
     }
     if (!composer || composer.ticketId !== ticket.id) {
@@ -108,7 +127,7 @@ export function createTicketView(root) {
   };
 }
 
-function header(ticket) {
+function header(ticket, summarize) {
   return h(
     "div",
     { class: "ticket-header" },
@@ -121,6 +140,7 @@ function header(ticket) {
         ]
       : null,
     h("span", { class: "channel" }, ticket.channel),
+    summarize,
   );
 }
 
