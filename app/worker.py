@@ -275,8 +275,9 @@ async def run_worker(settings: Settings) -> None:
     async with worker_runtime(settings) as runtime:
         log.info("worker running as %s", consumer_name())
         if runtime.deps.kb is not None:
-            # The model loads once, before the first customer message needs suggestions.
-            await runtime.deps.kb.embedder()
+            # The model and the passages load once, before the first customer message needs
+            # suggestions.
+            await runtime.deps.kb.preload()
         woken = await wake_overdue(runtime.deps)
         if woken:
             log.info("woke %d overdue snoozed tickets", woken)

@@ -32,6 +32,17 @@ log = logging.getLogger("tandem.kb")
 DEFAULT_MODEL = "use-multilingual-int8"
 KEYWORD_WEIGHT = 0.2
 
+# One loaded model per process and configuration, shared by every knowledge base in it (an
+# onnxruntime session may run from several threads at once).
+_models: dict[tuple[str, str, int], Embedder] = {}
+
+
+def _load_shared(model: str, root: Path | None, threads: int) -> Embedder:
+    key = (model, str(root), threads)
+    if key not in _models:
+        _models[key] = load(model, root, threads=threads)
+    return _models[key]
+
 
 @dataclass(frozen=True)
 class Found:
@@ -78,7 +89,7 @@ class KnowledgeBase:
             if not self._tried:
                 try:
                     self._embedder = await asyncio.to_thread(
-                        load, self.model, self.models_root, threads=self.threads
+                        _load_shared, self.model, self.models_root, self.threads
                     )
                     self._vectors = VectorIndex(self._embedder.dim)
                 except ModelUnavailable as exc:
@@ -97,6 +108,22 @@ class KnowledgeBase:
         if embedder is None or not texts:
             return None
         return await asyncio.to_thread(embedder.embed, texts)
+
+    async def preload(self) -> int:
+        """Load the model and every workspace's passages now, so no first question (or first
+        suggestion) waits for them; returns how many workspaces."""
+        await self.embedder()
+        workspaces = await self.stored.workspaces()
+        for ws in workspaces:
+            await self._sync(ws)
+        passages, size = self.held()
+        log.info(
+            "knowledge base ready: %d workspaces, %d passages, %.0f MB of vectors",
+            len(workspaces),
+            passages,
+            size / 1e6,
+        )
+        return len(workspaces)
 
     # ---- keeping current ---------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Each article's passages and their vectors, as the store keeps them: one document per article.
 
-    kb_vectors  _id = the article's id, workspace_id, version (the article's, when embedded),
-                model, dim, audience ("all" | "agents"), chunks [{n, heading, text}],
+    kb_vectors  _id = "<workspace id>:<article id>", article_id, workspace_id,
+                version (the article's, when embedded), model, dim,
+                audience ("all" | "agents"), chunks [{n, heading, text}],
                 vectors (the float32 matrix, row per chunk, as raw bytes)
 
 One document per article is replaced whole (an upsert by `_id`, the lookup FerretDB indexes
@@ -45,6 +46,10 @@ class StoredArticle:
     vectors: Matrix  # (len(passages), dim), or (len(passages), 0) when embedded by no model
 
 
+def _doc_id(ws: str, article_id: str) -> str:
+    return f"{ws}:{article_id}"
+
+
 def _key(ws: str, suffix: str) -> str:
     return f"tandem:kb:{{ws:{ws}}}:{suffix}"
 
@@ -55,7 +60,7 @@ def _decode(raw: dict[str, Any]) -> StoredArticle:
     data = bytes(raw.get("vectors") or b"")
     vectors = np.frombuffer(data, dtype=np.float32).reshape(len(passages), dim).copy()
     return StoredArticle(
-        article_id=str(raw["_id"]),
+        article_id=str(raw["article_id"]),
         version=int(raw["version"]),
         model=str(raw.get("model") or ""),
         audience=str(raw["audience"]),
@@ -72,6 +77,7 @@ class StoredVectors:
     async def put(self, ws: str, article: StoredArticle) -> bool:
         """Keep an article's passages unless a newer version is kept already; announce it."""
         doc = {
+            "article_id": article.article_id,
             "workspace_id": ObjectId(ws),
             "version": article.version,
             "model": article.model,
@@ -80,15 +86,16 @@ class StoredVectors:
             "chunks": [{"n": p.n, "heading": p.heading, "text": p.text} for p in article.passages],
             "vectors": Binary(np.ascontiguousarray(article.vectors, dtype=np.float32).tobytes()),
         }
-        current = await self.collection.find_one({"_id": article.article_id}, {"version": 1})
+        key = _doc_id(ws, article.article_id)
+        current = await self.collection.find_one({"_id": key}, {"version": 1})
         if current is not None and int(current["version"]) > article.version:
             return False
-        await self.collection.replace_one({"_id": article.article_id}, doc, upsert=True)
+        await self.collection.replace_one({"_id": key}, doc, upsert=True)
         await self.announce(ws, article.article_id)
         return True
 
     async def remove(self, ws: str, article_id: str) -> None:
-        await self.collection.delete_one({"_id": article_id, "workspace_id": ObjectId(ws)})
+        await self.collection.delete_one({"_id": _doc_id(ws, article_id)})
         await self.announce(ws, article_id)
 
     async def announce(self, ws: str, article_id: str) -> None:
@@ -114,12 +121,17 @@ class StoredVectors:
             return now, None
         return now, [r.decode() if isinstance(r, bytes) else str(r) for r in raw]
 
+    async def workspaces(self) -> list[str]:
+        """Every workspace that has embedded articles."""
+        found = await self.collection.distinct("workspace_id")
+        return [str(ws) for ws in found]
+
     async def load_workspace(self, ws: str) -> list[StoredArticle]:
         found = self.collection.find({"workspace_id": ObjectId(ws)})
         return [_decode(raw) async for raw in found]
 
     async def load(self, ws: str, article_id: str) -> StoredArticle | None:
-        raw = await self.collection.find_one({"_id": article_id})
-        if raw is None or str(raw.get("workspace_id")) != ws:
+        raw = await self.collection.find_one({"_id": _doc_id(ws, article_id)})
+        if raw is None:
             return None
         return _decode(raw)

@@ -96,3 +96,16 @@ async def test_without_its_model_the_knowledge_base_answers_by_keywords(
     assert found[0].article_id == "payments"
     assert blind.unavailable is not None
     assert "model.onnx" in blind.unavailable or "missing" in blind.unavailable
+
+
+async def test_a_process_can_hold_every_workspace_before_its_first_question(
+    stored: StoredVectors,
+) -> None:
+    ws = str(ObjectId())
+    await fill(KnowledgeBase(stored), stored, ws)
+    fresh = KnowledgeBase(stored)
+    assert await fresh.preload() >= 1
+    held, size = fresh.held()
+    assert held >= 5  # this workspace's passages at least
+    assert size > 0
+    assert (await fresh.search(ws, "PAY-402", audience="all", k=1))[0].article_id == "payments"
