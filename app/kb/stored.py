@@ -60,7 +60,7 @@ def _decode(raw: dict[str, Any]) -> StoredArticle:
     data = bytes(raw.get("vectors") or b"")
     vectors = np.frombuffer(data, dtype=np.float32).reshape(len(passages), dim).copy()
     return StoredArticle(
-        article_id=str(raw["article_id"]),
+        article_id=str(raw.get("article_id") or raw["_id"]),  # older documents: _id alone
         version=int(raw["version"]),
         model=str(raw.get("model") or ""),
         audience=str(raw["audience"]),
