@@ -132,3 +132,16 @@ def log_problems(server: Server, limit: int = 5) -> tuple[int, list[str]]:
         if kind not in kinds and len(kinds) < limit:
             kinds.append(kind)
     return len(hits), kinds
+
+
+def log_notes(servers: list[Server], quiet: str) -> list[str]:
+    """A report's notes on the servers' logs: each one that logged problems, or `quiet`."""
+    notes = []
+    for server in servers:
+        count, kinds = log_problems(server)
+        if count:
+            notes.append(
+                f"`{server.name}` logged {count} warning/error lines, e.g.: "
+                + "; ".join(f"`{k}`" for k in kinds)
+            )
+    return notes or [quiet]

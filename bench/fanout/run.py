@@ -32,7 +32,7 @@ from bench.fanout.processes import (
     ROOT,
     Server,
     gc_pauses,
-    log_problems,
+    log_notes,
     start_floor,
     start_tandem,
 )
@@ -315,17 +315,7 @@ def standard_notes(
     conflicts = sum(p.tandem.conflicts for p in pairs if p.tandem is not None)
     if conflicts:
         notes.append(f"The writer got {conflicts} stale-version (409) answers and retried.")
-    quiet = True
-    for server in servers:
-        count, kinds = log_problems(server)
-        if count:
-            quiet = False
-            notes.append(
-                f"`{server.name}` logged {count} warning/error lines, e.g.: "
-                + "; ".join(f"`{k}`" for k in kinds)
-            )
-    if quiet:
-        notes.append("No server logged a warning, an error or a traceback.")
+    notes += log_notes(servers, "No server logged a warning, an error or a traceback.")
     return notes
 
 

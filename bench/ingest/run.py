@@ -31,7 +31,7 @@ import msgspec
 from app.devservices import local_services
 from bench.actions.report import PREAMBLE
 from bench.fanout.floor_server import raise_fd_limit
-from bench.fanout.processes import ROOT, Server, _spawn, _wait, log_problems, start_tandem
+from bench.fanout.processes import ROOT, Server, _spawn, _wait, log_notes, start_tandem
 from bench.fanout.report import machine
 from bench.ingest.cpu import MACHINE, WALL, CpuWatch, used
 from bench.ingest.loadgen import Sent
@@ -306,17 +306,7 @@ def notes(
             found.append(f"{p.label}: sockets closed by the server: {p.ingest.closed}")
         if p.ingest.duplicates:
             found.append(f"{p.label}: {p.ingest.duplicates} duplicate deliveries")
-    quiet = True
-    for server in servers:
-        count, kinds = log_problems(server)
-        if count:
-            quiet = False
-            found.append(
-                f"`{server.name}` logged {count} warning/error lines, e.g.: "
-                + "; ".join(f"`{k}`" for k in kinds)
-            )
-    if quiet:
-        found.append("No server logged a warning, an error or a traceback.")
+    found += log_notes(servers, "No server logged a warning, an error or a traceback.")
     return found
 
 

@@ -47,7 +47,7 @@ import httpx
 
 from app.devservices import local_services
 from bench.actions.report import PREAMBLE
-from bench.fanout.processes import ROOT, Server, log_problems, start_tandem
+from bench.fanout.processes import ROOT, Server, log_notes, start_tandem
 from bench.fanout.report import machine
 from bench.fanout.stats import percentile
 from bench.ingest.cpu import MACHINE, WALL, CpuWatch, used
@@ -648,17 +648,9 @@ def build_notes(
         + ", ".join(f"{v:.2f}" for v in loads[1])
         + "."
     )
-    quiet = True
-    for server in servers:
-        count, kinds = log_problems(server)
-        if count:
-            quiet = False
-            notes.append(
-                f"`{server.name}` logged {count} warning/error lines, e.g.: "
-                + "; ".join(f"`{k}`" for k in kinds)
-            )
-    if quiet:
-        notes.append("Neither Tandem's process nor the worker logged a warning or an error.")
+    notes += log_notes(
+        servers, "Neither Tandem's process nor the worker logged a warning or an error."
+    )
     return notes
 
 

@@ -13,10 +13,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.types import Receive, Scope, Send
 
-from app.devservices.process import free_port
+from tests.local_server import serving
 
 USAGE: dict[str, Any] = {"prompt_tokens": 120, "completion_tokens": 7, "cost": 0.0012}
 
@@ -133,17 +132,7 @@ async def _disconnect(receive: Receive) -> None:
 @contextmanager
 def fake_openai() -> Iterator[FakeOpenAI]:
     fake = FakeOpenAI()
-    port = free_port()
     # "critical": a scripted dying stream is logged by uvicorn as an application error.
-    config = uvicorn.Config(fake, host="127.0.0.1", port=port, log_level="critical")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    while not server.started:
-        threading.Event().wait(0.01)
-    fake.url = f"http://127.0.0.1:{port}/api/v1"
-    try:
+    with serving(fake, log_level="critical") as url:
+        fake.url = f"{url}/api/v1"
         yield fake
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)

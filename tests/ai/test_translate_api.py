@@ -16,10 +16,10 @@ from starlette.applications import Starlette
 from app.actions import messages as message_actions
 from app.actions.messages import NewMessage
 from app.ai.translate import language_tag, parse_answer
-from app.documents import AiUsage
 from app.documents.message import Author
 from realtime.events import Direction, Kind
 from tests.ai.fake_openai import FakeOpenAI, Reply, fake_openai
+from tests.ai.test_drafts_api import ledger, strings
 from tests.apiclient import AgentClient, runtime_of, sign_up
 
 KEY = "sk-or-v1-very-secret-key-0123456789"
@@ -67,24 +67,6 @@ async def ticket_with(client: AgentClient, text: str = SPANISH) -> tuple[str, st
     detail = (await client.get(f"/tickets/{ticket}")).json()
     [message] = [m for m in detail["messages"] if m["kind"] == "message"]
     return ticket, str(message["id"])
-
-
-async def ledger(owner: AgentClient) -> list[dict[str, Any]]:
-    ws = (await owner.get("/me")).json()["workspace"]["id"]
-    query = {"workspace_id": PydanticObjectId(ws)}
-    return list(await AiUsage.get_pymongo_collection().find(query).to_list())
-
-
-def strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield str(k)
-            yield from strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from strings(v)
 
 
 def prompt_of(request: dict[str, Any]) -> str:

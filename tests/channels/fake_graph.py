@@ -4,11 +4,9 @@ serving media, and listing message templates. Every call needs the bearer token.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import re
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,14 +15,13 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.devservices.process import free_port
 from tests.channels.whatsapp_payloads import graph_error, template
+from tests.local_server import serving
 
 _VERSION = re.compile(r"v\d+\.\d+")
 
@@ -192,16 +189,6 @@ def _missing(object_id: str) -> JSONResponse:
 @contextmanager
 def fake_graph() -> Iterator[FakeGraph]:
     fake = FakeGraph()
-    port = free_port()
-    config = uvicorn.Config(fake.app(), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    while not server.started:
-        threading.Event().wait(0.01)
-    fake.url = f"http://127.0.0.1:{port}"
-    try:
+    with serving(fake.app()) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)

@@ -5,20 +5,18 @@ message search, `GET /messages/outbound`, filtered by `metadata_<key>` as Postma
 from __future__ import annotations
 
 import asyncio
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from app.devservices.process import free_port
+from tests.local_server import serving
 
 
 @dataclass
@@ -84,16 +82,6 @@ class FakePostmark:
 @contextmanager
 def fake_postmark() -> Iterator[FakePostmark]:
     fake = FakePostmark()
-    port = free_port()
-    config = uvicorn.Config(fake.app(), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    while not server.started:
-        threading.Event().wait(0.01)
-    fake.url = f"http://127.0.0.1:{port}"
-    try:
+    with serving(fake.app()) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
