@@ -198,7 +198,8 @@ class KnowledgeBase:
             (h.article_id, h.score, _passage_index(space.articles[h.article_id], h.chunk))
             for h in hits
         ]
-        ranked = fuse(nearest, self._keywords(space, audience).best(query), k)
+        keywords = self._keywords(space, audience).best(query, k, {a for a, _, _ in nearest})
+        ranked = fuse(nearest, keywords, k)
         return [
             Found(article_id, score, space.articles[article_id].passages[index])
             for article_id, score, index in ranked

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -92,18 +92,33 @@ class ArticleKeywords:
         kept = [(article_id, list(texts)) for article_id, texts in articles if texts]
         self.bm25 = BM25([text for _, texts in kept for text in texts])
         self.ids = [article_id for article_id, _ in kept]
+        self.position = {article_id: n for n, article_id in enumerate(self.ids)}
         sizes = np.array([len(texts) for _, texts in kept], dtype=np.int64)
         self.starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         self.ends = self.starts + sizes
 
-    def best(self, query: str) -> dict[str, tuple[float, int]]:
+    def best(
+        self, query: str, k: int | None = None, among: Collection[str] = ()
+    ) -> dict[str, tuple[float, int]]:
+        """Articles sharing a word with `query`: each one's best passage share and index.
+
+        With `k`, only the `k` best by share and those of `among` that match (the articles a
+        caller already holds by meaning) are returned: a score sum ranks no other article
+        above those `k`, and at 100,000 passages this keeps the answer to a few dozen
+        articles instead of every one with a common word."""
         ceiling = self.bm25.ceiling(query)
         if not ceiling or not self.ids:
             return {}
         dense = self.bm25.dense(query) / ceiling
         top = np.maximum.reduceat(dense, self.starts)
+        matching = np.flatnonzero(top > 0)
+        if k is not None and len(matching) > k:
+            lead = matching[np.argpartition(-top[matching], k - 1)[:k]]
+            held = [self.position[i] for i in among if i in self.position]
+            held = [a for a in held if top[a] > 0]
+            matching = np.union1d(lead, np.array(held, dtype=np.int64))
         found: dict[str, tuple[float, int]] = {}
-        for a in np.flatnonzero(top > 0).tolist():
+        for a in matching.tolist():
             segment = dense[self.starts[a] : self.ends[a]]
             found[self.ids[a]] = (float(top[a]), int(segment.argmax()))
         return found

@@ -44,7 +44,7 @@ class _Workspace:
     # The stacked view, rebuilt on the first query after a change.
     stacked: Matrix | None = None
     owners: list[tuple[str, int]] = field(default_factory=list)
-    public: npt.NDArray[np.bool_] | None = None
+    public: int = 0  # how many of the stacked rows (the first ones) are public
 
 
 class VectorIndex:
@@ -97,37 +97,34 @@ class VectorIndex:
         with self._lock:
             return sum(b.vectors.nbytes for s in self._spaces.values() for b in s.blocks.values())
 
-    def _stacked(self, ws: str) -> tuple[Matrix, list[tuple[str, int]], npt.NDArray[np.bool_]]:
+    def _stacked(self, ws: str) -> tuple[Matrix, list[tuple[str, int]], int]:
+        """The workspace's rows in one matrix, every public row before any agents-only one;
+        their owners (article, chunk) in the same order; how many rows are public."""
         with self._lock:
             space = self._spaces.get(ws)
             if space is None or not space.blocks:
                 empty: Matrix = np.zeros((0, self.dim), dtype=np.float32)
-                return empty, [], np.zeros(0, dtype=np.bool_)
+                return empty, [], 0
             if space.stacked is None:
-                blocks = list(space.blocks.items())
+                blocks = sorted(space.blocks.items(), key=lambda item: item[1].audience != "all")
                 space.stacked = np.concatenate([b.vectors for _, b in blocks], axis=0)
                 space.owners = [(aid, n) for aid, b in blocks for n in b.chunks]
-                space.public = np.concatenate(
-                    [np.full(len(b.chunks), b.audience == "all") for _, b in blocks]
-                )
-            assert space.public is not None
+                space.public = sum(len(b.chunks) for _, b in blocks if b.audience == "all")
             return space.stacked, space.owners, space.public
 
     def search(self, ws: str, query: Matrix, k: int, audience: str = "agents") -> list[Hit]:
         """The `k` chunks nearest to `query` (one normalised vector) that `audience` may
         see, best first."""
         matrix, owners, public = self._stacked(ws)
-        if not owners or k <= 0:
+        if audience == "all":  # the public rows lead: a view, nothing copied or masked
+            matrix = matrix[:public]
+        if not len(matrix) or k <= 0:
             return []
         scores = matrix @ np.asarray(query, dtype=np.float32).reshape(self.dim)
-        if audience == "all":
-            scores = np.where(public, scores, -np.inf)
-        k = min(k, len(owners))
+        k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [
-            Hit(owners[i][0], owners[i][1], float(scores[i])) for i in top if np.isfinite(scores[i])
-        ]
+        return [Hit(owners[i][0], owners[i][1], float(scores[i])) for i in top.tolist()]
 
     def best_articles(
         self, ws: str, query: Matrix, k: int, audience: str = "agents"
