@@ -38,6 +38,7 @@ from app.domain.kb import (
     slugify,
 )
 from app.kb.engine import Found, KnowledgeBase
+from app.kb.vectors import Matrix
 from app.outbox import merged
 from app.schemas.kb import article_out, article_view
 from app.search.index import ARTICLE, SearchIndex
@@ -345,27 +346,40 @@ async def _write(
 
 
 async def answers(
-    engine: KnowledgeBase, ws: PydanticObjectId, q: str, *, audience: str, limit: int
+    engine: KnowledgeBase,
+    ws: PydanticObjectId,
+    q: str,
+    *,
+    audience: str,
+    limit: int,
+    published: bool = False,
+    vector: Matrix | None = None,
 ) -> list[tuple[Article, Found]]:
     """The articles that best answer `q` by meaning and words (app/kb/engine.py), best first,
     as they are in the store now (an article deleted or unpublished since it was embedded is
-    left out), each with the passage that matched."""
-    found = await engine.search(str(ws), q, audience=audience, k=limit)
-    if not found:
-        return []
-    # One lookup by `_id` each (FerretDB indexes those; an `$in` reads the whole collection).
+    left out; with `published`, drafts too), each with the passage that matched. `vector`:
+    the question's embedding, when the caller has it already."""
+    found = await engine.search(str(ws), q, audience=audience, k=limit * 2, vector=vector)
+    # One lookup by `_id` each (FerretDB indexes those; an `$in` reads the whole collection),
+    # only as many as are still wanted: the runners-up are read when one of those drops out.
     collection = Article.get_pymongo_collection()
-    ids = [f.article_id for f in found if ObjectId.is_valid(f.article_id)]
-    raw = await asyncio.gather(
-        *(collection.find_one({"_id": ObjectId(i), "workspace_id": ws, **LIVE}) for i in ids)
-    )
-    articles = {str(r["_id"]): Article.model_validate(r) for r in raw if r is not None}
+    found = [f for f in found if ObjectId.is_valid(f.article_id)]
     out: list[tuple[Article, Found]] = []
-    for f in found:
-        article = articles.get(f.article_id)
-        if article is None:
-            continue
-        if audience == "all" and audience_of(article.status, article.visibility) != "all":
-            continue
-        out.append((article, f))
+    while found and len(out) < limit:
+        batch, found = found[: limit - len(out)], found[limit - len(out) :]
+        raw = await asyncio.gather(
+            *(
+                collection.find_one({"_id": ObjectId(f.article_id), "workspace_id": ws, **LIVE})
+                for f in batch
+            )
+        )
+        for f, doc in zip(batch, raw, strict=True):
+            if doc is None:
+                continue
+            article = Article.model_validate(doc)
+            if audience == "all" and audience_of(article.status, article.visibility) != "all":
+                continue
+            if published and article.status != "published":
+                continue
+            out.append((article, f))
     return out

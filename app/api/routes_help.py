@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 from collections import Counter
 from html import escape
 from typing import Final
@@ -29,12 +30,15 @@ from app.api.endpoint import Api, Call
 from app.api.routes_widget import check_origin, load_workspace
 from app.documents import Workspace
 from app.documents.kb import Article
+from app.domain.errors import RateLimited
 from app.domain.kb import plain_text, render_markdown, snippet
+from app.kb import public_limits
 from app.runtime import Runtime
 from app.schemas.common import iso
 from app.schemas.kb import WidgetArticleHit, WidgetSearchOut, WidgetSearchQuery
 
 api = Api()
+log = logging.getLogger("tandem.kb")
 MIN_QUERY: Final = 2  # a shorter query matches too much to be worth answering
 SEARCH_LIMIT: Final = 20
 LISTED_MAX: Final = 1_000  # articles a help center's front page lists
@@ -109,6 +113,25 @@ def not_found(what: str) -> HTMLResponse:
     return page(title="Not found", lang="en", body=body, status=404)
 
 
+def too_many() -> HTMLResponse:
+    body = (
+        "<main><h1>Too many requests</h1>"
+        "<p>This address asked the help center too often. Try again in a minute.</p></main>"
+    )
+    response = page(title="Too many requests", lang="en", body=body, status=429)
+    response.headers["Retry-After"] = str(public_limits.WINDOW)
+    return response
+
+
+async def _over_limit(request: Request, workspace: Workspace, kind: public_limits.Kind) -> bool:
+    runtime: Runtime = request.app.state.runtime
+    address = request.client.host if request.client else "unknown"
+    if await public_limits.allowed(runtime.redis, kind=kind, address=address, ws=str(workspace.id)):
+        return False
+    log.info("help center %s from %s over its limit (workspace %s)", kind, address, workspace.id)
+    return True
+
+
 def _masthead(workspace: Workspace) -> str:
     home = escape(help_path(workspace.slug))
     return f'<header><p><a href="{home}">{escape(workspace.name)} help center</a></p></header>'
@@ -181,6 +204,8 @@ async def help_index(request: Request) -> Response:
         return not_found("There is no help center at this address.")
     runtime: Runtime = request.app.state.runtime
     q = request.query_params.get("q", "")[:200].strip()
+    if await _over_limit(request, workspace, "search" if q else "page"):
+        return too_many()
     parts = [_masthead(workspace), "<main>"]
     if q:
         found = await search_public(runtime, workspace.id, q, SEARCH_LIMIT) if len(q) >= 2 else []
@@ -215,6 +240,8 @@ async def help_article(request: Request) -> Response:
     workspace = await _workspace(request.path_params["workspace_slug"])
     if workspace is None or workspace.id is None:
         return not_found("There is no help center at this address.")
+    if await _over_limit(request, workspace, "page"):
+        return too_many()
     slug = request.path_params["article_slug"]
     raw = await Article.get_pymongo_collection().find_one(
         {"workspace_id": workspace.id, "slug": slug, **kb.LIVE, "status": "published"},
@@ -250,7 +277,7 @@ def routes() -> list[Route]:
     query=WidgetSearchQuery,
     response=WidgetSearchOut,
     auth=False,
-    errors=(403, 404, 422),
+    errors=(403, 404, 422, 429),
 )
 async def widget_search(call: Call) -> WidgetSearchOut:
     q: WidgetSearchQuery = call.query
@@ -259,6 +286,14 @@ async def widget_search(call: Call) -> WidgetSearchOut:
     text = q.q.strip()
     if len(text) < MIN_QUERY or workspace.id is None:
         return WidgetSearchOut(items=[])
+    address = call.request.client.host if call.request.client else "unknown"
+    if not await public_limits.allowed(
+        call.runtime.redis, kind="search", address=address, ws=str(workspace.id)
+    ):
+        raise RateLimited(
+            "too many article searches from here; try again in a minute",
+            retry_after=public_limits.WINDOW,
+        )
     found = await search_public(call.runtime, workspace.id, text, q.limit)
     base = call.runtime.settings.public_url.rstrip("/")
     return WidgetSearchOut(

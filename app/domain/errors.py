@@ -63,3 +63,14 @@ class Unavailable(DomainError):
 class RateLimited(DomainError):
     status = 429
     code = "rate_limited"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: Any = None,
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(message, code=code, details=details)
+        self.retry_after = retry_after  # seconds, sent as `Retry-After` when known

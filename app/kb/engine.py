@@ -178,22 +178,27 @@ class KnowledgeBase:
     # ---- answering ---------------------------------------------------------------------------
 
     async def search(
-        self, ws: str, query: str, *, audience: str = "agents", k: int = 5
+        self,
+        ws: str,
+        query: str,
+        *,
+        audience: str = "agents",
+        k: int = 5,
+        vector: Matrix | None = None,
     ) -> list[Found]:
         """The `k` articles that best answer `query`, for `audience` ("all": public and
-        published only), best first, each with its best passage."""
+        published only), best first, each with its best passage. `vector` is the query's
+        embedding when the caller already has it (from `embed`)."""
         query = " ".join(query.split())[:1000]
         if not query:
             return []
         await self.embedder()
         space = await self._sync(ws)
         vectors = self._vectors
-        encoded = await self.embed([query]) if vectors is not None else None
-        hits = (
-            vectors.search(ws, encoded[0], k * 8, audience)
-            if vectors and encoded is not None
-            else []
-        )
+        if vector is None and vectors is not None:
+            encoded = await self.embed([query])
+            vector = encoded[0] if encoded is not None else None
+        hits = vectors.search(ws, vector, k * 8, audience) if vectors and vector is not None else []
         nearest = [
             (h.article_id, h.score, _passage_index(space.articles[h.article_id], h.chunk))
             for h in hits

@@ -110,10 +110,19 @@ async def suggest(
     workspace = await Workspace.get(ObjectId(ws))
     if workspace is None or not (workspace.ai.enabled and workspace.ai.suggestions):
         return None
-    query = await kb.embed([text])
+    query = await kb.embed([text])  # once, for the articles and the canned responses
+    vector = query[0] if query is not None else None
     found, ranked = await asyncio.gather(
-        answers(kb, PydanticObjectId(ws), text, audience="agents", limit=ARTICLES * 2),
-        canned.ranked(kb, ws, query[0], CANNED) if query is not None else _nothing(),
+        answers(
+            kb,
+            PydanticObjectId(ws),
+            text,
+            audience="agents",
+            limit=ARTICLES,
+            published=True,
+            vector=vector,
+        ),
+        canned.ranked(kb, ws, vector, CANNED) if vector is not None else _nothing(),
     )
     items = [
         SuggestionView(
@@ -129,8 +138,7 @@ async def suggest(
             ),
         )
         for article, hit in found
-        if article.status == "published"
-    ][:ARTICLES]
+    ]
     items += [
         SuggestionView(
             kind="canned",

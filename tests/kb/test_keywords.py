@@ -8,7 +8,18 @@ import random
 from app.kb.engine import fuse
 from app.kb.keywords import ArticleKeywords
 
-WORDS = "refund parcel order invoice password card courier tracking box label".split()
+WORDS = [
+    "refund",
+    "parcel",
+    "order",
+    "invoice",
+    "password",
+    "card",
+    "courier",
+    "tracking",
+    "box",
+    "label",
+]
 
 
 def test_an_order_number_finds_its_article_and_its_passage() -> None:

@@ -3,11 +3,14 @@ everything escaped, a strict CSP, and the widget's origin check."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 
+from app.kb import public_limits
 from tests.apiclient import AgentClient, new_client, sign_up
 
 SHOP = "https://shop.example"
@@ -151,3 +154,47 @@ async def test_widget_search_checks_the_origin(app: Starlette) -> None:
     assert unknown.status_code == 404
     for client in (owner, visitor):
         await client.aclose()
+
+
+def client_at(app: Starlette, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def test_public_searches_are_limited_per_address_and_answered_429(app: Starlette) -> None:
+    owner = await sign_up(app)
+    ws = (await owner.get("/me")).json()["workspace"]["id"]
+    await owner.patch("/workspace", json={"allowed_origins": [SHOP]})
+    await article(owner, title="Return labels", body="Print the return label at home.")
+    search = {"workspace": ws, "q": "return"}
+    busy, other = client_at(app, "198.51.100.7"), client_at(app, "198.51.100.8")
+    path = "/api/v1/widget/kb/search"
+    for _ in range(public_limits.SEARCHES_PER_ADDRESS):
+        answered = await busy.get(path, params=search, headers={"Origin": SHOP})
+        assert answered.status_code == 200, answered.text
+    over = await busy.get(path, params=search, headers={"Origin": SHOP})
+    assert over.status_code == 429
+    assert over.json()["error"]["code"] == "rate_limited"
+    assert over.headers["retry-after"] == "60"
+    page = await busy.get(f"/help/{owner.workspace_slug}", params={"q": "return"})
+    assert page.status_code == 429
+    assert "Try again in a minute" in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'none'")
+    # Reading articles is counted apart, and other visitors search on.
+    assert (await busy.get(f"/help/{owner.workspace_slug}/return-labels")).status_code == 200
+    fine = await other.get(path, params=search, headers={"Origin": SHOP})
+    assert [i["title"] for i in fine.json()["items"]] == ["Return labels"]
+    for client in (busy, other):
+        await client.aclose()
+    await owner.aclose()
+
+
+async def test_one_workspace_is_limited_across_every_address(redis_client: Redis) -> None:
+    ws = f"ws-{uuid.uuid4().hex}"
+    for n in range(public_limits.SEARCHES_PER_WORKSPACE):
+        address = f"10.{n // 250}.{n % 250}.1"
+        assert await public_limits.allowed(redis_client, kind="search", address=address, ws=ws)
+    assert not await public_limits.allowed(redis_client, kind="search", address="10.9.9.9", ws=ws)
+    assert await public_limits.allowed(
+        redis_client, kind="search", address="10.9.9.9", ws=f"{ws}-other"
+    )
