@@ -7,17 +7,20 @@ opened, "wrote" when the customer went on to send a message, "left" when they cl
 or left the page without writing. Both are called from customers' sites: no visitor token,
 but the request's Origin must be one of the workspace's allowed origins.
 
-The outcomes are counted per workspace per UTC day in Redis, kept 90 days, and
-`GET /api/v1/kb/deflection` shows supervisors the days and the deflection rate: of the
-articles read, the share after which the customer left without writing.
+The outcomes are counted per workspace per UTC day in Redis (in all and per article), kept 90
+days, and `GET /api/v1/kb/deflection` shows supervisors the days, the deflection rate (of the
+articles read, the share after which the customer left without writing) and the articles read
+most, each with its own rate — the dashboard's "Help articles in the widget" card.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Final, Literal
 
 import msgspec
+from bson import ObjectId
 
 from app.actions import kb
 from app.api.endpoint import Api, Call
@@ -34,6 +37,7 @@ api = Api()
 Outcome = Literal["read", "left", "wrote"]
 KEEP_DAYS: Final = 90
 REPORTS_PER_MINUTE: Final = 60  # per client address
+TOP_ARTICLES: Final = 10
 
 
 class WidgetArticleQuery(msgspec.Struct, forbid_unknown_fields=True):
@@ -71,9 +75,24 @@ class DeflectionTotals(msgspec.Struct):
     deflection_rate: float | None  # left / read; null while nothing was read
 
 
+class ArticleDeflection(msgspec.Struct):
+    id: str
+    title: str  # "" when the article was deleted since
+    read: int
+    left: int
+    wrote: int
+    deflection_rate: float | None
+
+
 class DeflectionReport(msgspec.Struct):
     days: list[DeflectionDay]  # oldest first, today last, days without reads included
     totals: DeflectionTotals
+    articles: list[ArticleDeflection]  # the most read first, at most TOP_ARTICLES
+
+
+def article_field(article_id: str, outcome: str) -> str:
+    """The day hash's field counting `outcome` for one article (beside the day's totals)."""
+    return f"a:{article_id}:{outcome}"
 
 
 def day_key(workspace_id: str, day: date) -> str:
@@ -138,10 +157,11 @@ async def report_deflection(call: Call) -> None:
         raise RateLimited(
             f"at most {REPORTS_PER_MINUTE} article reports a minute; please wait a moment"
         )
-    await public_article(workspace, body.article_id)
+    article = await public_article(workspace, body.article_id)
     key = day_key(str(workspace.id), today())
     async with call.runtime.redis.pipeline(transaction=True) as pipe:
         pipe.hincrby(key, body.outcome, 1)
+        pipe.hincrby(key, article_field(str(article.id), body.outcome), 1)
         pipe.expire(key, KEEP_DAYS * 86_400)
         await pipe.execute()
 
@@ -166,8 +186,17 @@ async def deflection_report(call: Call) -> DeflectionReport:
             pipe.hgetall(day_key(call.agent.workspace_id, day))
         counts: list[dict[bytes, bytes]] = await pipe.execute()
     rows = []
+    per_article: dict[str, dict[str, int]] = {}
     for day, raw in zip(days, counts, strict=True):
-        got = {k.decode(): int(v) for k, v in raw.items()}
+        got: dict[str, int] = {}
+        for k, v in raw.items():
+            name = k.decode()
+            if name.startswith("a:"):
+                _, article_id, outcome = name.split(":", 2)
+                tally = per_article.setdefault(article_id, {})
+                tally[outcome] = tally.get(outcome, 0) + int(v)
+            else:
+                got[name] = int(v)
         rows.append(
             DeflectionDay(
                 date=day.isoformat(),
@@ -182,6 +211,38 @@ async def deflection_report(call: Call) -> DeflectionReport:
     return DeflectionReport(
         days=rows,
         totals=DeflectionTotals(
-            read=read, left=left, wrote=wrote, deflection_rate=left / read if read else None
+            read=read, left=left, wrote=wrote, deflection_rate=rate(left, read)
         ),
+        articles=await _most_read(call.agent.workspace_id, per_article),
     )
+
+
+def rate(left: int, read: int) -> float | None:
+    return left / read if read else None
+
+
+async def _most_read(ws: str, tallies: dict[str, dict[str, int]]) -> list[ArticleDeflection]:
+    top = sorted(tallies.items(), key=lambda item: (-item[1].get("read", 0), item[0]))
+    top = top[:TOP_ARTICLES]
+    titles = await asyncio.gather(*(_title(ws, article_id) for article_id, _ in top))
+    return [
+        ArticleDeflection(
+            id=article_id,
+            title=title,
+            read=t.get("read", 0),
+            left=t.get("left", 0),
+            wrote=t.get("wrote", 0),
+            deflection_rate=rate(t.get("left", 0), t.get("read", 0)),
+        )
+        for (article_id, t), title in zip(top, titles, strict=True)
+    ]
+
+
+async def _title(ws: str, article_id: str) -> str:
+    # By `_id` (the lookup FerretDB indexes), in this workspace only.
+    if not ObjectId.is_valid(article_id):
+        return ""
+    found = await Article.get_pymongo_collection().find_one(
+        {"_id": ObjectId(article_id), "workspace_id": ObjectId(ws), **kb.LIVE}, {"title": 1}
+    )
+    return str(found["title"]) if found else ""

@@ -276,12 +276,23 @@ export function watchDashboard(on) {
   if (on) refreshDashboard();
 }
 
+let deflectionAt = 0;
+const DEFLECTION_EVERY = 60_000; // help-article reads come with no event: a minute is fresh enough
+
 export const refreshDashboard = debounce(async () => {
   if (!dashboardWanted) return;
   try {
     update({ dashboard: await api.get("/dashboard"), dashboardError: null });
   } catch (error) {
     update({ dashboardError: error.message });
+  }
+  if (Date.now() - deflectionAt > DEFLECTION_EVERY) {
+    deflectionAt = Date.now();
+    try {
+      update({ deflection: await api.get("/kb/deflection?days=30") });
+    } catch {
+      update({ deflection: null }); // the card says it could not be loaded
+    }
   }
 }, 300);
 

@@ -24,6 +24,7 @@ export const state = {
   notice: null, // {kind, text}: a one-line message under the header
   dashboard: null,
   dashboardError: null,
+  deflection: null, // GET /kb/deflection: help articles read in the widget, 30 days
   controlsEpoch: 0, // bumped when a change fails, so the controls show the real state again
   loginMessage: "",
 };

@@ -8,11 +8,13 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Locator, Page, Request, expect
 
 from tests.apiclient import sign_up
 from tests.browser.conftest import HostSite
+from tests.browser.test_inbox_browser import email_of, log_in
 from tests.browser.test_widget_browser import HOSTILE_CSS, Shop, open_widget
 
 pytestmark = pytest.mark.browser
@@ -176,3 +178,40 @@ async def test_hiding_the_page_after_reading_counts_as_left(shop: Shop, page: Pa
     async with page.expect_request(reported("left")):
         await page.evaluate("window.dispatchEvent(new PageTransitionEvent('pagehide'))")
     await counted(shop, before, read=1, left=1)
+
+
+async def test_the_dashboard_shows_which_articles_answered_customers(
+    shop: Shop, browser: Browser
+) -> None:
+    """A customer reads "Parcel tracking" and leaves: a supervisor sees the article on the
+    dashboard with its own deflection rate."""
+    listed = (await shop.owner.get("/kb/articles")).json()["items"]
+    [tracking] = [a for a in listed if a["title"] == "Parcel tracking"]
+    async with httpx.AsyncClient(base_url=shop.tandem_url + "/api/v1") as site:
+        for outcome in ("read", "left"):
+            sent = await site.post(
+                "/widget/kb/deflection",
+                json={
+                    "workspace": shop.workspace_id,
+                    "article_id": tracking["id"],
+                    "outcome": outcome,
+                },
+                headers={"Origin": shop.site.url},
+            )
+            assert sent.status_code == 204, sent.text
+    report = (await shop.owner.get("/kb/deflection", params={"days": 30})).json()
+    [row] = [a for a in report["articles"] if a["id"] == tracking["id"]]
+    context, page = await log_in(
+        browser, shop.tandem_url, shop.owner.workspace_slug, email_of(shop.owner, "owner")
+    )
+    try:
+        await page.get_by_role("link", name="Dashboard").click()
+        card = page.locator("#dash-deflection")
+        await expect(card.locator("#deflection-read")).to_have_text(str(report["totals"]["read"]))
+        await expect(card.locator("#deflection-rate")).to_have_text(
+            f"{round(report['totals']['deflection_rate'] * 100)}%"
+        )
+        line = card.locator("#deflection-articles tr", has_text="Parcel tracking")
+        await expect(line).to_contain_text(f"{round(row['deflection_rate'] * 100)}%")
+    finally:
+        await context.close()

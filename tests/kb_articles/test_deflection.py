@@ -113,6 +113,26 @@ async def test_outcomes_are_counted_per_day_and_give_the_deflection_rate(app: St
         "wrote": 2,
         "deflection_rate": 5 / 8,
     }
+    # Per article, the most read first: "Shipping times" answered both its readers; the
+    # counts put in by hand for yesterday name no article.
+    assert report.json()["articles"] == [
+        {
+            "id": first["id"],
+            "title": "Shipping times",
+            "read": 2,
+            "left": 2,
+            "wrote": 0,
+            "deflection_rate": 1.0,
+        },
+        {
+            "id": second["id"],
+            "title": "Paying by card",
+            "read": 2,
+            "left": 0,
+            "wrote": 1,
+            "deflection_rate": 0.0,
+        },
+    ]  # equal reads: by id, so the older article first
     only_today = (await owner.get("/kb/deflection", params={"days": 1})).json()
     assert only_today["totals"]["deflection_rate"] == 0.5
     assert (await redis.ttl(day_key(ws, today))) > 89 * 86_400

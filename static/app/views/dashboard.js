@@ -9,10 +9,13 @@ import { barList, hourlyBars } from "./charts.js";
 
 let drawn = null;
 
+let drawnDeflection = null;
+
 export function renderDashboard(root) {
   const d = state.dashboard;
-  if (d === drawn && root.firstChild) return;
+  if (d === drawn && state.deflection === drawnDeflection && root.firstChild) return;
   drawn = d;
+  drawnDeflection = state.deflection;
   if (!d) {
     mount(root, h("h2", {}, "Dashboard"), h("p", { class: "muted" }, state.dashboardError || "Loading…"));
     return;
@@ -85,9 +88,43 @@ export function renderDashboard(root) {
         ),
         card("Agents", "dash-agents", agentsTable(d.agents), { wide: true }),
         card("Longest waits", "dash-waiting", waitingTable(d.waiting, d.agents, fetchedAt), { wide: true }),
+        card("Help articles in the widget (30 days)", "dash-deflection", deflectionCard(state.deflection), { wide: true }),
       ),
     ),
   );
+}
+
+function percent(rate) {
+  return rate === null || rate === undefined ? "–" : `${Math.round(rate * 100)}%`;
+}
+
+// Of the articles customers opened in the widget, how often they then left without writing.
+function deflectionCard(report) {
+  if (!report) return h("p", { class: "muted" }, "Loading…");
+  const t = report.totals;
+  if (!t.read) return h("p", { class: "muted" }, "No help article was read in the widget in the last 30 days.");
+  return [
+    h(
+      "dl",
+      { class: "stats" },
+      stat("Articles read", t.read, "deflection-read"),
+      stat("Left without writing", t.left, "deflection-left"),
+      stat("Wrote to us after", t.wrote, "deflection-wrote"),
+      stat("Deflection", percent(t.deflection_rate), "deflection-rate"),
+    ),
+    h(
+      "table",
+      { class: "agents", id: "deflection-articles" },
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Article"), h("th", { scope: "col" }, "Read"), h("th", { scope: "col" }, "Left without writing"), h("th", { scope: "col" }, "Deflection"))),
+      h(
+        "tbody",
+        {},
+        report.articles.map((a) =>
+          h("tr", {}, h("th", { scope: "row" }, a.title || h("span", { class: "muted" }, "(deleted article)")), h("td", {}, String(a.read)), h("td", {}, String(a.left)), h("td", {}, percent(a.deflection_rate))),
+        ),
+      ),
+    ),
+  ];
 }
 
 function card(title, id, ...rest) {
