@@ -180,7 +180,8 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = await build_runtime(settings)
         app.state.runtime = runtime
-        app.state.ai_http = new_http()  # model calls (app/ai): one pool for the process
+        # Model calls (app/ai): one pool for the process.
+        app.state.ai_http = new_http(settings.ai_private_hosts)
         tune_gc()
         # Jobs and timers run in the worker process; a single-process development server
         # (in-memory broker) has no worker to publish for it, so it runs them itself.

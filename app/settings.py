@@ -26,6 +26,9 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     postmark_api_url: str = "https://api.postmarkapp.com"  # where email replies are sent
     whatsapp_graph_url: str = "https://graph.facebook.com"  # WhatsApp Cloud API's Graph host
+    # Hosts on a private network that workspaces may send model requests to (app/ai), as
+    # `host` or `host:port`; every other model endpoint must resolve to public addresses.
+    ai_private_hosts: tuple[str, ...] = ()
     # Seconds without a sign of life before another worker takes over a worker's jobs.
     job_claim_idle: float = 30.0
     var_dir: Path = Path("var")
@@ -51,6 +54,9 @@ class Settings:
             public_url=public_url.rstrip("/"),
             postmark_api_url=env.get("POSTMARK_API_URL", cls.postmark_api_url).rstrip("/"),
             whatsapp_graph_url=env.get("WHATSAPP_GRAPH_URL", cls.whatsapp_graph_url).rstrip("/"),
+            ai_private_hosts=tuple(
+                h.strip() for h in env.get("TANDEM_AI_PRIVATE_HOSTS", "").split(",") if h.strip()
+            ),
             job_claim_idle=float(env.get("TANDEM_JOB_CLAIM_IDLE", cls.job_claim_idle)),
             var_dir=var_dir,
             max_body_bytes=int(env.get("TANDEM_MAX_BODY_BYTES", cls.max_body_bytes)),

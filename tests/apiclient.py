@@ -20,6 +20,9 @@ PASSWORD = "correct horse battery"
 
 
 def test_settings(mongodb_url: str, redis_url: str, db_name: str, **extra: Any) -> Settings:
+    # The local model servers tests talk to run on this machine, as an operator's Ollama
+    # would (TANDEM_AI_PRIVATE_HOSTS).
+    extra.setdefault("ai_private_hosts", ("127.0.0.1",))
     return Settings(
         mongodb_url=mongodb_url,
         mongodb_db=db_name,

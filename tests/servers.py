@@ -25,6 +25,8 @@ def tandem_env(mongodb_url: str, redis_url: str, db_name: str, **extra: str) -> 
         REDIS_URL=redis_url,
         MONGODB_DB=db_name,
         TANDEM_SECRET_KEY="shared-secret-" + db_name,
+        # The local model servers tests talk to run here, as an operator's Ollama would.
+        TANDEM_AI_PRIVATE_HOSTS="127.0.0.1",
         **extra,
     )
 

@@ -10,11 +10,13 @@ response: the provider sees the request end and stops generating.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from app.ai.endpoint_guard import EndpointRefused, GuardedTransport, normalise_hosts
 
 MAX_ERROR_BODY = 4096  # bytes of an error answer read for its message
 
@@ -50,12 +52,16 @@ class ProviderError(Exception):
         self.retryable = retryable
 
 
-def new_http() -> httpx.AsyncClient:
+def new_http(private_hosts: Iterable[str] = ()) -> httpx.AsyncClient:
     """The client model calls share in a process. Redirects are not followed: the key is
-    only ever sent to the configured endpoint."""
+    only ever sent to the configured endpoint. Requests go to public addresses only, or to
+    the private hosts the operator listed (app/ai/endpoint_guard.py)."""
+    inner = httpx.AsyncHTTPTransport(
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20)
+    )
     return httpx.AsyncClient(
+        transport=GuardedTransport(inner, normalise_hosts(private_hosts)),
         follow_redirects=False,
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         headers={"User-Agent": "Tandem"},
     )
 
@@ -222,6 +228,10 @@ async def stream_chat(
         ) from None
     except (httpx.RemoteProtocolError, httpx.ReadError):
         raise _broken() from None
+    except EndpointRefused as exc:
+        raise ProviderError(
+            0, "provider_not_allowed", f"the model endpoint is not allowed: {exc}", retryable=False
+        ) from None
     except httpx.HTTPError as exc:
         raise ProviderError(
             0,

@@ -9,9 +9,11 @@ from typing import Annotated, Any
 
 import msgspec
 
+from app.ai.endpoint_guard import normalise_hosts, refusal
 from app.ai.ledger import month_spent
 from app.api.endpoint import Api, Call
 from app.documents import Workspace
+from app.domain.errors import Invalid
 from app.domain.roles import Action
 from app.services.ids import require_id
 from app.services.workspaces import get_workspace
@@ -99,6 +101,14 @@ async def change_ai_settings(call: Call) -> AiSettingsOut:
     }
     if "base_url" in given:
         given["base_url"] = given["base_url"].rstrip("/")
+        hosts = normalise_hosts(call.runtime.settings.ai_private_hosts)
+        refused = await refusal(given["base_url"], hosts)
+        if refused is not None:
+            raise Invalid(
+                f"that model endpoint is not allowed: {refused}",
+                code="endpoint_not_allowed",
+                field="base_url",
+            )
     if body.api_key is not msgspec.UNSET:
         given["api_key"] = body.api_key
     if given:

@@ -26,7 +26,7 @@ def fake() -> Iterator[FakeOpenAI]:
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    client = new_http()
+    client = new_http(["127.0.0.1"])  # the local fake provider, as an allowed private host
     yield client
     await client.aclose()
 
