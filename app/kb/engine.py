@@ -6,10 +6,12 @@ the passages' vectors (app/kb/vectors.py) and a keyword index over their words
 query reloads the articles announced as changed since (app/kb/stored.py), so what an editor
 saves is found from every process once the worker has embedded it.
 
-Ranking: an article scores as its best passage, `cosine + KEYWORD_WEIGHT * BM25 / ceiling`. The
-vector carries paraphrases and other languages; the keyword part lifts the exact tokens a
-vector blurs (an order number, an error code, a product name). Measured on the retrieval set
-(bench/kb/retrieval.py), rank fusion of the two lists did worse than this score sum.
+Ranking: an article scores `similarity + KEYWORD_WEIGHT * BM25 / ceiling`, its similarity the
+mean cosine of its two passages nearest the question, its BM25 its best passage's. The vector
+carries paraphrases and other languages; the keyword part lifts the exact tokens a vector
+blurs (an order number, an error code, a product name). Measured on the retrieval set
+(bench/kb/retrieval.py), rank fusion of the two lists did worse than this score sum, and one
+best passage did worse than two.
 
 The model runs in a thread, never on the event loop. If it cannot be loaded (its files missing
 or corrupt), Tandem says why once in its log and answers by keywords alone.
@@ -198,7 +200,9 @@ class KnowledgeBase:
         if vector is None and vectors is not None:
             encoded = await self.embed([query])
             vector = encoded[0] if encoded is not None else None
-        hits = vectors.search(ws, vector, k * 8, audience) if vectors and vector is not None else []
+        hits = (
+            vectors.articles(ws, vector, k * 4, audience) if vectors and vector is not None else []
+        )
         nearest = [
             (h.article_id, h.score, _passage_index(space.articles[h.article_id], h.chunk))
             for h in hits
@@ -226,8 +230,8 @@ def _passage_index(article: StoredArticle, chunk: int) -> int:
 def fuse(
     nearest: list[tuple[str, float, int]], keywords: dict[str, tuple[float, int]], k: int
 ) -> list[tuple[str, float, int]]:
-    """Articles by `cosine of their best passage + KEYWORD_WEIGHT * keyword share`, best
-    first, each with the passage that matched best (by meaning if any did, else by words)."""
+    """Articles by `their similarity + KEYWORD_WEIGHT * keyword share`, best first, each with
+    the passage that matched best (by meaning if any did, else by words)."""
     scores: dict[str, float] = {}
     passage: dict[str, int] = {}
     for article_id, score, index in nearest:

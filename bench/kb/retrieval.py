@@ -10,6 +10,9 @@ section, prefixed with the section heading), every chunk prefixed with the artic
 query scores each chunk (cosine for a model, BM25 for keywords) and an article scores as its
 best chunk.
 
+An article scores as its best chunk, or, in the rankers named "two best passages", as the mean
+of its two best chunks (its one chunk's when it has one).
+
 Hybrid rankers:
 - "+ keyword (w=W)": reciprocal-rank fusion (k = 60) of the vector and keyword article
   rankings, the keyword ranking weighted W against the vector one;
@@ -46,6 +49,7 @@ from numpy.typing import NDArray
 
 from app.kb import models
 from app.kb.embedder import load
+from app.kb.engine import DEFAULT_MODEL, KEYWORD_WEIGHT
 from app.kb.keywords import BM25
 from bench.actions.report import PREAMBLE
 from bench.sections import replace_section
@@ -152,6 +156,19 @@ def article_scores(chunk_scores: NDArray[np.float64], starts: Sequence[int]) -> 
     """Each article's best chunk score, per query."""
     best: ArticleScores = np.maximum.reduceat(chunk_scores, np.asarray(starts), axis=1)
     return best
+
+
+def article_two_best(
+    chunk_scores: NDArray[np.float64], starts: Sequence[int], size: int
+) -> ArticleScores:
+    """Each article's mean of its two best chunk scores (its one chunk's, if only one), per
+    query: how Tandem's engine scores an article by meaning (app/kb/vectors.py)."""
+    ends = [*starts[1:], size]
+    columns = []
+    for start, end in zip(starts, ends, strict=True):
+        block = np.sort(chunk_scores[:, start:end], axis=1)[:, ::-1]
+        columns.append(block[:, :2].mean(axis=1))
+    return np.stack(columns, axis=1)
 
 
 def ranking(scores: ArticleScores, positive_only: bool = False) -> Ranking:
@@ -385,6 +402,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results[f"{name} + keyword (w={weight:g})"] = fused
             w = args.score_weight
             results[f"{name} + keyword score (w={w:g})"] = ranking(cosines[name] + w * keyword_best)
+            two = article_two_best(chunk_cosines, corpus.starts, len(corpus.chunks))
+            results[f"{name}, two best passages"] = ranking(two)
+            results[f"{name}, two best passages + keyword score (w={w:g})"] = ranking(
+                two + w * keyword_best
+            )
     if len(names) > 1:
         every = sum(cosines.values(), np.zeros_like(keyword_best))
         multilingual = [name for name in names if models.spec(name).multilingual]
@@ -394,7 +416,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             english = np.array([[query.lang == "en"] for query in corpus.queries])
             results["routed by query language"] = ranking(np.where(english, every, other))
 
+    engine = f"{DEFAULT_MODEL}, two best passages + keyword score (w={KEYWORD_WEIGHT:g})"
     lines = [f"### Retrieval quality ({args.chunking} chunks)", ""]
+    if engine in results:
+        lines += [f"Tandem ranks as the row **{engine}** does (app/kb/engine.py).", ""]
     lines += [*quality_table(results, corpus), ""]
     lines += ["### Recall@3 by query kind", "", *kind_table(results, corpus), ""]
     lines += ["### Model cost (2-core machine, shared)", "", *cost_table(costs, len(corpus.chunks))]

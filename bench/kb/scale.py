@@ -8,7 +8,8 @@ size is reached; their vectors are the model's vectors of the originals with a l
 (embedding 100,000 passages would take minutes and measure the model, which the indexing row
 measures on its own). A query is what a live lookup does in one process: embed the question
 with the model (in this thread), one matrix product over the vectors the audience may see,
-BM25 over the postings of the question's words, the score sum. Memory is what the vectors and
+each article's two best passages, BM25 over the postings of the question's words, the score
+sum. Memory is what the vectors and
 the keyword index hold (tracemalloc over building them). A floor in the same run: the bare
 matrix product, without the model or the keywords.
 """
@@ -92,12 +93,12 @@ def main() -> None:
 
         times: list[float] = []
         floor: list[float] = []
-        matrix, _, public_rows = index._stacked("w")
+        matrix, _, public_rows, _ = index._stacked("w")
         matrix = matrix[:public_rows]
         for q in (questions * ((args.queries // len(questions)) + 1))[: args.queries]:
             t0 = time.perf_counter()
             qv = model.embed([q])[0]
-            hits = index.search("w", qv, 40, "all")
+            hits = index.articles("w", qv, 20, "all")
             nearest = [(h.article_id, h.score, h.chunk) for h in hits]
             fuse(nearest, keywords.best(q, 5, {a for a, _, _ in nearest}), 5)
             times.append((time.perf_counter() - t0) * 1000)

@@ -58,3 +58,31 @@ def test_a_hundred_thousand_chunks_are_held_at_four_bytes_a_dimension() -> None:
     [hit] = index.search("w", target, k=1)
     assert (hit.article_id, hit.chunk) == ("a42", 17)
     assert abs(hit.score - 1.0) < 1e-4
+
+
+def test_an_article_scores_as_its_two_nearest_chunks_and_names_its_best() -> None:
+    rng = np.random.default_rng(11)
+    index = VectorIndex(dim=16)
+    held: dict[str, tuple[str, np.ndarray]] = {}
+    for a in range(60):
+        block = rng.standard_normal((int(rng.integers(1, 6)), 16)).astype(np.float32)
+        block /= np.linalg.norm(block, axis=1, keepdims=True)
+        audience = "all" if a % 3 else "agents"
+        index.put_article("w", f"a{a}", audience, list(range(len(block))), block)
+        held[f"a{a}"] = (audience, block)
+    query = unit(*rng.standard_normal(16))
+    for audience in ("agents", "all"):
+        expected = {}
+        for article_id, (seen_by, block) in held.items():
+            if audience == "all" and seen_by != "all":
+                continue
+            cosines = np.sort(block @ query)[::-1]
+            expected[article_id] = (cosines[:2].mean(), int(np.argmax(block @ query)))
+        hits = index.articles("w", query, k=10, audience=audience)
+        ranked = sorted(expected, key=lambda a: -expected[a][0])[:10]
+        assert [h.article_id for h in hits] == ranked
+        for hit in hits:
+            assert abs(hit.score - expected[hit.article_id][0]) < 1e-5
+            assert hit.chunk == expected[hit.article_id][1]
+        if audience == "all":
+            assert all(held[h.article_id][0] == "all" for h in hits)
