@@ -68,6 +68,8 @@ class Operation:
     # The answer shows a secret once (a new API token, an invitation link): it is never kept
     # for a replay, so such an operation ignores `Idempotency-Key` and a retry mints anew.
     secret: bool = False
+    # The answer is a stream of server-sent events, not JSON: what its events are.
+    stream: str | None = None
 
     @property
     def idempotent(self) -> bool:
@@ -97,6 +99,7 @@ class Api:
         auth: bool = True,
         errors: tuple[int, ...] = (),
         secret: bool = False,
+        stream: str | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.operations.append(
@@ -113,6 +116,7 @@ class Api:
                     auth,
                     errors,
                     secret,
+                    stream,
                 )
             )
             return handler

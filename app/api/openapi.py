@@ -60,6 +60,10 @@ def build_spec(operations: list[Operation], prefix: str, title: str) -> dict[str
         ok: dict[str, Any] = {"description": "OK"}
         if op.response is not None:
             ok["content"] = {"application/json": {"schema": refs[id(op.response)]}}
+        if op.stream is not None:
+            ok["content"] = {
+                "text/event-stream": {"schema": {"type": "string", "description": op.stream}}
+            }
         responses: dict[str, Any] = {str(op.status): ok}
         if op.auth:
             responses["401"] = {"description": REASONS[401], **error}

@@ -265,6 +265,12 @@ async def _start(call: Call, action: AiAction) -> EventStream:
 
 
 STREAM_ERRORS = (402, 403, 404, 409)
+EVENTS = (
+    'Server-sent events: `event: delta` with `{"text": …}` per piece of the answer, then '
+    '`event: done` with `{"sources": [{"title", "url"}], "usage": {"input_tokens", '
+    '"output_tokens", "cost", "estimated"}}`, or `event: error` with `{"code", "message"}`. '
+    "Abort the request to stop the model."
+)
 
 
 @api.op(
@@ -274,6 +280,7 @@ STREAM_ERRORS = (402, 403, 404, 409)
     "streamed as text/event-stream (delta…, then done or error)",
     tag="ai",
     errors=STREAM_ERRORS,
+    stream=EVENTS,
 )
 async def ai_draft(call: Call) -> EventStream:
     return await _start(call, "draft")
@@ -286,6 +293,7 @@ async def ai_draft(call: Call) -> EventStream:
     "(delta…, then done or error)",
     tag="ai",
     errors=STREAM_ERRORS,
+    stream=EVENTS,
 )
 async def ai_summary(call: Call) -> EventStream:
     return await _start(call, "summary")

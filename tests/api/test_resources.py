@@ -99,4 +99,9 @@ async def test_openapi_describes_every_operation(app: Starlette) -> None:
     for path, methods in spec["paths"].items():
         for method, op in methods.items():
             assert op["responses"], (method, path)
+    # Streamed answers say they are server-sent events, and which events come.
+    draft = spec["paths"]["/api/v1/tickets/{ticket_id}/ai/draft"]["post"]["responses"]
+    events = draft["200"]["content"]["text/event-stream"]["schema"]["description"]
+    assert all(f"event: {name}" in events for name in ("delta", "done", "error"))
+    assert "application/json" in draft["402"]["content"]  # a refusal comes before any event
     await owner.aclose()
