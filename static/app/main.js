@@ -26,12 +26,15 @@ import { oldestSeq } from "./seqrules.js";
 import { installShortcuts } from "./shortcuts.js";
 import { can, state, subscribe, update, visibleTickets } from "./store.js";
 import { renderDashboard, tickAges } from "./views/dashboard.js";
-import { toggleHelp } from "./views/help.js";
 import { renderList } from "./views/list.js";
 import { renderAccept } from "./views/accept.js";
 import { createCannedView } from "./views/canned.js";
 import { createChannelsView } from "./views/channels.js";
 import { createKbView } from "./views/kb.js";
+import { createMentionsView } from "./views/mentions.js";
+import { createProfileView } from "./views/profile.js";
+import { createSettingsView } from "./views/settings.js";
+import { renderTopbar } from "./views/topbar.js";
 import { renderLogin } from "./views/login.js";
 import { renderSidebar } from "./views/sidebar.js";
 import { createTicketView } from "./views/ticket.js";
@@ -150,27 +153,26 @@ function buildShell() {
   const channels = h("main", { class: "channels-page", id: "channels", hidden: true, "aria-label": "Channels" });
   const kb = h("main", { class: "kb-page", id: "kb", hidden: true, "aria-label": "Knowledge base" });
   const me = h("div", { class: "me" });
-  const header = h(
-    "header",
-    { class: "topbar" },
-    h("a", { class: "skip", href: "#list-pane", onclick: (e) => { e.preventDefault(); list.querySelector("a")?.focus(); } }, "Skip to conversations"),
-    h("span", { class: "brand" }, "Tandem"),
-    h("span", { class: "workspace-name" }, state.me.workspace.name),
-    nav,
-    banner,
-    me,
-    h("button", { type: "button", class: "ghost", onclick: toggleHelp, "aria-keyshortcuts": "?" }, "Shortcuts (?)"),
-    h("button", { type: "button", class: "ghost", id: "logout", onclick: logout }, "Log out"),
-  );
+  // Pages beside the inbox, each a view with open(arg) and render().
+  const pages = {};
+  for (const [name, label, create] of [
+    ["settings", "Settings", createSettingsView],
+    ["profile", "Profile", createProfileView],
+    ["mentions", "Mentions", createMentionsView],
+  ]) {
+    const host = h("main", { class: `${name}-page`, id: name, hidden: true, "aria-label": label });
+    pages[name] = { root: host, view: create(host) };
+  }
+  const header = renderTopbar({ nav, banner, me, list, onLogout: logout });
   const inbox = h("main", { class: "inbox", id: "inbox" }, h("div", { class: "left" }, sidebar, team), list, ticket);
-  mount(root, header, inbox, dashboard, canned, kb, channels);
-  shell = { nav, banner, sidebar, team, list, ticket: createTicketView(ticket), dashboard, canned: createCannedView(canned), cannedRoot: canned, kb: createKbView(kb), kbRoot: kb, channels: createChannelsView(channels), channelsRoot: channels, inbox, me };
+  mount(root, header, inbox, dashboard, canned, kb, channels, Object.values(pages).map((p) => p.root));
+  shell = { nav, banner, sidebar, team, list, ticket: createTicketView(ticket), dashboard, canned: createCannedView(canned), cannedRoot: canned, kb: createKbView(kb), kbRoot: kb, channels: createChannelsView(channels), channelsRoot: channels, inbox, me, pages };
 }
 
 function draw() {
   if (!shell || !state.me) return;
   const r = state.route;
-  const page = ["dashboard", "canned", "kb", "channels"].includes(r.name) ? r.name : "inbox";
+  const page = ["dashboard", "canned", "kb", "channels", ...Object.keys(shell.pages)].includes(r.name) ? r.name : "inbox";
   mount(
     shell.nav,
     h("a", { href: "#/inbox", "aria-current": page === "inbox" ? "page" : null }, "Inbox"),
@@ -178,6 +180,9 @@ function draw() {
     can("manage_canned") ? h("a", { href: "#/canned", "aria-current": page === "canned" ? "page" : null }, "Canned responses") : null,
     can("manage_kb") ? h("a", { href: "#/kb", "aria-current": page === "kb" ? "page" : null }, "Knowledge base") : null,
     can("manage_workspace") ? h("a", { href: "#/channels", "aria-current": page === "channels" ? "page" : null }, "Channels") : null,
+    h("a", { href: "#/mentions", "aria-current": page === "mentions" ? "page" : null }, "Mentions"),
+    can("invite_members") ? h("a", { href: "#/settings", "aria-current": page === "settings" ? "page" : null }, "Settings") : null,
+    h("a", { href: "#/profile", "aria-current": page === "profile" ? "page" : null }, "Profile"),
   );
   drawBanner();
   mount(shell.me, h("span", { class: `dot dot-${state.presence[state.me.user_id] || "online"}`, "aria-hidden": "true" }), h("span", {}, state.me.name), h("span", { class: "muted" }, ` · ${state.me.role}`));
@@ -186,6 +191,11 @@ function draw() {
   shell.cannedRoot.hidden = page !== "canned";
   shell.kbRoot.hidden = page !== "kb";
   shell.channelsRoot.hidden = page !== "channels";
+  for (const [name, p] of Object.entries(shell.pages)) p.root.hidden = page !== name;
+  if (shell.pages[page]) {
+    shell.pages[page].view.render();
+    return;
+  }
   if (page === "dashboard") {
     renderDashboard(shell.dashboard);
     return;
@@ -271,6 +281,12 @@ function route() {
   if (hash === "#/channels") {
     update({ route: { name: "channels" } });
     if (shell) shell.channels.load();
+    return;
+  }
+  const pageMatch = /^#\/(settings|profile|mentions)(?:\/([a-z-]+))?$/.exec(hash);
+  if (pageMatch && (pageMatch[1] !== "settings" || can("invite_members"))) {
+    update({ route: { name: pageMatch[1], arg: pageMatch[2] || "" } });
+    if (shell) shell.pages[pageMatch[1]].view.open(pageMatch[2] || "");
     return;
   }
   if (ticketMatch) {
