@@ -22,6 +22,7 @@ from starlette.websockets import WebSocket
 
 from app.ai.client import new_http
 from app.api import (
+    routes_account,
     routes_admin,
     routes_ai,
     routes_ai_stream,
@@ -74,6 +75,7 @@ def all_operations() -> Api:
     api = Api()
     modules = (
         routes_auth,
+        routes_account,
         routes_ai,
         routes_ai_stream,
         routes_ai_translate,

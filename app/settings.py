@@ -26,6 +26,10 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     postmark_api_url: str = "https://api.postmarkapp.com"  # where email replies are sent
     whatsapp_graph_url: str = "https://graph.facebook.com"  # WhatsApp Cloud API's Graph host
+    # Account emails (password reset, address confirmation, "your workspaces") go through this
+    # Postmark server when set; without it they are written to the log (app/mail/send.py).
+    mail_postmark_token: str = ""
+    mail_from: str = ""
     # Hosts on a private network that workspaces may send model requests to (app/ai), as
     # `host` or `host:port`; every other model endpoint must resolve to public addresses.
     ai_private_hosts: tuple[str, ...] = ()
@@ -54,6 +58,8 @@ class Settings:
             public_url=public_url.rstrip("/"),
             postmark_api_url=env.get("POSTMARK_API_URL", cls.postmark_api_url).rstrip("/"),
             whatsapp_graph_url=env.get("WHATSAPP_GRAPH_URL", cls.whatsapp_graph_url).rstrip("/"),
+            mail_postmark_token=env.get("TANDEM_MAIL_POSTMARK_TOKEN", ""),
+            mail_from=env.get("TANDEM_MAIL_FROM", ""),
             ai_private_hosts=tuple(
                 h.strip() for h in env.get("TANDEM_AI_PRIVATE_HOSTS", "").split(",") if h.strip()
             ),

@@ -73,6 +73,7 @@ from app.kb.indexing import (
 )
 from app.kb.stored import StoredVectors
 from app.kb.suggestions import SUGGEST_JOB, CannedVectors, Suggesting, suggest
+from app.mail.send import MAIL_JOB, send_account_mail
 from app.outbox import EventRelay, Projection
 from app.schemas.common import iso
 from app.search.index import SearchIndex
@@ -222,6 +223,9 @@ def handlers(
     async def templates(job: Job) -> None:
         await sync_templates(client(), urls.whatsapp_graph_url, job.payload["ws"])
 
+    async def account_mail(job: Job) -> None:
+        await send_account_mail(client(), urls, job.payload)
+
     return {
         WAKE_JOB: wake,
         SWEEP_JOB: sweep,
@@ -235,6 +239,7 @@ def handlers(
         KB_INDEX_JOB: index_kb,
         KB_REINDEX_JOB: reindex_kb,
         SUGGEST_JOB: suggestions,
+        MAIL_JOB: account_mail,
     }
 
 

@@ -22,12 +22,18 @@ from app.schemas.auth import (
     workspace_out,
 )
 from app.schemas.common import iso
-from app.services import workspaces
+from app.services import accounts, workspaces
 
 api = Api()
 
 
-def _with_session(call: Call, user: User, status: int) -> Response:
+def workspace_slug(text: str) -> str:
+    """What a person typed as the workspace, as its address: "Acme Support" → "acme-support"."""
+    out = [ch if ch.isascii() and ch.isalnum() else "-" for ch in text.strip().lower()]
+    return "-".join(part for part in "".join(out).split("-") if part)
+
+
+def with_session(call: Call, user: User, status: int) -> Response:
     """Answer with the caller's profile and set the session cookie plus a readable CSRF
     cookie (the token is also in the JSON body)."""
     runtime = call.runtime
@@ -75,7 +81,11 @@ async def signup(call: Call) -> Response:
         password=body.password,
         deps=call.runtime.deps,
     )
-    return _with_session(call, user, 201)
+    timers = call.runtime.deps.timers
+    await accounts.send_verification(
+        timers.queue if timers is not None else None, call.runtime.settings.public_url, user
+    )
+    return with_session(call, user, 201)
 
 
 @api.op(
@@ -89,13 +99,14 @@ async def signup(call: Call) -> Response:
 )
 async def login(call: Call) -> Response:
     body: LoginIn = call.body
-    await call.runtime.login_throttle.check(body.workspace, body.email, call.request)
+    slug = workspace_slug(body.workspace)  # its address, or its name as typed
+    await call.runtime.login_throttle.check(slug, body.email, call.request)
     try:
-        user = await workspaces.login(slug=body.workspace, email=body.email, password=body.password)
+        user = await workspaces.login(slug=slug, email=body.email, password=body.password)
     except Exception:
-        await call.runtime.login_throttle.failed(body.workspace, body.email, call.request)
+        await call.runtime.login_throttle.failed(slug, body.email, call.request)
         raise
-    return _with_session(call, user, 200)
+    return with_session(call, user, 200)
 
 
 @api.op("POST", "/auth/logout", summary="End this browser session", tag="auth", auth=False)
@@ -173,4 +184,4 @@ async def accept(call: Call) -> Response:
     user = await workspaces.accept_invitation(
         locks=call.runtime.relay.locks, token=body.token, password=body.password, name=body.name
     )
-    return _with_session(call, user, 201)
+    return with_session(call, user, 201)

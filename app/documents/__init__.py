@@ -6,7 +6,7 @@ from app.documents.canned import CannedResponse
 from app.documents.contact import Contact
 from app.documents.kb import Article
 from app.documents.message import Message
-from app.documents.people import ApiToken, Invitation, Membership, User
+from app.documents.people import AccountToken, ApiToken, Invitation, Membership, User
 from app.documents.ticket import Ticket
 from app.documents.workspace import Counter, Team, Workspace
 
@@ -18,6 +18,7 @@ ALL_DOCUMENTS: list[type[Document]] = [
     Membership,
     Invitation,
     ApiToken,
+    AccountToken,
     Contact,
     Ticket,
     Message,
@@ -29,6 +30,7 @@ ALL_DOCUMENTS: list[type[Document]] = [
 
 __all__ = [
     "ALL_DOCUMENTS",
+    "AccountToken",
     "AiUsage",
     "ApiToken",
     "Article",

@@ -18,11 +18,33 @@ class User(Document):
     active: bool = True
     # Bumped on password change or "log out everywhere": older session cookies stop working.
     session_epoch: int = 0
+    email_verified_at: datetime | None = None  # set when the person confirmed their address
+    language: str = "en"  # the app's language for this person, and what AI translates into
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:
         name = "users"
-        indexes = [pymongo.IndexModel([("workspace_id", 1), ("email", 1)], unique=True)]
+        indexes = [
+            pymongo.IndexModel([("workspace_id", 1), ("email", 1)], unique=True),
+            pymongo.IndexModel([("email", 1)]),  # "which workspaces am I in?"
+        ]
+
+
+class AccountToken(Document):
+    """A one-time link for one person: a password reset or an address confirmation. Its `_id`
+    is the SHA-256 of the secret in the link, so it is found by `_id` and never stored
+    readable."""
+
+    id: str  # type: ignore[assignment]
+    kind: str  # "reset" | "verify"
+    workspace_id: PydanticObjectId
+    user_id: PydanticObjectId
+    expires_at: datetime
+    used_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "account_tokens"
 
 
 class Membership(Document):

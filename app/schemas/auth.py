@@ -21,7 +21,8 @@ class SignupIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
-    workspace: Slug
+    # The workspace's address; its name as typed works too when it spells the same address.
+    workspace: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     email: Email
     password: Password
 

@@ -1,0 +1,1 @@
+"""Emails Tandem sends people about their own accounts (not customer conversations)."""
