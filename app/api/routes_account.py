@@ -70,6 +70,18 @@ class Sent(msgspec.Struct):
     message: str  # what the person should look for in their inbox
 
 
+class InvitationPreview(msgspec.Struct):
+    workspace_name: str
+    workspace_slug: str  # the address to log in with later
+    email: str
+    name: str
+    role: str
+
+
+class PreviewQuery(msgspec.Struct, forbid_unknown_fields=True):
+    token: Secret
+
+
 class ProfileOut(msgspec.Struct):
     user_id: str
     name: str
@@ -104,6 +116,28 @@ async def auth_options(call: Call) -> AuthOptions:
     settings = call.runtime.settings
     mailer = "provider" if settings.mail_postmark_token and settings.mail_from else "log"
     return AuthOptions(signup_enabled=settings.signup_enabled, mailer=mailer)
+
+
+@api.op(
+    "GET",
+    "/invitations/preview",
+    summary="Where an invitation leads (workspace, address, the invitee's email), before joining",
+    tag="members",
+    query=PreviewQuery,
+    response=InvitationPreview,
+    auth=False,
+    errors=(404, 422),
+)
+async def invitation_preview(call: Call) -> InvitationPreview:
+    q: PreviewQuery = call.query
+    invitation, workspace = await accounts.open_invitation(q.token)
+    return InvitationPreview(
+        workspace_name=workspace.name,
+        workspace_slug=workspace.slug,
+        email=invitation.email,
+        name=invitation.name,
+        role=invitation.role.value,
+    )
 
 
 @api.op(

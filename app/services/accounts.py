@@ -19,7 +19,7 @@ from pymongo import ReturnDocument
 
 from app.auth.passwords import check_strength, hash_password, verify_password
 from app.auth.tokens import digest, new_secret
-from app.documents import AccountToken, User, Workspace
+from app.documents import AccountToken, Invitation, User, Workspace
 from app.documents.common import utcnow
 from app.domain.errors import Invalid, NotAuthenticated, NotFound
 from app.jobs.queue import JobQueue
@@ -193,3 +193,19 @@ async def update_profile(user_id: str, ws: str, *, name: str | None, language: s
         raise NotFound("no such user")
     user: User = User.model_validate(raw)
     return user
+
+
+async def open_invitation(secret: str) -> tuple[Invitation, Workspace]:
+    """A pending invitation by the secret in its link, and its workspace; NotFound when it is
+    unknown, used or expired (the same answer for each)."""
+    invitation = await Invitation.find_one(
+        Invitation.token_hash == digest(secret),
+        Invitation.accepted_at == None,  # noqa: E711
+        Invitation.expires_at > utcnow(),
+    )
+    workspace = None
+    if invitation is not None:
+        workspace = await Workspace.get(invitation.workspace_id)
+    if invitation is None or workspace is None:
+        raise NotFound("this invitation is unknown, used or expired", code="invitation_invalid")
+    return invitation, workspace

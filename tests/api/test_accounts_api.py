@@ -232,3 +232,27 @@ async def test_the_profile_changes_name_language_and_password(app: Starlette) ->
     assert (await other_tab.get("/me")).status_code == 401  # the others end
     for client in (owner, other_tab):
         await client.aclose()
+
+
+async def test_an_invitation_shows_where_it_leads_before_joining(app: Starlette) -> None:
+    owner = await sign_up(app)
+    invited = await owner.post(
+        "/invitations", json={"email": "bo@agents.example", "name": "Bo", "role": "agent"}
+    )
+    token = invited.json()["token"]
+    visitor = new_client(app)
+    preview = await visitor.get("/invitations/preview", params={"token": token})
+    assert preview.status_code == 200, preview.text
+    assert preview.json() == {
+        "workspace_name": f"Workspace {owner.workspace_slug}",
+        "workspace_slug": owner.workspace_slug,
+        "email": "bo@agents.example",
+        "name": "Bo",
+        "role": "agent",
+    }
+    await visitor.post("/invitations/accept", json={"token": token, "password": PASSWORD})
+    used = await visitor.get("/invitations/preview", params={"token": token})
+    assert used.status_code == 404
+    assert used.json()["error"]["code"] == "invitation_invalid"
+    for client in (owner, visitor):
+        await client.aclose()
