@@ -44,6 +44,307 @@
           (b + 256).toString(16).slice(1),
         ).join("");
 
+  /* ---- words: every string the visitor sees, in each language the widget speaks ---- */
+  const WORDS = {
+    en: {
+      open: "Open chat",
+      close: "Close chat",
+      minimize: "Minimize chat",
+      chat: "Chat",
+      offlineBar: "You're offline — messages will be sent when you're back.",
+      offline: "Offline",
+      connecting: "Connecting…",
+      online: "We're online.",
+      replyIn: "We usually reply in {0}.",
+      yourName: "Your name",
+      yourEmail: "Your email",
+      emailExample: "you@example.com",
+      leaveEmail: "Leave your email and we'll follow up there.",
+      notify: "Notify me",
+      before: "Before we start:",
+      startChat: "Start chat",
+      message: "Message",
+      write: "Write a message…",
+      send: "Send",
+      filesToSend: "Files to send",
+      filesToAttach: "Files to attach",
+      attach: "Attach a file",
+      mightHelp: "These might help",
+      helpCenter: "Open in help center",
+      article: "Help article",
+      back: "Back",
+      loading: "Loading…",
+      articleFailed: "This article could not be shown: {0}",
+      maxFiles: "At most {0} files a message.",
+      uploading: "Uploading…",
+      notAttached: "Not attached: {0}",
+      remove: "Remove {0}",
+      fileTooLarge: "too large: {0}, the limit is {1}",
+      offlineAttach: "you're offline; attach it once you're back online.",
+      notConnected: "the chat is not connected yet; try again in a moment.",
+      uploadFailed: "the upload failed; check the connection.",
+      gone: "it is no longer there",
+      notKept: "{0} was not kept: {1}",
+      fullSize: "{0} (opens full size)",
+      noDownload: "{0} could not be downloaded: {1}",
+      thatFile: "That file",
+      sending: "Sending…",
+      waiting: "Waiting for the connection…",
+      notSent: "Not sent: {0}",
+      tooLarge: "this message is too large.",
+      tooLong: "this message is too long (10,000 characters at most).",
+      tooFast: "You're sending messages too fast. We'll send the rest in a moment.",
+      thanks: "Thanks! If you leave, we'll reply to {0}.",
+      failed: "That didn't work: {0}",
+      support: "Support",
+      typing: "{0} is typing…",
+      seen: "Seen",
+      bytes: "{0} bytes",
+    },
+    es: {
+      open: "Abrir chat",
+      close: "Cerrar chat",
+      minimize: "Minimizar chat",
+      chat: "Chat",
+      offlineBar: "Estás sin conexión: los mensajes se enviarán cuando vuelvas.",
+      offline: "Sin conexión",
+      connecting: "Conectando…",
+      online: "Estamos en línea.",
+      replyIn: "Solemos responder en {0}.",
+      yourName: "Tu nombre",
+      yourEmail: "Tu correo electrónico",
+      emailExample: "tu@ejemplo.com",
+      leaveEmail: "Déjanos tu correo electrónico y te responderemos allí.",
+      notify: "Avisarme",
+      before: "Antes de empezar:",
+      startChat: "Iniciar chat",
+      message: "Mensaje",
+      write: "Escribe un mensaje…",
+      send: "Enviar",
+      filesToSend: "Archivos para enviar",
+      filesToAttach: "Archivos para adjuntar",
+      attach: "Adjuntar un archivo",
+      mightHelp: "Esto podría ayudarte",
+      helpCenter: "Abrir en el centro de ayuda",
+      article: "Artículo de ayuda",
+      back: "Volver",
+      loading: "Cargando…",
+      articleFailed: "No se pudo mostrar este artículo: {0}",
+      maxFiles: "Como máximo {0} archivos por mensaje.",
+      uploading: "Subiendo…",
+      notAttached: "No adjuntado: {0}",
+      remove: "Quitar {0}",
+      fileTooLarge: "demasiado grande: {0}, el límite es {1}",
+      offlineAttach: "no tienes conexión; adjúntalo cuando vuelvas a estar en línea.",
+      notConnected: "el chat aún no está conectado; inténtalo de nuevo en un momento.",
+      uploadFailed: "la subida falló; comprueba la conexión.",
+      gone: "ya no está disponible",
+      notKept: "{0} no se guardó: {1}",
+      fullSize: "{0} (se abre a tamaño completo)",
+      noDownload: "No se pudo descargar {0}: {1}",
+      thatFile: "ese archivo",
+      sending: "Enviando…",
+      waiting: "Esperando la conexión…",
+      notSent: "No enviado: {0}",
+      tooLarge: "este mensaje es demasiado grande.",
+      tooLong: "este mensaje es demasiado largo (10.000 caracteres como máximo).",
+      tooFast: "Estás enviando mensajes demasiado rápido. Enviaremos el resto en un momento.",
+      thanks: "¡Gracias! Si te vas, te responderemos a {0}.",
+      failed: "No funcionó: {0}",
+      support: "Soporte",
+      typing: "{0} está escribiendo…",
+      seen: "Visto",
+      bytes: "{0} bytes",
+    },
+    de: {
+      open: "Chat öffnen",
+      close: "Chat schließen",
+      minimize: "Chat minimieren",
+      chat: "Chat",
+      offlineBar:
+        "Sie sind offline – Nachrichten werden gesendet, sobald Sie wieder online sind.",
+      offline: "Offline",
+      connecting: "Verbindung wird hergestellt…",
+      online: "Wir sind online.",
+      replyIn: "Wir antworten normalerweise in {0}.",
+      yourName: "Ihr Name",
+      yourEmail: "Ihre E-Mail-Adresse",
+      emailExample: "sie@beispiel.de",
+      leaveEmail: "Hinterlassen Sie Ihre E-Mail-Adresse, dann antworten wir dort.",
+      notify: "Benachrichtigen",
+      before: "Bevor wir beginnen:",
+      startChat: "Chat starten",
+      message: "Nachricht",
+      write: "Nachricht schreiben…",
+      send: "Senden",
+      filesToSend: "Zu sendende Dateien",
+      filesToAttach: "Dateien zum Anhängen",
+      attach: "Datei anhängen",
+      mightHelp: "Das könnte helfen",
+      helpCenter: "Im Hilfecenter öffnen",
+      article: "Hilfeartikel",
+      back: "Zurück",
+      loading: "Wird geladen…",
+      articleFailed: "Dieser Artikel konnte nicht angezeigt werden: {0}",
+      maxFiles: "Höchstens {0} Dateien pro Nachricht.",
+      uploading: "Wird hochgeladen…",
+      notAttached: "Nicht angehängt: {0}",
+      remove: "{0} entfernen",
+      fileTooLarge: "zu groß: {0}, die Grenze liegt bei {1}",
+      offlineAttach: "Sie sind offline; hängen Sie die Datei an, sobald Sie wieder online sind.",
+      notConnected: "der Chat ist noch nicht verbunden; versuchen Sie es gleich noch einmal.",
+      uploadFailed: "das Hochladen ist fehlgeschlagen; prüfen Sie die Verbindung.",
+      gone: "sie ist nicht mehr vorhanden",
+      notKept: "{0} wurde nicht gespeichert: {1}",
+      fullSize: "{0} (öffnet in voller Größe)",
+      noDownload: "{0} konnte nicht heruntergeladen werden: {1}",
+      thatFile: "Diese Datei",
+      sending: "Wird gesendet…",
+      waiting: "Warte auf die Verbindung…",
+      notSent: "Nicht gesendet: {0}",
+      tooLarge: "diese Nachricht ist zu groß.",
+      tooLong: "diese Nachricht ist zu lang (höchstens 10.000 Zeichen).",
+      tooFast: "Sie senden Nachrichten zu schnell. Den Rest senden wir gleich.",
+      thanks: "Danke! Wenn Sie gehen, antworten wir an {0}.",
+      failed: "Das hat nicht geklappt: {0}",
+      support: "Support",
+      typing: "{0} schreibt…",
+      seen: "Gesehen",
+      bytes: "{0} Bytes",
+    },
+    fr: {
+      open: "Ouvrir le chat",
+      close: "Fermer le chat",
+      minimize: "Réduire le chat",
+      chat: "Chat",
+      offlineBar: "Vous êtes hors ligne — les messages seront envoyés à votre retour.",
+      offline: "Hors ligne",
+      connecting: "Connexion…",
+      online: "Nous sommes en ligne.",
+      replyIn: "Nous répondons généralement en {0}.",
+      yourName: "Votre nom",
+      yourEmail: "Votre adresse e-mail",
+      emailExample: "vous@exemple.fr",
+      leaveEmail: "Laissez votre adresse e-mail et nous vous répondrons par e-mail.",
+      notify: "Me prévenir",
+      before: "Avant de commencer :",
+      startChat: "Démarrer le chat",
+      message: "Message",
+      write: "Écrivez un message…",
+      send: "Envoyer",
+      filesToSend: "Fichiers à envoyer",
+      filesToAttach: "Fichiers à joindre",
+      attach: "Joindre un fichier",
+      mightHelp: "Ceci pourrait vous aider",
+      helpCenter: "Ouvrir dans le centre d'aide",
+      article: "Article d'aide",
+      back: "Retour",
+      loading: "Chargement…",
+      articleFailed: "Impossible d'afficher cet article : {0}",
+      maxFiles: "{0} fichiers au maximum par message.",
+      uploading: "Envoi du fichier…",
+      notAttached: "Non joint : {0}",
+      remove: "Retirer {0}",
+      fileTooLarge: "trop volumineux : {0}, la limite est de {1}",
+      offlineAttach: "vous êtes hors ligne ; joignez-le une fois de retour en ligne.",
+      notConnected: "le chat n'est pas encore connecté ; réessayez dans un instant.",
+      uploadFailed: "l'envoi a échoué ; vérifiez la connexion.",
+      gone: "il n'existe plus",
+      notKept: "{0} n'a pas été conservé : {1}",
+      fullSize: "{0} (s'ouvre en taille réelle)",
+      noDownload: "Impossible de télécharger {0} : {1}",
+      thatFile: "ce fichier",
+      sending: "Envoi…",
+      waiting: "En attente de la connexion…",
+      notSent: "Non envoyé : {0}",
+      tooLarge: "ce message est trop volumineux.",
+      tooLong: "ce message est trop long (10 000 caractères au maximum).",
+      tooFast: "Vous envoyez des messages trop vite. Nous enverrons la suite dans un instant.",
+      thanks: "Merci ! Si vous partez, nous répondrons à {0}.",
+      failed: "Cela n'a pas fonctionné : {0}",
+      support: "Support",
+      typing: "{0} est en train d'écrire…",
+      seen: "Vu",
+      bytes: "{0} octets",
+    },
+    pt: {
+      open: "Abrir chat",
+      close: "Fechar chat",
+      minimize: "Minimizar chat",
+      chat: "Chat",
+      offlineBar: "Você está offline — as mensagens serão enviadas quando você voltar.",
+      offline: "Offline",
+      connecting: "Conectando…",
+      online: "Estamos online.",
+      replyIn: "Costumamos responder em {0}.",
+      yourName: "Seu nome",
+      yourEmail: "Seu e-mail",
+      emailExample: "voce@exemplo.com",
+      leaveEmail: "Deixe seu e-mail e responderemos por lá.",
+      notify: "Avise-me",
+      before: "Antes de começar:",
+      startChat: "Iniciar chat",
+      message: "Mensagem",
+      write: "Escreva uma mensagem…",
+      send: "Enviar",
+      filesToSend: "Arquivos para enviar",
+      filesToAttach: "Arquivos para anexar",
+      attach: "Anexar um arquivo",
+      mightHelp: "Isto pode ajudar",
+      helpCenter: "Abrir na central de ajuda",
+      article: "Artigo de ajuda",
+      back: "Voltar",
+      loading: "Carregando…",
+      articleFailed: "Não foi possível mostrar este artigo: {0}",
+      maxFiles: "No máximo {0} arquivos por mensagem.",
+      uploading: "Enviando arquivo…",
+      notAttached: "Não anexado: {0}",
+      remove: "Remover {0}",
+      fileTooLarge: "grande demais: {0}, o limite é {1}",
+      offlineAttach: "você está offline; anexe quando estiver online de novo.",
+      notConnected: "o chat ainda não está conectado; tente de novo em instantes.",
+      uploadFailed: "o envio falhou; verifique a conexão.",
+      gone: "ele não existe mais",
+      notKept: "{0} não foi guardado: {1}",
+      fullSize: "{0} (abre em tamanho real)",
+      noDownload: "Não foi possível baixar {0}: {1}",
+      thatFile: "esse arquivo",
+      sending: "Enviando…",
+      waiting: "Aguardando a conexão…",
+      notSent: "Não enviado: {0}",
+      tooLarge: "esta mensagem é grande demais.",
+      tooLong: "esta mensagem é longa demais (no máximo 10.000 caracteres).",
+      tooFast: "Você está enviando mensagens rápido demais. Enviaremos o resto em instantes.",
+      thanks: "Obrigado! Se você sair, responderemos para {0}.",
+      failed: "Não funcionou: {0}",
+      support: "Suporte",
+      typing: "{0} está digitando…",
+      seen: "Visto",
+      bytes: "{0} bytes",
+    },
+  };
+  /* The language: the host page's `data-locale`, else the first of the browser's languages
+     the widget speaks, else English. TAG is the full tag it came from, for dates and times. */
+  const [LANG, TAG] = (() => {
+    for (const tag of [me.dataset.locale, ...(navigator.languages || [navigator.language])]) {
+      const lang = String(tag || "").toLowerCase().split(/[-_]/)[0];
+      if (WORDS[lang]) return [lang, tag];
+    }
+    return ["en", "en"];
+  })();
+  const t = (key, ...args) =>
+    (WORDS[LANG][key] || WORDS.en[key]).replace(/\{(\d)\}/g, (_, i) => args[i]);
+  const dates = (options) => {
+    try {
+      return new Intl.DateTimeFormat(TAG, options);
+    } catch (e) {
+      return new Intl.DateTimeFormat(LANG, options); // a tag Intl does not take
+    }
+  };
+  const TIME = dates({ hour: "numeric", minute: "2-digit" });
+  const DAY_TIME = dates({ month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+  const FULL = dates({ dateStyle: "full", timeStyle: "short" });
+
   let token = load("token");
   let outbox = load("outbox", []);
   let sess = null;
@@ -71,6 +372,8 @@
   let readSent = null;
   let attrs = {};
   let booting = true;
+  let live = false; // the socket's hello was acknowledged: events arrive
+  let seenTo = null; // the visitor's messages up to this id have been read by an agent
   const byKey = new Map(); // "i"+message id or "c"+client id → <li>
   const cbs = { message: [], unread: [], error: [] };
   const emit = (kind, v) =>
@@ -105,14 +408,17 @@
 header{display:flex;gap:8px;padding:14px 16px;background:var(--c);color:#fff}
 header div{flex:1}header b{display:block;font-size:16px;font-weight:600}header small{font-size:12px;opacity:.9}
 header button{background:none;border:0;color:#fff;font-size:22px;line-height:1;cursor:pointer}
-.s,.n,.e{padding:8px 12px;font-size:13px}.s{background:#fff8c5}.n{background:#ddf4ff}.e{background:#ffebe9;color:#82071e}
+.s,.n{padding:8px 12px;font-size:13px}.s{background:#fff8c5}.n{background:#ddf4ff}
 ol{flex:1;overflow-y:auto;list-style:none;margin:0;padding:12px;display:flex;flex-direction:column;gap:8px}
 li{max-width:80%;align-self:flex-start}li.in{align-self:flex-end}
 li p{margin:0;padding:8px 12px;border-radius:12px;background:#f0f2f5;white-space:pre-wrap;overflow-wrap:anywhere}
 li.in p{background:var(--c);color:#fff}li.q p{opacity:.7}
 li small{display:block;margin:2px 4px;font-size:11px;color:#656d76}li.in small{text-align:right}li.x small{color:#d1242f}
+time:not([hidden])+span:not(:empty)::before{content:" · "}
 .t{padding:0 14px 6px;font-size:12px;font-style:italic;color:#656d76}
 form{display:flex;flex-wrap:wrap;gap:6px;padding:10px;border-top:1px solid #d0d7de}form p{width:100%;margin:0;font-size:13px}
+form.v{flex-direction:column;flex-wrap:nowrap;gap:8px}form.v label{display:flex;flex-direction:column;gap:3px;font-size:13px;font-weight:600}form.v input{flex:none;width:100%;font-weight:400}
+@media (max-width:480px){textarea,input{font-size:16px}}
 textarea,input{flex:1;min-width:0;padding:8px;border:1px solid #d0d7de;border-radius:8px;resize:none}
 form button{padding:8px 14px;border:0;border-radius:8px;background:var(--c);color:#fff;cursor:pointer}
 form .a{padding:6px;background:none;color:#1f2328}.a svg{display:block;width:22px;height:22px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round}
@@ -150,6 +456,7 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
 
   // Inline and !important: the host page's own rules cannot move or hide the widget.
   const host = el("tandem-chat", {
+    lang: LANG,
     style:
       "all:initial!important;display:block!important;position:fixed!important;right:20px!important;bottom:20px!important;z-index:2147483000!important",
   });
@@ -158,63 +465,61 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
   const launcher = el("button", {
     class: "l",
     type: "button",
-    "aria-label": "Open chat",
+    "aria-label": t("open"),
     onclick: () => T.toggle(),
   });
   launcher.innerHTML =
     '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
   launcher.append(badge);
-  const title = el("b", { text: "Chat" });
+  const title = el("b", { text: t("chat") });
   const sub = el("small");
-  const bar = el(
-    "div",
-    { class: "s", role: "status", hidden: "" },
-    "You're offline — messages will be sent when you're back.",
-  );
-  const err = el("div", { class: "e", role: "alert", hidden: "" });
+  const bar = el("div", { class: "s", role: "status", hidden: "" }, t("offlineBar"));
   const notice = el("div", { class: "n", role: "status", hidden: "" });
   const list = el("ol", { "aria-live": "polite" });
   const typing = el("div", { class: "t", hidden: "" });
+  // Stacked, each field under its visible label: it fits a 320 px wide phone.
+  const field = (label, input) => el("label", {}, el("span", { text: label }), input);
   const emailInput = () =>
     el("input", {
       type: "email",
       required: "",
-      placeholder: "you@example.com",
-      "aria-label": "Your email",
+      autocomplete: "email",
+      placeholder: t("emailExample"),
     });
   const email = emailInput();
   const away = el(
     "form",
-    { hidden: "", onsubmit: (e) => profile(e, { email: email.value }) },
-    el("p", { text: "Leave your email and we'll follow up there." }),
-    email,
-    el("button", { text: "Notify me" }),
+    { class: "v", hidden: "", onsubmit: (e) => profile(e, { email: email.value }) },
+    el("p", { text: t("leaveEmail") }),
+    field(t("yourEmail"), email),
+    el("button", { text: t("notify") }),
   );
-  const pName = el("input", { required: "", placeholder: "Name", "aria-label": "Your name" });
+  const pName = el("input", { required: "", autocomplete: "name" });
   const pEmail = emailInput();
   const pre = el(
     "form",
     {
+      class: "v",
       hidden: "",
       onsubmit: (e) => profile(e, { name: pName.value, email: pEmail.value }),
     },
-    el("p", { text: "Before we start:" }),
-    pName,
-    pEmail,
-    el("button", { text: "Start chat" }),
+    el("p", { text: t("before") }),
+    field(t("yourName"), pName),
+    field(t("yourEmail"), pEmail),
+    el("button", { text: t("startChat") }),
   );
   const box = el("textarea", {
     rows: "2",
-    placeholder: "Write a message…",
-    "aria-label": "Message",
+    placeholder: t("write"),
+    "aria-label": t("message"),
   });
-  const chips = el("ul", { class: "f", "aria-label": "Files to send", hidden: "" });
+  const chips = el("ul", { class: "f", "aria-label": t("filesToSend"), hidden: "" });
   const fileInput = el("input", {
     type: "file",
     multiple: "",
     hidden: "",
     tabindex: "-1",
-    "aria-label": "Files to attach",
+    "aria-label": t("filesToAttach"),
     onchange: () => {
       pick([...fileInput.files]);
       fileInput.value = "";
@@ -223,18 +528,18 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
   const attach = el("button", {
     type: "button",
     class: "a",
-    "aria-label": "Attach a file",
-    title: "Attach a file",
+    "aria-label": t("attach"),
+    title: t("attach"),
     onclick: () => fileInput.click(),
   });
   attach.innerHTML =
     '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M21 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l8-8"/></svg>';
-  const sendButton = el("button", { text: "Send" });
+  const sendButton = el("button", { text: t("send") });
   const hint = el("ul");
   const hints = el(
     "div",
-    { class: "k", role: "region", "aria-label": "These might help", hidden: "" },
-    el("p", { text: "These might help" }),
+    { class: "k", role: "region", "aria-label": t("mightHelp"), hidden: "" },
+    el("p", { text: t("mightHelp") }),
     hint,
   );
   let waiting = false; // Send was pressed while a file was still uploading
@@ -264,15 +569,15 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
   );
   const artTitle = el("h2", { tabindex: "-1" });
   const artBody = el("div", { class: "ab" });
-  const artLink = el("a", { target: "_blank", rel: "noopener", text: "Open in help center" });
+  const artLink = el("a", { target: "_blank", rel: "noopener", text: t("helpCenter") });
   const art = el(
     "section",
-    { class: "ar", "aria-label": "Help article", hidden: "" },
+    { class: "ar", "aria-label": t("article"), hidden: "" },
     el(
       "button",
       { type: "button", onclick: () => back(1) },
       el("span", { "aria-hidden": "true", text: "← " }),
-      "Back",
+      t("back"),
     ),
     artTitle,
     artBody,
@@ -280,20 +585,19 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
   );
   const panel = el(
     "div",
-    { class: "p", role: "dialog", "aria-label": "Chat", hidden: "" },
+    { class: "p", role: "dialog", "aria-label": t("chat"), lang: LANG, hidden: "" },
     el(
       "header",
       {},
       el("div", {}, title, sub),
       el("button", {
         type: "button",
-        "aria-label": "Minimize chat",
+        "aria-label": t("minimize"),
         text: "×",
         onclick: () => T.close(),
       }),
     ),
     bar,
-    err,
     notice,
     list,
     art,
@@ -343,12 +647,13 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     }
   });
 
-  panel.addEventListener("keydown", (e) => {
-    if (e.key === "Escape" && reading) {
-      e.preventDefault();
-      e.stopPropagation();
-      back(1);
-    }
+  // Esc: out of an article first, then the panel closes and focus goes back to the launcher.
+  root.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape" || e.isComposing || !isOpen) return;
+    e.preventDefault();
+    e.stopPropagation();
+    if (reading) back(1);
+    else T.close();
   });
 
   const note = (text) => {
@@ -370,13 +675,19 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     clearTimeout(typingT);
     typing.hidden = true;
   };
+  /* The status line says what is so: offline, connecting (no live socket yet, so agents' replies
+     would not show), or whether an agent is online. */
   function header() {
+    sub.textContent = !navigator.onLine
+      ? t("offline")
+      : !sess || !live
+        ? t("connecting")
+        : sess.agents_online
+          ? t("online")
+          : t("replyIn", sess.reply_time);
     if (!sess) return;
     const v = sess.visitor;
     title.textContent = sess.greeting;
-    sub.textContent = sess.agents_online
-      ? "We're online."
-      : "We usually reply in " + sess.reply_time + ".";
     pre.hidden = !(prechat && !asked && !v.email && !convId && !v.verified);
     away.hidden = sess.agents_online || asked || !!v.email || !pre.hidden;
     composer.hidden = !pre.hidden;
@@ -391,14 +702,14 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     return (r % 1 ? r.toFixed(1) : r.toFixed(0)) + " MB";
   };
   const size = (n) =>
-    n < 1024 ? n + " bytes" : n < 1048576 ? Math.max(1, Math.round(n / 1024)) + " KB" : mb(n);
+    n < 1024 ? t("bytes", n) : n < 1048576 ? Math.max(1, Math.round(n / 1024)) + " KB" : mb(n);
   let picks = []; // {name, size, state: "up" | "ok" | "x", att, error, done}
   const local = new Map(); // file id → the Blob this visitor picked: shown without a download
   const imgs = new Set(); // <img> of files on messages; each holds an object URL while open
   function pick(files) {
     for (const file of files) {
       if (picks.filter((p) => p.state !== "x").length >= MAX_FILES) {
-        note("At most " + MAX_FILES + " files a message.");
+        note(t("maxFiles", MAX_FILES));
         break;
       }
       const p = { name: file.name || "attachment", size: file.size, state: "up" };
@@ -430,11 +741,11 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
           el(
             "small",
             bad ? { role: "alert" } : {},
-            p.state === "up" ? "Uploading…" : bad ? "Not attached: " + p.error : size(p.size),
+            p.state === "up" ? t("uploading") : bad ? t("notAttached", p.error) : size(p.size),
           ),
           el("button", {
             type: "button",
-            "aria-label": "Remove " + p.name,
+            "aria-label": t("remove", p.name),
             text: "×",
             onclick: () => {
               picks = picks.filter((q) => q !== p);
@@ -449,11 +760,11 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
   }
   async function uploadFile(file, again) {
     if (file.size > MAX_FILE) {
-      throw new Error("too large: " + mb(file.size, 1) + ", the limit is " + mb(MAX_FILE));
+      throw new Error(t("fileTooLarge", mb(file.size, 1), mb(MAX_FILE)));
     }
-    if (!navigator.onLine) throw new Error("you're offline; attach it once you're back online.");
+    if (!navigator.onLine) throw new Error(t("offlineAttach"));
     if (!token) await (booting ? boot : start());
-    if (!token) throw new Error("the chat is not connected yet; try again in a moment.");
+    if (!token) throw new Error(t("notConnected"));
     const name = file.name || "attachment";
     let r;
     try {
@@ -467,7 +778,7 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
         credentials: "omit",
       });
     } catch (x) {
-      throw new Error("the upload failed; check the connection.");
+      throw new Error(t("uploadFailed"));
     }
     const j = await r.json().catch(() => ({}));
     if (r.status === 401 && !again) {
@@ -477,7 +788,7 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     if (!r.ok) {
       const m = (j.error && j.error.message) || "HTTP " + r.status;
       const over = r.status === 413 && /over the (\d+)-byte limit/.exec(m);
-      throw new Error(over ? "too large: " + mb(file.size, 1) + ", the limit is " + mb(+over[1]) : m);
+      throw new Error(over ? t("fileTooLarge", mb(file.size, 1), mb(+over[1])) : m);
     }
     local.set(j.id, file);
     return j;
@@ -488,7 +799,7 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
       headers: { authorization: "Bearer " + token },
       credentials: "omit",
     });
-    if (!r.ok) throw new Error(r.status === 404 ? "it is no longer there" : "HTTP " + r.status);
+    if (!r.ok) throw new Error(r.status === 404 ? t("gone") : "HTTP " + r.status);
     return r.blob();
   }
   /* A message's files: pictures in the bubble, other files as links that download. */
@@ -496,7 +807,7 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     const wrap = el("div", { class: "fs" });
     atts.forEach((a) => {
       const name = a.filename || "attachment";
-      if (a.refused) wrap.append(el("span", { text: name + " was not kept: " + a.refused }));
+      if (a.refused) wrap.append(el("span", { text: t("notKept", name, a.refused) }));
       else if (!a.id) wrap.append(el("span", { text: name + " · " + size(a.size) }));
       else if (a.inline) {
         const img = el("img", { alt: name });
@@ -505,7 +816,7 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
           if (list.scrollHeight - list.scrollTop - list.clientHeight - img.offsetHeight < 80) scroll();
         };
         imgs.add(img);
-        wrap.append(el("a", { target: "_blank", "aria-label": name + " (opens full size)" }, img));
+        wrap.append(el("a", { target: "_blank", "aria-label": t("fullSize", name) }, img));
       } else {
         wrap.append(
           el("a", {
@@ -556,7 +867,7 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
       link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 60000);
     } catch (x) {
-      note((a.filename || "That file") + " could not be downloaded: " + x.message);
+      note(t("noDownload", a.filename || t("thatFile"), x.message));
     }
   }
 
@@ -615,7 +926,7 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     reading = a.id;
     artTitle.textContent = a.title;
     artBody.textContent = "";
-    artBody.append(el("p", { class: "am", role: "status", text: "Loading…" }));
+    artBody.append(el("p", { class: "am", role: "status", text: t("loading") }));
     if (/^https?:/i.test(a.url || "")) artLink.href = a.url;
     panel.classList.add("r");
     art.hidden = false;
@@ -635,7 +946,7 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     } catch (x) {
       if (n !== artSeq) return;
       artBody.textContent = "";
-      artBody.append(el("p", { class: "am", text: "This article could not be shown: " + x.message }));
+      artBody.append(el("p", { class: "am", text: t("articleFailed", x.message) }));
     }
   }
   function back(focus) {
@@ -713,9 +1024,33 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
 
   /* ---- messages: each shown once, whichever of the POST answer, the live event and a refetch
      comes first (matched by message id and by client id) ---- */
+  /* Under each message: its time (short; the full date and time on hover) and, on the
+     visitor's own, how it stands: sending, not sent, or seen by an agent. */
   function status(li, text, failed) {
-    li.lastChild.textContent = text;
+    li.lastChild.lastChild.textContent = text;
     li.classList.toggle("x", !!failed);
+  }
+  function meta() {
+    return el("small", {}, el("time", { hidden: "" }), el("span"));
+  }
+  function when(li, iso) {
+    const at = new Date(iso || NaN);
+    if (isNaN(at)) return;
+    const stamp = li.lastChild.firstChild;
+    stamp.dateTime = at.toISOString();
+    stamp.title = FULL.format(at);
+    const today = at.toDateString() === new Date().toDateString();
+    stamp.textContent = (today ? TIME : DAY_TIME).format(at);
+    stamp.hidden = false;
+  }
+  /* An agent has read the visitor's messages up to `id`: an agent's reply (they answered with
+     the thread in front of them) or an agent's read receipt says so. */
+  function seenUpTo(id) {
+    if (!id || (seenTo && id <= seenTo)) return;
+    seenTo = id;
+    list.querySelectorAll("li.in").forEach((li) => {
+      if (li._id && li._id <= seenTo) status(li, t("seen"));
+    });
   }
   function pend(o) {
     let li = byKey.get("c" + o.client_id);
@@ -723,12 +1058,12 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
       li = el("li", { class: "in q" });
       if (o.text) li.append(el("p", { text: o.text }));
       if (o.files && o.files.length) li.append(files(o.files));
-      li.append(el("small"));
+      li.append(meta());
       byKey.set("c" + o.client_id, li);
       showImages();
     }
     list.append(li); // queued ones stay last
-    status(li, navigator.onLine ? "Sending…" : "Waiting for the connection…");
+    status(li, t(navigator.onLine ? "sending" : "waiting"));
     scroll();
   }
   function unqueue(cid) {
@@ -753,10 +1088,10 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     const fresh = !li;
     if (fresh) {
       li = el("li", { class: out ? "out" : "in" });
-      if (out) li.append(el("small", { text: m.author_name || "Support" }));
+      if (out) li.append(el("small", { text: m.author_name || t("support") }));
       if (m.text || !m.attachments.length) li.append(el("p", { text: m.text }));
       if (m.attachments.length) li.append(files(m.attachments));
-      li.append(el("small"));
+      li.append(meta());
       list.insertBefore(li, list.querySelector("li.q"));
       showImages();
     } else if (li.classList.contains("q")) {
@@ -769,7 +1104,9 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     }
     byKey.set("i" + m.id, li);
     if (m.client_id) byKey.set("c" + m.client_id, li);
-    if (!out) status(li, "");
+    li._id = m.id;
+    when(li, m.created_at);
+    if (!out) status(li, seenTo && m.id <= seenTo ? t("seen") : "");
     unqueue(m.client_id);
     if (out) {
       if (!lastAgent || m.id > lastAgent) lastAgent = m.id;
@@ -847,21 +1184,14 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
             const li = byKey.get("c" + o.client_id);
             if (li) {
               li.classList.remove("q");
-              status(
-                li,
-                "Not sent: " +
-                  (e.status === 413
-                    ? "this message is too large."
-                    : o.text.length > 1e4
-                      ? "this message is too long (10,000 characters at most)."
-                      : e.message),
-                1,
-              );
+              const why =
+                e.status === 413 ? t("tooLarge") : o.text.length > 1e4 ? t("tooLong") : e.message;
+              status(li, t("notSent", why), 1);
             }
             continue;
           }
           if (e.status === 429) {
-            note("You're sending messages too fast. We'll send the rest in a moment.");
+            note(t("tooFast"));
             flushT = setTimeout(flush, 15000);
           } else if (e.status === 401) {
             start();
@@ -891,6 +1221,7 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     const c = await api("GET", "/conversation");
     convId = c.conversation_id;
     c.messages.forEach((m) => add(m));
+    seenUpTo(c.seen_up_to);
     outbox.forEach(pend);
     sess.agents_online = c.agents_online;
     header();
@@ -918,10 +1249,10 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
       sess.visitor = v;
       asked = true;
       header();
-      note("Thanks! If you leave, we'll reply to " + body.email + ".");
+      note(t("thanks", body.email));
       box.focus();
     } catch (x) {
-      note("That didn't work: " + x.message);
+      note(t("failed", x.message));
     }
   }
   function sendAttributes() {
@@ -1037,18 +1368,39 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
       },
     );
   }
+  /* The site is set up wrongly (its origin is not allowed, no such workspace): that is for the
+     site's developer, not its shoppers, so the widget leaves the page and says why in the
+     console. */
   function fatal(x) {
     dead = true;
     drop();
-    err.textContent = "Chat is unavailable here: " + x.message + " (" + x.code + ")";
-    err.hidden = false;
-    composer.hidden = pre.hidden = away.hidden = true;
+    host.remove();
+    console.error(
+      "Tandem chat is not shown on " +
+        location.origin +
+        ": " +
+        x.message +
+        " (" +
+        x.code +
+        ")." +
+        (x.code === "origin_not_allowed"
+          ? " A workspace owner adds " + location.origin + " to the allowed origins."
+          : ""),
+    );
     emit("error", { code: x.code, message: x.message });
+  }
+  /* The launcher appears once the server has said the site may show it (or the network, not
+     the site, is what failed), so a site that may not embed it never flashes one. */
+  function reveal() {
+    if (!dead && !host.isConnected) (D.body || D.documentElement).append(host);
   }
   async function start() {
     const g = ++gen;
     clearTimeout(retryT);
-    if (!navigator.onLine) return null;
+    if (!navigator.onLine) {
+      reveal();
+      return null;
+    }
     try {
       const s = await api("POST", "/session", {
         workspace: ws,
@@ -1059,7 +1411,7 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
       sess = s;
       token = s.visitor_token;
       save("token", token);
-      err.hidden = true;
+      reveal();
       if (s.visitor.contact_id !== contactId) {
         // Another person (logged in or out on the host site): start from their state, and
         // hear nothing more of the previous one's conversation.
@@ -1088,8 +1440,10 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
       return s;
     } catch (x) {
       if (g !== gen) return null;
-      if (x.code === "identity_invalid") {
-        user = null; // stay (or become) the anonymous visitor
+      if (x.code === "identity_invalid" || (user && x.status === 422)) {
+        // A wrong hash, or a user the API refuses (an email that is no address, say): the
+        // visitor stays (or becomes) anonymous, and the page hears why.
+        user = null;
         emit("error", { code: x.code, message: x.message });
         return sess ? null : start();
       }
@@ -1099,6 +1453,7 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     }
   }
   function retry() {
+    reveal();
     if (dead || !navigator.onLine) return;
     clearTimeout(retryT);
     retryT = setTimeout(start, Math.min(30000, 500 * 2 ** tries++) * (0.5 + Math.random() / 2));
@@ -1106,6 +1461,8 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
   function drop() {
     const s = sock;
     sock = null;
+    live = false;
+    header();
     clearInterval(pingT);
     if (s) s.close(1000);
   }
@@ -1130,6 +1487,8 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     so.onclose = () => {
       if (sock !== so) return;
       sock = null;
+      live = false;
+      header();
       clearInterval(pingT);
       // No hello was acknowledged (a network that blocks WebSockets, say): show the thread
       // anyway. Fetching first and then saying hello {since: its seq} is as consistent.
@@ -1141,13 +1500,19 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     const d = e.data || {};
     if (e.type === "message.created" && d.message) {
       add(d.message, 1);
+      if (d.message.direction === "out" && e.actor && e.actor.kind === "agent") {
+        seenUpTo(d.message.id);
+      }
       markRead();
     } else if (e.type === "message.read" && d.by === "contact") setUnread(0);
+    else if (e.type === "message.read" && d.by === "agent") seenUpTo(d.up_to);
   }
   function receive(f) {
     rules.receive(f); // acks, events (to onEvent: in order, once) and resync
     if (f.type === "ack" && f.for === "hello") {
       tries = 0;
+      live = true;
+      header();
       if (stale) fetchSubscribed();
     } else if (f.type === "ack" && f.for === "subscribe") {
       // Events of a conversation that began after hello: replay what came before the
@@ -1157,7 +1522,7 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
       const d = f.signal.data || {};
       typingOff();
       if (d.on) {
-        typing.textContent = (d.name || "Support") + " is typing…";
+        typing.textContent = t("typing", d.name || t("support"));
         typing.hidden = false;
         typingT = setTimeout(typingOff, (d.expires_in || 6) * 1000);
       }
@@ -1168,12 +1533,14 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
   // a page can rely on: close it, queue what is typed, and resume from `last` when back.
   W.addEventListener("offline", () => {
     bar.hidden = false;
+    header();
     clearTimeout(retryT);
     drop();
     outbox.forEach(pend);
   });
   W.addEventListener("online", () => {
     bar.hidden = true;
+    header();
     tries = 0;
     if (!dead) start();
   });
@@ -1189,19 +1556,21 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
       isOpen = true;
       panel.hidden = false;
       refreshStatus();
-      launcher.setAttribute("aria-label", "Close chat");
+      launcher.setAttribute("aria-label", t("close"));
       showImages();
       scroll();
       markRead();
       box.focus();
     },
     close() {
+      const inside = panel.contains(root.activeElement);
       isOpen = false;
       panel.hidden = true;
+      if (inside) launcher.focus(); // not lost on the page: back where the visitor started
       back();
       settle("left");
       hideImages();
-      launcher.setAttribute("aria-label", "Open chat");
+      launcher.setAttribute("aria-label", t("open"));
     },
     toggle() {
       isOpen ? T.close() : T.open();
@@ -1209,7 +1578,9 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
     /* {id, hash, name?, email?}: hash = HMAC-SHA256(widget secret, id) in hex, computed on the
        host's server. Resolves to the verified visitor, or null (the reason goes to onError). */
     setUser(u) {
-      user = u ? { id: String(u.id), hash: u.hash, name: u.name, email: u.email } : null;
+      user = u
+        ? { id: String(u.id), hash: u.hash, name: u.name || undefined, email: u.email || undefined }
+        : null;
       if (!u) token = null;
       const p = booting ? boot : start();
       return p.then((s) => (s && user && s.visitor.verified ? s.visitor : null));
@@ -1241,5 +1612,5 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
   queued.forEach(([name, ...args]) => T[name] && T[name](...args));
   outbox.forEach(pend);
   bar.hidden = navigator.onLine;
-  (D.body || D.documentElement).append(host);
+  header();
 })();

@@ -12,6 +12,7 @@ from app.actions import contacts as contact_actions
 from app.actions.attachments import uploaded_by
 from app.actions.inbound import current_conversation, receive
 from app.actions.messages import mark_read
+from app.actions.widget_identity import verified_contact
 from app.api.endpoint import Api, Call
 from app.auth.socket_tokens import SocketClaims
 from app.auth.throttle import within_limit
@@ -35,7 +36,7 @@ from app.services import contacts
 from app.services.ids import require_id
 from app.services.tickets import messages_of
 from channels import webchat
-from realtime.events import Actor, Channel, visitor_message
+from realtime.events import Actor, Channel, Direction, MessageView, visitor_message
 
 api = Api()
 W = "widget"
@@ -87,6 +88,18 @@ async def agents_online(call: Call, workspace: Workspace) -> bool:
     return any(status == "online" for status in snapshot.values())
 
 
+def seen_up_to(thread: list[MessageView]) -> str | None:
+    """The last of the visitor's messages that came before an agent's reply: an agent who
+    answered had the conversation in front of them. (Automated replies prove nothing.)"""
+    seen = last_in = None
+    for message in thread:
+        if message.direction is Direction.IN:
+            last_in = message.id
+        elif message.author.kind == "agent":
+            seen = last_in
+    return seen
+
+
 def widget_message(message: Message) -> WidgetMessageOut:
     return visitor_message(message_out(message))
 
@@ -103,26 +116,7 @@ async def _session_contact(call: Call, body: SessionIn, workspace: Workspace) ->
             )
         # A proven identity: that contact, whatever the browser was before. The anonymous
         # visitor's conversation stays with the anonymous contact; nothing merges.
-        assert workspace.id is not None
-        verified = await contact_actions.find_or_create(
-            call.runtime.deps,
-            workspace.id,
-            "external_id",
-            body.user.id,
-            actor=Actor(kind="contact"),
-            name=body.user.name,
-            verified=True,
-        )
-        if not verified.verified:
-            # An agent made this contact by hand earlier; the host site has now proven it.
-            verified = await contact_actions.update_contact(
-                call.runtime.deps,
-                workspace.id,
-                str(verified.id),
-                {"verified": True},
-                Actor(kind="system"),
-            )
-        return verified
+        return await verified_contact(call.runtime.deps, workspace, body.user)
     if current is not None and not current.verified:
         return current
     # No token, or a verified visitor's token without its proof (the visitor logged out of
@@ -184,13 +178,18 @@ async def conversation(call: Call) -> ConversationOut:
     workspace, contact = await visitor_of(call)
     seq = await call.runtime.relay.broker.last_seq(str(workspace.id))
     ticket = await current_conversation(contact, Channel.WEBCHAT)
-    messages = await messages_of(ticket, include_notes=False) if ticket else []
+    messages = (
+        [m for m in await messages_of(ticket, include_notes=False) if m.kind is Kind.MESSAGE]
+        if ticket
+        else []
+    )
     return ConversationOut(
         conversation_id=str(ticket.id) if ticket else None,
         status=ticket.status.value if ticket else None,
-        messages=[visitor_message(m) for m in messages if m.kind is Kind.MESSAGE],
+        messages=[visitor_message(m) for m in messages],
         seq=seq,
         agents_online=await agents_online(call, workspace),
+        seen_up_to=seen_up_to(messages),
     )
 
 

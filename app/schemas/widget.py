@@ -9,13 +9,14 @@ from app.schemas.tickets import ClientId
 from realtime.events import VisitorMessage
 
 WidgetText = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
+Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 
 
 class VerifiedUser(msgspec.Struct, forbid_unknown_fields=True):
     id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     hash: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{64}$")]
     name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-    email: Annotated[str, msgspec.Meta(max_length=254)] | None = None
+    email: Email | None = None
 
 
 class SessionIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -58,6 +59,8 @@ class ConversationOut(msgspec.Struct):
     messages: list[WidgetMessageOut]
     seq: int
     agents_online: bool
+    # The visitor's messages up to this one have been read by an agent (null: none yet).
+    seen_up_to: str | None = None
 
 
 AttributeKey = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
@@ -68,9 +71,7 @@ Attributes = Annotated[dict[AttributeKey, AttributeValue], msgspec.Meta(max_leng
 
 class ProfileIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
-    email: (
-        Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)] | None
-    ) = None
+    email: Email | None = None
     attributes: Attributes | None = None
 
 
