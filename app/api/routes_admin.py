@@ -1,14 +1,18 @@
-"""Members, teams, API tokens, workspace settings, audit log."""
+"""Members, invitations, teams, API tokens, workspace settings, audit log."""
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import msgspec
+from beanie import PydanticObjectId
 
 from app.actions.workspace import change_settings
 from app.api.endpoint import Api, Call
-from app.documents import ApiToken, AuditEvent, Team
+from app.documents import ApiToken, AuditEvent, Team, Workspace
+from app.domain.errors import Invalid, NotFound
 from app.domain.metrics import zone
 from app.domain.roles import Action
 from app.schemas.auth import (
@@ -18,11 +22,21 @@ from app.schemas.auth import (
     TeamOut,
     TokenIn,
     TokenOut,
-    WorkspaceOut,
-    WorkspacePatch,
     workspace_out,
 )
 from app.schemas.common import iso
+from app.schemas.settings import (
+    WEEKDAYS,
+    AuditOut,
+    AuditQuery,
+    DayHoursOut,
+    PendingInvitationOut,
+    SettingsPatch,
+    TeamMembersIn,
+    TeamMembersOut,
+    TeamPatch,
+    WorkspaceSettingsOut,
+)
 from app.services import workspaces
 from app.services.ids import require_id
 
@@ -90,6 +104,102 @@ async def create_team(call: Call) -> TeamOut:
 
 @api.op(
     "GET",
+    "/teams/members",
+    summary="Teams with their members' user ids",
+    tag="members",
+    response=list[TeamMembersOut],
+)
+async def list_team_members(call: Call) -> list[TeamMembersOut]:
+    return [
+        TeamMembersOut(str(t.id), t.name, ids)
+        for t, ids in await workspaces.team_members(call.agent.workspace_id)
+    ]
+
+
+@api.op(
+    "PATCH",
+    "/teams/{team_id}",
+    summary="Rename a team (admin)",
+    tag="members",
+    body=TeamPatch,
+    response=TeamOut,
+    errors=(403, 404, 409, 422),
+)
+async def rename_team(call: Call) -> TeamOut:
+    team = await workspaces.rename_team(
+        principal=call.agent, team_id=call.path("team_id"), name=call.body.name
+    )
+    return TeamOut(str(team.id), team.name)
+
+
+@api.op(
+    "DELETE",
+    "/teams/{team_id}",
+    summary="Delete a team without active tickets (admin)",
+    tag="members",
+    status=204,
+    errors=(403, 404, 409),
+)
+async def delete_team(call: Call) -> None:
+    await workspaces.delete_team(principal=call.agent, team_id=call.path("team_id"))
+
+
+@api.op(
+    "PUT",
+    "/teams/{team_id}/members",
+    summary="Set exactly who is in a team (admin)",
+    tag="members",
+    body=TeamMembersIn,
+    response=TeamMembersOut,
+    errors=(403, 404, 422),
+)
+async def set_team_members(call: Call) -> TeamMembersOut:
+    body: TeamMembersIn = call.body
+    team, ids = await workspaces.set_team_members(
+        principal=call.agent, team_id=call.path("team_id"), user_ids=body.user_ids
+    )
+    return TeamMembersOut(str(team.id), team.name, ids)
+
+
+@api.op(
+    "GET",
+    "/invitations",
+    summary="Pending invitations: not used, not expired (admin)",
+    tag="members",
+    response=list[PendingInvitationOut],
+    errors=(403,),
+)
+async def list_invitations(call: Call) -> list[PendingInvitationOut]:
+    return [
+        PendingInvitationOut(
+            str(i.id),
+            i.email,
+            i.name,
+            i.role,
+            str(i.invited_by),
+            iso(i.created_at),
+            iso(i.expires_at),
+        )
+        for i in await workspaces.pending_invitations(principal=call.agent)
+    ]
+
+
+@api.op(
+    "DELETE",
+    "/invitations/{invitation_id}",
+    summary="Revoke a pending invitation: its link stops working (admin)",
+    tag="members",
+    status=204,
+    errors=(403, 404),
+)
+async def revoke_invitation(call: Call) -> None:
+    await workspaces.revoke_invitation(
+        principal=call.agent, invitation_id=call.path("invitation_id")
+    )
+
+
+@api.op(
+    "GET",
     "/api-tokens",
     summary="API tokens (admin)",
     tag="members",
@@ -131,53 +241,148 @@ async def revoke_token(call: Call) -> None:
     await workspaces.revoke_api_token(principal=call.agent, token_id=call.path("token_id"))
 
 
+def settings_out(call: Call, workspace: Workspace) -> WorkspaceSettingsOut:
+    base = call.runtime.settings.public_url.rstrip("/")
+    return WorkspaceSettingsOut(
+        **msgspec.structs.asdict(workspace_out(workspace)),
+        business_hours={
+            day: DayHoursOut(h.open, h.close)
+            for day, h in sorted(
+                workspace.business_hours.items(), key=lambda d: WEEKDAYS.index(d[0])
+            )
+        },
+        widget_reply_time=workspace.widget_reply_time,
+        widget_greeting=workspace.widget_greeting,
+        public_url=base,
+        widget_script_url=f"{base}/widget.js",
+    )
+
+
+@api.op(
+    "GET",
+    "/workspace",
+    summary="The workspace's settings, opening hours and widget address (admin)",
+    tag="workspace",
+    response=WorkspaceSettingsOut,
+    errors=(403,),
+)
+async def get_workspace(call: Call) -> WorkspaceSettingsOut:
+    call.agent.require(Action.INVITE_MEMBERS)
+    return settings_out(call, await workspaces.get_workspace(call.agent.workspace_id))
+
+
+ORIGIN = re.compile(r"^https?://[a-z0-9.\[\]:-]+$")
+
+
+def _origins(asked: list[str]) -> list[str]:
+    """Sites' origins as browsers send them: scheme, host and port, nothing else."""
+    origins: list[str] = []
+    for value in asked:
+        origin = value.strip().rstrip("/").lower()
+        if not ORIGIN.match(origin):
+            raise Invalid(
+                f"{value!r} is not a site origin (like https://shop.example, with no path)",
+                field="allowed_origins",
+                code="invalid_origin",
+            )
+        if origin not in origins:
+            origins.append(origin)
+    return origins
+
+
+def _hours(body: SettingsPatch) -> dict[str, dict[str, str]]:
+    """The week to store: open days only, each closing after it opens."""
+    week = msgspec.to_builtins(body.business_hours)
+    hours: dict[str, dict[str, str]] = {}
+    for day in WEEKDAYS:
+        span = week.get(day)
+        if span is None:
+            continue
+        if span["close"] <= span["open"]:
+            raise Invalid(
+                f"on {day} the closing time must be after the opening time",
+                field=f"business_hours.{day}",
+                code="close_before_open",
+            )
+        hours[day] = span
+    return hours
+
+
 @api.op(
     "PATCH",
     "/workspace",
-    summary="Rename, or set the widget's allowed origins, reply time and greeting (owner)",
+    summary="Rename; the widget's origins, reply time and greeting; time zone, hours (owner)",
     tag="workspace",
-    body=WorkspacePatch,
-    response=WorkspaceOut,
+    body=SettingsPatch,
+    response=WorkspaceSettingsOut,
     errors=(403, 422),
 )
-async def patch_workspace(call: Call) -> WorkspaceOut:
+async def patch_workspace(call: Call) -> WorkspaceSettingsOut:
     call.agent.require(Action.MANAGE_WORKSPACE)
-    body: WorkspacePatch = call.body
+    body: SettingsPatch = call.body
     changes: dict[str, Any] = {
         k: v for k, v in msgspec.structs.asdict(body).items() if v is not msgspec.UNSET
     }
     if "allowed_origins" in changes:
-        changes["allowed_origins"] = [o.rstrip("/") for o in changes["allowed_origins"]]
+        changes["allowed_origins"] = _origins(changes["allowed_origins"])
     if "timezone" in changes:
         changes["timezone"] = zone(changes["timezone"]).key
+    if "business_hours" in changes:
+        changes["business_hours"] = _hours(body)
     workspace = await change_settings(
         call.agent.workspace_id, call.agent.user_id, changes, msgspec.to_builtins(body)
     )
-    return workspace_out(workspace)
+    return settings_out(call, workspace)
 
 
-class AuditOut(msgspec.Struct):
-    actor_id: str | None
-    action: str
-    target_type: str
-    target_id: str | None
-    at: str | None
-    data: dict[str, Any]
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @api.op(
     "GET",
     "/audit-events",
-    summary="The newest 200 audit events (admin)",
+    summary="Audit events, newest first, filtered and paged (admin)",
     tag="workspace",
+    query=AuditQuery,
     response=list[AuditOut],
-    errors=(403,),
+    errors=(403, 422),
 )
 async def audit_events(call: Call) -> list[AuditOut]:
+    """`action` is one action, or with a final dot every action under it (`member.`);
+    `before` is the id of the last event already shown."""
     call.agent.require(Action.VIEW_AUDIT)
+    q: AuditQuery = call.query
     ws = require_id(call.agent.workspace_id, "workspace")
-    found = AuditEvent.find(AuditEvent.workspace_id == ws).sort("-at").limit(200)
+    where: dict[str, Any] = {"workspace_id": ws}
+    if q.actor is not None:
+        where["actor_id"] = q.actor
+    if q.action is not None:
+        if q.action.endswith("."):
+            where["action"] = {"$regex": "^" + q.action.replace(".", "\\.")}
+        else:
+            where["action"] = q.action
+    moment: dict[str, datetime] = {}
+    if q.since is not None:
+        moment["$gte"] = _utc(q.since)
+    if q.until is not None:
+        moment["$lt"] = _utc(q.until)
+    if q.since is not None and q.until is not None and moment["$lt"] <= moment["$gte"]:
+        raise Invalid("`until` must be after `since`", field="until")
+    if q.before is not None:
+        last = await AuditEvent.find_one(
+            AuditEvent.id == PydanticObjectId(q.before), AuditEvent.workspace_id == ws
+        )
+        if last is None:
+            raise NotFound("no such audit event")
+        where["$or"] = [
+            {"at": {"$lt": last.at}},
+            {"at": last.at, "_id": {"$lt": last.id}},
+        ]
+    if moment:
+        where["at"] = moment
+    found = AuditEvent.find(where).sort("-at", "-_id").limit(q.limit)
     return [
-        AuditOut(e.actor_id, e.action, e.target_type, e.target_id, iso(e.at), e.data)
+        AuditOut(str(e.id), e.actor_id, e.action, e.target_type, e.target_id, iso(e.at), e.data)
         async for e in found
     ]

@@ -67,6 +67,13 @@ class AiSettings(BaseModel):
     price_per_1k_output: float = 0.0006
 
 
+class DayHours(BaseModel):
+    """One weekday's opening hours, "HH:MM" in the workspace's time zone; close after open."""
+
+    open: str
+    close: str
+
+
 class Workspace(Document):
     """A tenant. Its own id is the `workspace_id` every other document carries."""
 
@@ -77,6 +84,9 @@ class Workspace(Document):
     widget_reply_time: str = "a few hours"  # shown to visitors when no agent is online
     widget_greeting: str = "Hi! How can we help?"
     timezone: str = "UTC"  # IANA name: where "today" begins on the dashboard
+    # Weekly opening hours by weekday ("mon" … "sun"); a day left out is closed. Empty: no
+    # hours set.
+    business_hours: dict[str, DayHours] = Field(default_factory=dict)
     email: EmailChannel | None = None  # None until an owner connects a Postmark server
     whatsapp: WhatsAppChannel | None = None  # None until an owner connects a number
     ai: AiSettings = Field(default_factory=AiSettings)

@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from beanie import PydanticObjectId
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from app.actions.base import Deps
 from app.auth.passwords import check_strength, hash_password, verify_password
 from app.auth.principal import Principal
 from app.auth.tokens import digest, new_secret
 from app.doclock import DocumentLocks
-from app.documents import ApiToken, Invitation, Membership, Team, User, Workspace
+from app.documents import ApiToken, Invitation, Membership, Team, Ticket, User, Workspace
 from app.documents.common import utcnow
 from app.domain.errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound
+from app.domain.metrics import ACTIVE
 from app.domain.roles import Action, Role, may_grant
 from app.services.audit import record
 from app.services.ids import require_id
@@ -86,6 +87,17 @@ async def invite(
     ws = require_id(principal.workspace_id, "workspace")
     if await User.find_one(User.workspace_id == ws, User.email == email.lower()):
         raise Conflict(f"{email} is already a member", code="already_member")
+    waiting = await Invitation.find_one(
+        Invitation.workspace_id == ws,
+        Invitation.email == email.lower(),
+        Invitation.accepted_at == None,  # noqa: E711
+        Invitation.expires_at > utcnow(),
+    )
+    if waiting is not None:
+        raise Conflict(
+            f"{email} already has a pending invitation: revoke it to make a new link",
+            code="already_invited",
+        )
     token = new_secret("inv")
     invitation = Invitation(
         workspace_id=ws,
@@ -208,7 +220,118 @@ async def create_team(*, principal: Principal, name: str) -> Team:
         await team.insert()
     except DuplicateKeyError:
         raise Conflict(f"a team named {name!r} exists", code="duplicate") from None
+    await record(
+        team.workspace_id, principal.user_id, "team.created", "team", str(team.id), name=name
+    )
     return team
+
+
+async def _team(principal: Principal, team_id: str) -> Team:
+    principal.require(Action.MANAGE_TEAMS)
+    ws = require_id(principal.workspace_id, "workspace")
+    team = await Team.find_one(Team.id == require_id(team_id, "team"), Team.workspace_id == ws)
+    if team is None:
+        raise NotFound("no such team")
+    return team
+
+
+async def rename_team(*, principal: Principal, team_id: str, name: str) -> Team:
+    team = await _team(principal, team_id)
+    before = team.name
+    taken = await Team.find_one(Team.workspace_id == team.workspace_id, Team.name == name)
+    if taken is not None and taken.id != team.id:
+        raise Conflict(f"a team named {name!r} exists", code="duplicate")
+    team.name = name
+    try:
+        await team.save()
+    except (DuplicateKeyError, OperationFailure) as exc:
+        # FerretDB on PostgreSQL reports a unique index hit on update as a plain failure.
+        if isinstance(exc, OperationFailure) and "duplicate key" not in str(exc):
+            raise
+        raise Conflict(f"a team named {name!r} exists", code="duplicate") from None
+    await record(
+        team.workspace_id, principal.user_id, "team.renamed", "team", team_id, name=name, was=before
+    )
+    return team
+
+
+async def delete_team(*, principal: Principal, team_id: str) -> None:
+    """Refused while active tickets belong to the team: they would lose their queue."""
+    team = await _team(principal, team_id)
+    ws = team.workspace_id
+    busy = await Ticket.find_one(
+        {"workspace_id": ws, "team_id": str(team.id), "status": {"$in": [s.value for s in ACTIVE]}}
+    )
+    if busy is not None:
+        raise Conflict(
+            f"{team.name} still has active tickets: move them to another team first",
+            code="team_in_use",
+        )
+    await Membership.get_pymongo_collection().update_many(
+        {"workspace_id": ws, "team_ids": team.id}, {"$pull": {"team_ids": team.id}}
+    )
+    await team.delete()
+    await record(ws, principal.user_id, "team.deleted", "team", team_id, name=team.name)
+
+
+async def set_team_members(
+    *, principal: Principal, team_id: str, user_ids: list[str]
+) -> tuple[Team, list[str]]:
+    """Make exactly these members the team's: others in it leave, these join."""
+    team = await _team(principal, team_id)
+    ws = team.workspace_id
+    wanted = {require_id(u, "member") for u in user_ids}
+    members = await Membership.find(Membership.workspace_id == ws).to_list()
+    known = {m.user_id for m in members}
+    if not wanted <= known:
+        raise Invalid("not a member of this workspace", field="user_ids")
+    collection = Membership.get_pymongo_collection()
+    for m in members:
+        inside = team.id in m.team_ids
+        if m.user_id in wanted and not inside:
+            await collection.update_one({"_id": m.id}, {"$addToSet": {"team_ids": team.id}})
+        elif m.user_id not in wanted and inside:
+            await collection.update_one({"_id": m.id}, {"$pull": {"team_ids": team.id}})
+    ids = sorted(str(u) for u in wanted)
+    await record(ws, principal.user_id, "team.members_set", "team", team_id, user_ids=ids)
+    return team, ids
+
+
+async def team_members(workspace_id: str) -> list[tuple[Team, list[str]]]:
+    ws = require_id(workspace_id, "workspace")
+    members = await Membership.find(Membership.workspace_id == ws).to_list()
+    teams = await Team.find(Team.workspace_id == ws).sort("name").to_list()
+    return [(t, sorted(str(m.user_id) for m in members if t.id in m.team_ids)) for t in teams]
+
+
+async def pending_invitations(*, principal: Principal) -> list[Invitation]:
+    principal.require(Action.INVITE_MEMBERS)
+    ws = require_id(principal.workspace_id, "workspace")
+    found = Invitation.find(
+        Invitation.workspace_id == ws,
+        Invitation.accepted_at == None,  # noqa: E711
+        Invitation.expires_at > utcnow(),
+    )
+    return sorted(await found.to_list(), key=lambda i: i.created_at, reverse=True)
+
+
+async def revoke_invitation(*, principal: Principal, invitation_id: str) -> None:
+    """The link stops working at once; a used invitation is not this one to revoke."""
+    principal.require(Action.INVITE_MEMBERS)
+    ws = require_id(principal.workspace_id, "workspace")
+    found = await Invitation.get_pymongo_collection().find_one_and_delete(
+        {"_id": require_id(invitation_id, "invitation"), "workspace_id": ws, "accepted_at": None}
+    )
+    if found is None:
+        raise NotFound("no such pending invitation")
+    await record(
+        ws,
+        principal.user_id,
+        "member.invitation_revoked",
+        "invitation",
+        invitation_id,
+        email=found["email"],
+    )
 
 
 async def create_api_token(*, principal: Principal, name: str) -> tuple[ApiToken, str]:
