@@ -29,6 +29,28 @@ Subject = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 TicketOut = TicketView
 MessageOut = MessageView
 
+PREVIEW_CHARS = 140
+
+
+class TicketRow(TicketView, kw_only=True):
+    """A ticket as the list shows it: the ticket, with who wrote in and what was said last.
+    The inbox views keep these beside the ticket (app/views), so a page costs no extra reads;
+    events carry the plain ticket, and the app keeps a row's extras until new ones come."""
+
+    contact_name: str | None = None
+    preview: str | None = None  # the last public message, one line, plain text
+    preview_from: Literal["customer", "agent"] | None = None
+
+
+def preview_of(m: MessageView) -> str:
+    """A message as one short line of plain text: its words, else its files."""
+    words = " ".join(m.text.split())
+    if not words and m.attachments:
+        words = "Attachment: " + ", ".join(a.filename for a in m.attachments)
+    if len(words) > PREVIEW_CHARS:
+        words = words[: PREVIEW_CHARS - 1].rstrip() + "…"
+    return words
+
 
 def ticket_out(t: Ticket) -> TicketView:
     return TicketView(

@@ -5,7 +5,10 @@ Keys of a workspace share its hash tag, like the broker's:
     tandem:{ws:<id>}:v:<view>       sorted set of ticket ids (app/domain/views.py names them)
     tandem:{ws:<id>}:v:#counts      hash: view name -> size, for the `n:` views
     tandem:{ws:<id>}:v:@<ticket>    hash: r = the ticket's write counter (`rev`), p = its
-                                    placements, s = its list snapshot (TicketView JSON)
+                                    placements, s = its list snapshot (TicketView JSON),
+                                    m = its last public message as the row shows it, with
+                                    mr = the `rev` that message gave the ticket
+    tandem:{ws:<id>}:v:#names       hash: contact id -> the name a list row shows
     tandem:{ws:<id>}:v:#built       set once the views hold every ticket of the workspace
 
 Every ticket event carries the ticket as it is after the write; `apply` moves the ticket's
@@ -14,8 +17,9 @@ than the one applied last — so an event applied twice (an outbox retry) or lat
 writer, a rebuild racing a write) changes nothing. The relay applies it before it publishes
 the event, so a client that sees an event finds the views already showing it.
 
-Lists read the ids of one view, in order from a cursor, and the snapshots of those tickets:
-two Redis round trips a page, whatever the workspace holds. A list whose filter needs more
+Lists read the ids of one view, in order from a cursor, and the rows of those tickets (the
+snapshot, the last message, the contact's name): three Redis round trips a page, whatever the
+workspace holds. A list whose filter needs more
 than one set walks the smallest and checks the rest on each snapshot, for at most
 `SCAN_BUDGET` tickets a page (a page may then come back short, with a cursor to go on).
 """
@@ -25,7 +29,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import redis.asyncio as aioredis
@@ -33,7 +37,21 @@ import redis.asyncio as aioredis
 from app.documents.common import utcnow
 from app.domain import views
 from app.domain.views import Cursor, ListFilter
-from realtime.events import Event, MessageCreated, TicketCreated, TicketUpdated, TicketView
+from app.schemas.tickets import TicketRow, preview_of
+from app.views.mentions import MentionStore
+from realtime.events import (
+    ContactCreated,
+    ContactUpdated,
+    ContactView,
+    Direction,
+    Event,
+    Kind,
+    MessageCreated,
+    MessageView,
+    TicketCreated,
+    TicketUpdated,
+    TicketView,
+)
 
 log = logging.getLogger("tandem.views")
 
@@ -75,8 +93,24 @@ redis.call('HSET', KEYS[1], 'r', ARGV[1], 'p', table.concat(parts, '\\30'), 's',
 return 1
 """
 
+# KEYS: the ticket's record. ARGV: the rev the message gave the ticket, the row's preview.
+# An older message arriving late (an outbox retry) leaves a newer preview alone.
+PREVIEW_LUA = """
+local current = redis.call('HGET', KEYS[1], 'mr')
+if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'mr', ARGV[1], 'm', ARGV[2])
+return 1
+"""
+
+
+class Preview(msgspec.Struct):
+    t: str
+    f: Literal["customer", "agent"]
+
+
 _encode = msgspec.json.Encoder().encode
-_decode_view = msgspec.json.Decoder(TicketView).decode
+_decode_row = msgspec.json.Decoder(TicketRow).decode
+_decode_preview = msgspec.json.Decoder(Preview).decode
 
 
 def ticket_of(event: Event) -> TicketView | None:
@@ -90,11 +124,27 @@ def _text(raw: Any) -> str:
     return raw.decode() if isinstance(raw, bytes) else raw
 
 
+def contact_label(contact: ContactView) -> str | None:
+    """The name a list row shows for a contact: their name, else how they wrote in."""
+    return contact.name or contact.email or contact.phone or contact.whatsapp_id
+
+
+def row_preview(message: MessageView) -> Preview | None:
+    """What a list row shows of a message: customers' messages and replies, not notes."""
+    if message.kind is not Kind.MESSAGE:
+        return None
+    return Preview(
+        preview_of(message), "customer" if message.direction is Direction.IN else "agent"
+    )
+
+
 class ViewStore:
     def __init__(self, redis: aioredis.Redis, *, prefix: str = "tandem") -> None:
         self.redis = redis
         self._prefix = prefix
         self._apply = redis.register_script(APPLY_LUA)
+        self._preview = redis.register_script(PREVIEW_LUA)
+        self.mentions = MentionStore(redis, prefix=prefix)
 
     def key(self, ws: str, part: str) -> str:
         return f"{self._prefix}:{{ws:{ws}}}:v:{part}"
@@ -108,6 +158,29 @@ class ViewStore:
             ticket = ticket_of(event)
             if ticket is not None:
                 await self.apply(event.ws, ticket, now)
+            if isinstance(event, MessageCreated):
+                message = event.data.message
+                preview = row_preview(message)
+                if preview is not None:
+                    await self.set_preview(
+                        event.ws, event.data.ticket.id, event.data.ticket.rev, preview
+                    )
+                if message.kind is Kind.NOTE and message.mentions:
+                    await self.mentions.add(event.ws, message)
+            elif isinstance(event, ContactCreated | ContactUpdated):
+                await self.set_names(event.ws, [event.data.contact])
+
+    async def set_preview(self, ws: str, ticket_id: str, rev: int, preview: Preview) -> None:
+        await self._preview(
+            keys=[self.key(ws, f"@{ticket_id}")], args=[rev, _encode(preview).decode()]
+        )
+
+    async def set_names(self, ws: str, contacts: Sequence[ContactView]) -> None:
+        names: dict[str | bytes, str | bytes] = {
+            c.id: label for c in contacts if (label := contact_label(c))
+        }
+        if names:
+            await self.redis.hset(self.key(ws, "#names"), mapping=names)  # type: ignore[arg-type]
 
     async def apply(self, ws: str, ticket: TicketView, now: datetime | None = None) -> bool:
         """Move `ticket` to the views its state puts it in, unless a newer write was applied.
@@ -200,13 +273,30 @@ class ViewStore:
         return [_text(member) for rows in found for member in rows]
 
     async def snapshots(self, ws: str, ids: Sequence[str]) -> list[TicketView]:
+        """The list rows of `ids` (TicketRow: the ticket, its last message, its contact's
+        name), in order, without the ones the views do not hold."""
         if not ids:
             return []
         async with self.redis.pipeline(transaction=False) as pipe:
             for tid in ids:
-                pipe.hget(self.key(ws, f"@{tid}"), "s")
-            raw = await pipe.execute()
-        return [_decode_view(r) for r in raw if r is not None]
+                pipe.hmget(self.key(ws, f"@{tid}"), ["s", "m"])
+            raw: list[list[Any]] = await pipe.execute()
+        rows: list[TicketRow] = []
+        for snapshot, preview in raw:
+            if snapshot is None:
+                continue
+            row = _decode_row(snapshot)
+            if preview is not None:
+                shown = _decode_preview(preview)
+                row.preview, row.preview_from = shown.t, shown.f
+            rows.append(row)
+        contacts = sorted({r.contact_id for r in rows if r.contact_id})
+        if contacts:
+            names = await self.redis.hmget(self.key(ws, "#names"), contacts)
+            by_id = {c: _text(n) for c, n in zip(contacts, names, strict=True) if n is not None}
+            for row in rows:
+                row.contact_name = by_id.get(row.contact_id or "")
+        return list(rows)
 
     async def page(
         self, ws: str, f: ListFilter, cursor: Cursor | None, limit: int

@@ -5,7 +5,8 @@ import * as api from "./api.js";
 import { ApiError, query } from "./api.js";
 import { clearDraft } from "./drafts.js";
 import { describeChange } from "./format.js";
-import { memberName, putTicket, state, update } from "./store.js";
+import { markSeen, notifyEvent, refreshTitle } from "./notify.js";
+import { memberName, putTicket as storeTicket, state, update } from "./store.js";
 import { toast } from "./views/toast.js";
 
 let live = null;
@@ -16,6 +17,49 @@ export function useLive(socket) {
 
 export function sendSignal(frame) {
   return live ? live.send(frame) : false;
+}
+
+// ---- list rows -------------------------------------------------------------------------------
+
+// A list row is a ticket plus who wrote in (`contact_name`) and the last public message
+// (`preview`, `preview_from`). Lists bring all three; events bring the plain ticket, so what a
+// row showed is kept, and events that change it (a message, a contact's new name) update it.
+const ROW_EXTRAS = ["contact_name", "preview", "preview_from"];
+const contactNames = new Map(); // contact id -> the name rows show
+
+function putTicket(ticket) {
+  const known = state.tickets[ticket.id];
+  for (const field of ROW_EXTRAS) {
+    if (ticket[field] === undefined && known && known[field] !== undefined) ticket[field] = known[field];
+  }
+  if (ticket.contact_name) contactNames.set(ticket.contact_id, ticket.contact_name);
+  else if (ticket.contact_id && contactNames.has(ticket.contact_id)) ticket.contact_name = contactNames.get(ticket.contact_id);
+  const kept = storeTicket(ticket);
+  if (state.open && state.open.id === kept.id) markSeen(kept);
+  return kept;
+}
+
+function rowPreview(message) {
+  const ticket = state.tickets[message.ticket_id];
+  if (!ticket || message.kind !== "message") return;
+  let words = String(message.text || "").replace(/\s+/g, " ").trim();
+  if (!words && message.attachments && message.attachments.length) {
+    words = "Attachment: " + message.attachments.map((a) => a.filename).join(", ");
+  }
+  ticket.preview = words;
+  ticket.preview_from = message.direction === "in" ? "customer" : "agent";
+  if (message.direction === "in" && !ticket.contact_name && message.author && message.author.name) {
+    ticket.contact_name = message.author.name;
+  }
+}
+
+function renameContact(contact) {
+  const name = contact.name || contact.email || contact.phone || contact.whatsapp_id;
+  if (!name) return;
+  contactNames.set(contact.id, name);
+  for (const ticket of Object.values(state.tickets)) {
+    if (ticket.contact_id === contact.id) ticket.contact_name = name;
+  }
 }
 
 // ---- workspace -------------------------------------------------------------------------
@@ -120,6 +164,8 @@ export async function openTicket(id) {
     update({ open: { id, messages: null, contact: null, contactTickets: [] }, conflict: null });
   }
   sendSignal({ type: "viewing", ticket: id, on: true });
+  markSeen(state.tickets[id]);
+  refreshTitle();
   refreshCanned();
   await reloadTicket(id);
 }
@@ -198,6 +244,47 @@ export async function changeTicket(id, changes) {
     update();
     return null;
   }
+}
+
+/**
+ * Change several tickets at once (the list's bulk actions), each through its own PATCH with
+ * the version this tab saw: a ticket someone changed meanwhile is not overwritten but reported
+ * as a conflict. `changesFor(ticket)` gives one ticket's changes (adding a tag needs its own
+ * tags), or null to leave it as it is. Resolves to {changed, conflicts, failed, unchanged}:
+ * lists of tickets (failed: [{ticket, message}]).
+ */
+export async function bulkChange(ids, changesFor) {
+  const outcome = { changed: [], conflicts: [], failed: [], unchanged: [] };
+  const one = async (id) => {
+    const seen = state.tickets[id];
+    if (!seen) return;
+    const changes = changesFor(seen);
+    if (!changes) {
+      outcome.unchanged.push(seen);
+      return;
+    }
+    try {
+      putTicket(await api.patch(`/tickets/${encodeURIComponent(id)}`, { ...changes, version: seen.version }));
+      outcome.changed.push(state.tickets[id]);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === "stale_version") {
+        const current = error.details && error.details.current;
+        if (current) putTicket(current);
+        outcome.conflicts.push(state.tickets[id]);
+      } else {
+        outcome.failed.push({ ticket: seen, message: error.message });
+      }
+    }
+  };
+  // A few at a time: a hundred tickets do not become a hundred requests at once.
+  const queue = [...ids];
+  const workers = Array.from({ length: Math.min(4, queue.length) }, async () => {
+    while (queue.length) await one(queue.shift());
+  });
+  await Promise.all(workers);
+  refreshCounts();
+  update();
+  return outcome;
 }
 
 /**
@@ -325,7 +412,13 @@ export function applyEvent(event) {
     }
     if (message) notifyMention(message, event);
     if (data.ticket) putTicket(data.ticket);
+    if (message) rowPreview(message);
     refreshDashboard();
+  } else if (event.type === "message.read") {
+    // The customer read the replies up to `up_to`: those sent (or delivered) show "read".
+    if (state.open && state.open.id === event.ticket && data.up_to) {
+      state.open.messages = readUpTo(state.open.messages || [], data.up_to);
+    }
   } else if (event.type === "ai.suggestions") {
     // Answers for the customer's latest message, offered in the composer of that ticket.
     if (state.open && state.open.id === event.ticket) state.open.suggestions = data;
@@ -335,12 +428,26 @@ export function applyEvent(event) {
     if (message && state.open && state.open.id === message.ticket_id) {
       state.open.messages = mergeMessages(state.open.messages || [], [message]);
     }
-  } else if (event.type === "contact.updated" && state.open && state.open.contact) {
-    const contact = data.contact;
-    if (contact && contact.id === state.open.contact.id) state.open.contact = contact;
   }
+  if ((event.type === "contact.created" || event.type === "contact.updated") && data.contact) {
+    renameContact(data.contact);
+    if (state.open && state.open.contact && data.contact.id === state.open.contact.id) state.open.contact = data.contact;
+  }
+  notifyEvent(event);
+  refreshTitle();
   update();
 }
+
+/** The thread after the customer read up to message `upTo` (ids grow with time). */
+export function readUpTo(messages, upTo) {
+  return messages.map((m) =>
+    m.direction === "out" && m.kind === "message" && m.id <= upTo && (m.delivery_status === "sent" || m.delivery_status === "delivered")
+      ? { ...m, delivery_status: "read" }
+      : m,
+  );
+}
+
+let mentionCount = 0;
 
 function notifyMention(message, event) {
   const me = state.me && state.me.user_id;
@@ -349,6 +456,18 @@ function notifyMention(message, event) {
   const ticket = state.tickets[message.ticket_id];
   const where = ticket ? `#${ticket.number} ${ticket.subject}` : "a ticket";
   const who = (message.author && message.author.name) || (event.actor && event.actor.name) || "Someone";
+  // The mentions page (views/mentions.js) puts it at the top while it is shown.
+  mentionCount += 1;
+  state.lastMention = {
+    n: mentionCount,
+    message_id: message.id,
+    ticket_id: message.ticket_id,
+    ticket_number: ticket ? ticket.number : "",
+    ticket_subject: ticket ? ticket.subject : "",
+    author_name: who,
+    text: message.text.replace(/\s+/g, " ").trim().slice(0, 280),
+    created_at: message.created_at,
+  };
   toast(`${who} mentioned you on ${where}: ${message.text.slice(0, 140)}`, "mention", () => {
     location.hash = `#/tickets/${message.ticket_id}`;
   });

@@ -1,12 +1,21 @@
 // The ticket list: rows slide in when a ticket arrives or starts to match the filter, and
-// each row shows who is viewing or replying to it right now.
+// each row shows who wrote in, their last message, whether it is unread, how long the
+// customer has been waiting, and who is viewing or replying to it right now. A checkbox per
+// row (and one for every row shown) selects tickets for bulk actions: assign, tag, resolve.
 
+import { bulkChange } from "../data.js";
 import { h, mount, preservingFocus } from "../dom.js";
-import { since } from "../format.js";
+import { since, teamName } from "../format.js";
+import { isUnread, refreshTitle } from "../notify.js";
 import { memberName, state, visibleTickets, whoIs } from "../store.js";
+import { emptyInboxGuide } from "./checklist.js";
 
 const seen = new Set();
 let firstDraw = true;
+const selected = new Set(); // ticket ids ticked for a bulk action
+let bulkBusy = false;
+let bulkTag = ""; // the tag typed for "Add tag"
+let bulkReport = null; // {text, conflicts: [ticket]} after the last bulk action
 
 const SORTS = [
   ["newest", "Newest first"],
@@ -19,7 +28,11 @@ let searchTimer = 0;
 export function renderList(root, title, on) {
   const tickets = visibleTickets();
   const openId = state.open && state.open.id;
-  const rows = tickets.map((t) => row(t, t.id === openId));
+  const shownIds = new Set(tickets.map((t) => t.id));
+  for (const id of selected) if (!shownIds.has(id)) selected.delete(id); // left the list
+  const rows = tickets.map((t) => row(t, t.id === openId, () => renderList(root, title, on)));
+  const redraw = () => renderList(root, title, on);
+  refreshTitle();
   preservingFocus(root, () =>
     mount(
       root,
@@ -46,9 +59,11 @@ export function renderList(root, title, on) {
           SORTS.map(([value, label]) => h("option", { value, selected: state.filter.order === value }, label)),
         ),
       ),
+      tickets.length ? bulkBar(tickets, redraw) : null,
+      bulkReport ? bulkOutcome(redraw) : null,
       tickets.length || state.listIds === null
         ? h("ul", { class: "ticket-list", "aria-labelledby": "list-title" }, rows)
-        : h("p", { class: "empty" }, state.filter.text ? "No ticket matches this search." : "Nothing here. New conversations appear by themselves."),
+        : emptyList(),
       state.listCursor && state.listIds !== null
         ? h("button", { type: "button", id: "list-more", class: "more", onclick: () => on.more() }, "Show more")
         : null,
@@ -57,7 +72,121 @@ export function renderList(root, title, on) {
   firstDraw = firstDraw && state.listIds === null;
 }
 
-function row(ticket, current) {
+function unfiltered() {
+  const f = state.filter;
+  return f.view === "all" && f.status === "active" && !f.team && !f.tag && !f.channel && !(f.text && f.text.trim());
+}
+
+function emptyList() {
+  if (state.filter.text) return h("p", { class: "empty" }, "No ticket matches this search.");
+  const guide = unfiltered() ? emptyInboxGuide() : null;
+  return guide || h("p", { class: "empty" }, "Nothing here. New conversations appear by themselves.");
+}
+
+// ---- bulk actions ------------------------------------------------------------------------------
+
+function bulkBar(tickets, redraw) {
+  const ids = tickets.map((t) => t.id);
+  const ticked = ids.filter((id) => selected.has(id));
+  const all = h("input", {
+    type: "checkbox",
+    id: "select-all",
+    checked: ticked.length > 0 && ticked.length === ids.length,
+    onchange: (e) => {
+      for (const id of ids) {
+        if (e.target.checked) selected.add(id);
+        else selected.delete(id);
+      }
+      redraw();
+    },
+  });
+  all.indeterminate = ticked.length > 0 && ticked.length < ids.length;
+  const parts = [h("label", { class: "select-all" }, all, h("span", {}, `Select all ${ids.length} shown`))];
+  if (ticked.length) {
+    const me = state.me && state.me.user_id;
+    const agents = state.members.filter((m) => m.active);
+    // Typed text outlives the redraws events cause.
+    const tag = h("input", { type: "text", id: "bulk-tag", placeholder: "tag", "aria-label": "Tag to add", maxlength: 50, value: bulkTag, oninput: (e) => (bulkTag = e.target.value) });
+    const run = (label, changesFor) => runBulk(ticked, label, changesFor, redraw);
+    parts.push(
+      h("span", { class: "bulk-count", id: "bulk-count" }, `${ticked.length} selected`),
+      h("button", { type: "button", id: "bulk-assign-me", disabled: bulkBusy, onclick: () => run("assigned to you", (t) => (t.assignee_id === me ? null : { assignee_id: me })) }, "Assign to me"),
+      h(
+        "select",
+        {
+          id: "bulk-assign",
+          "aria-label": "Assign the selected to",
+          disabled: bulkBusy,
+          onchange: (e) => {
+            const value = e.target.value;
+            if (!value) return;
+            if (value.startsWith("team:")) {
+              const team = value.slice(5);
+              run(`moved to ${teamName(team)}`, (t) => (t.team_id === team ? null : { team_id: team }));
+            } else {
+              run(`assigned to ${memberName(value)}`, (t) => (t.assignee_id === value ? null : { assignee_id: value }));
+            }
+          },
+        },
+        h("option", { value: "" }, "Assign to…"),
+        agents.length ? h("optgroup", { label: "Agents" }, agents.map((m) => h("option", { value: m.user_id }, m.name))) : null,
+        state.teams.length ? h("optgroup", { label: "Teams" }, state.teams.map((t) => h("option", { value: `team:${t.id}` }, t.name))) : null,
+      ),
+      h(
+        "form",
+        {
+          class: "bulk-tag",
+          onsubmit: (e) => {
+            e.preventDefault();
+            const value = bulkTag.trim().toLowerCase();
+            if (!value) return;
+            bulkTag = "";
+            run(`tagged ${value}`, (t) => (t.tags.includes(value) ? null : { tags: [...t.tags, value] }));
+          },
+        },
+        tag,
+        h("button", { type: "submit", id: "bulk-tag-add", disabled: bulkBusy }, "Add tag"),
+      ),
+      h("button", { type: "button", id: "bulk-resolve", disabled: bulkBusy, onclick: () => run("resolved", (t) => (t.status === "resolved" || t.status === "closed" ? null : { status: "resolved" })) }, "Resolve"),
+      h("button", { type: "button", id: "bulk-clear", class: "link", onclick: () => { selected.clear(); redraw(); } }, "Clear selection"),
+    );
+  }
+  return h("div", { class: `bulk-bar${ticked.length ? " active" : ""}`, role: "group", "aria-label": "Bulk actions" }, parts);
+}
+
+async function runBulk(ids, label, changesFor, redraw) {
+  bulkBusy = true;
+  bulkReport = { text: `Changing ${ids.length} tickets…`, conflicts: [], failed: [] };
+  redraw();
+  const outcome = await bulkChange(ids, changesFor);
+  bulkBusy = false;
+  const done = outcome.changed.length;
+  const parts = [`${done} ${done === 1 ? "ticket" : "tickets"} ${label}.`];
+  if (outcome.unchanged.length) parts.push(`${outcome.unchanged.length} already were.`);
+  if (outcome.conflicts.length) {
+    parts.push(`${outcome.conflicts.length} changed by someone else meanwhile and were left as they are: ${outcome.conflicts.map((t) => `#${t.number}`).join(", ")}.`);
+  }
+  if (outcome.failed.length) parts.push(`${outcome.failed.length} could not be changed: ${outcome.failed.map((f) => `#${f.ticket.number} (${f.message})`).join(", ")}.`);
+  bulkReport = { text: parts.join(" "), conflicts: outcome.conflicts, failed: outcome.failed };
+  // What went through is done; what conflicted stays ticked, to review and try again.
+  for (const t of outcome.changed) selected.delete(t.id);
+  for (const t of outcome.unchanged) selected.delete(t.id);
+  redraw();
+}
+
+function bulkOutcome(redraw) {
+  const trouble = bulkReport.conflicts.length || bulkReport.failed.length;
+  return h(
+    "div",
+    { class: `bulk-outcome${trouble ? " trouble" : ""}`, id: "bulk-outcome", role: "status" },
+    h("span", {}, bulkReport.text),
+    h("button", { type: "button", class: "link", onclick: () => { bulkReport = null; redraw(); } }, "Dismiss"),
+  );
+}
+
+// ---- rows ----------------------------------------------------------------------------------------
+
+function row(ticket, current, redraw) {
   // Rows the list fetch brought appear at once; rows that arrive or start to match live
   // slide in.
   const fresh = !seen.has(ticket.id) && !firstDraw && !state.listIds.includes(ticket.id);
@@ -69,9 +198,24 @@ function row(ticket, current) {
   const onlyViewing = viewing.filter((n) => !typing.includes(n));
   if (onlyViewing.length) collision.push(`${onlyViewing.join(", ")} ${onlyViewing.length > 1 ? "are" : "is"} viewing`);
   const assignee = ticket.assignee_id ? memberName(ticket.assignee_id) : "Unassigned";
+  const unread = isUnread(ticket);
+  const ticked = selected.has(ticket.id);
+  const box = h("input", {
+    type: "checkbox",
+    class: "row-select",
+    id: `select-${ticket.id}`,
+    "aria-label": `Select #${ticket.number} ${ticket.subject}`,
+    checked: ticked,
+    onchange: (e) => {
+      if (e.target.checked) selected.add(ticket.id);
+      else selected.delete(ticket.id);
+      redraw();
+    },
+  });
   return h(
     "li",
-    { class: `ticket-row${current ? " current" : ""}${fresh ? " slide-in" : ""}`, dataset: { ticket: ticket.id } },
+    { class: `ticket-row${current ? " current" : ""}${fresh ? " slide-in" : ""}${unread ? " unread" : ""}${ticked ? " ticked" : ""}`, dataset: { ticket: ticket.id } },
+    box,
     h(
       "a",
       {
@@ -82,13 +226,26 @@ function row(ticket, current) {
       h(
         "span",
         { class: "row-top" },
+        unread ? h("span", { class: "unread-dot", role: "img", "aria-label": "Unread" }) : null,
         h("span", { class: "number" }, `#${ticket.number}`),
         h("span", { class: `badge status-${ticket.status}` }, ticket.status),
         ticket.priority !== "normal" ? h("span", { class: `badge priority-${ticket.priority}` }, ticket.priority) : null,
         h("span", { class: "channel" }, ticket.channel),
-        h("span", { class: "age", dataset: { since: ticket.updated_at || ticket.created_at || "" } }, since(ticket.updated_at || ticket.created_at)),
+        ticket.waiting_since
+          ? h(
+              "span",
+              { class: "waiting", title: "How long the customer has been waiting for a reply" },
+              h("span", { class: "sr-only" }, "Waiting "),
+              h("span", { "aria-hidden": "true" }, "⏱ "),
+              h("span", { dataset: { since: ticket.waiting_since } }, since(ticket.waiting_since)),
+            )
+          : h("span", { class: "age", dataset: { since: ticket.updated_at || ticket.created_at || "" } }, since(ticket.updated_at || ticket.created_at)),
       ),
-      h("span", { class: "subject" }, ticket.subject),
+      h("span", { class: "row-contact", title: ticket.contact_name || "" }, ticket.contact_name || "Unknown contact"),
+      h("span", { class: "subject", title: ticket.subject }, ticket.subject),
+      ticket.preview
+        ? h("span", { class: "preview" }, ticket.preview_from === "agent" ? h("span", { class: "preview-from" }, "Reply: ") : null, ticket.preview)
+        : null,
       h(
         "span",
         { class: "row-bottom" },

@@ -1,9 +1,10 @@
 // The left column: views (Mine / Unassigned / All) and filters by status, team, tag and
-// channel, each with its live count.
+// channel, each with its live count; and the agent's notification settings.
 
 import { h, mount, preservingFocus } from "../dom.js";
 import { CHANNELS, STATUSES, teamName } from "../format.js";
-import { state } from "../store.js";
+import { askPermission, notificationPermission, setSound, soundOn } from "../notify.js";
+import { state, update } from "../store.js";
 
 const VIEWS = [
   ["mine", "Mine"],
@@ -68,6 +69,36 @@ export function renderSidebar(root, onFilter) {
       views,
       h("div", { class: "filters" }, statusSelect, teamSelect, tagSelect, channelSelect),
       teamsSummary(counts),
+      notificationSettings(),
+    ),
+  );
+}
+
+// Desktop notifications are asked for only from this button, never on load.
+function notificationSettings() {
+  const permission = notificationPermission();
+  let desktop;
+  if (permission === "granted") desktop = h("p", { class: "notify-state", id: "notify-state" }, "Desktop notifications are on.");
+  else if (permission === "denied") desktop = h("p", { class: "notify-state", id: "notify-state" }, "Desktop notifications are blocked in this browser's site settings.");
+  else if (permission === "unsupported") desktop = h("p", { class: "notify-state", id: "notify-state" }, "This browser cannot show desktop notifications.");
+  else {
+    desktop = h(
+      "button",
+      { type: "button", id: "notify-enable", onclick: async () => { await askPermission(); update(); } },
+      "Turn on desktop notifications",
+    );
+  }
+  return h(
+    "section",
+    { class: "notify-settings", "aria-labelledby": "notify-title" },
+    h("h3", { id: "notify-title" }, "Notifications"),
+    h("p", { class: "notify-help" }, "For conversations assigned to you, your customers' replies and notes that mention you."),
+    desktop,
+    h(
+      "label",
+      { class: "notify-sound" },
+      h("input", { type: "checkbox", id: "notify-sound", checked: soundOn(), onchange: (e) => { setSound(e.target.checked); update(); } }),
+      " Play a sound",
     ),
   );
 }
