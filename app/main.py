@@ -213,8 +213,16 @@ def create_app(settings: Settings) -> Starlette:
     async def home(request: Request) -> Response:
         return RedirectResponse("/app/")
 
+    async def signup_page(request: Request) -> Response:
+        return RedirectResponse("/app/#/signup")
+
+    async def login_page(request: Request) -> Response:
+        return RedirectResponse("/app/#/login")
+
     routes = [
         Route("/", home),
+        Route("/signup", signup_page),
+        Route("/login", login_page),
         Route("/healthz", health),
         Route("/openapi.json", openapi),
         *api.routes(PREFIX),

@@ -51,6 +51,9 @@ def tandem_processes(
     try:
         for i in range(count):
             port = free_port()
+            # Each process knows its own address, as a deployed one does (links it makes,
+            # such as invitations and account emails, point back at it).
+            own = {"TANDEM_PUBLIC_URL": f"http://127.0.0.1:{port}"}
             with (log_dir / f"server-{i}.log").open("wb") as log:
                 procs.append(
                     subprocess.Popen(
@@ -70,7 +73,9 @@ def tandem_processes(
                             "warning",
                         ],
                         cwd=ROOT,
-                        env=env,
+                        env={**own, **env}
+                        if "TANDEM_PUBLIC_URL" in (extra_env or {})
+                        else {**env, **own},
                         stdout=log,
                         stderr=subprocess.STDOUT,
                     )

@@ -129,6 +129,7 @@ async def me_out(call: Call, principal: Principal) -> MeOut:
         permissions=allowed_actions(principal.role),
         csrf_token=call.runtime.sessions.csrf_token(call.session) if call.session else None,
         ticket_transitions={s.value: [n.value for n in next_statuses(s)] for s in Status},
+        language=principal.language,
     )
 
 

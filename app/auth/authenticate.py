@@ -42,6 +42,7 @@ async def principal_for(
         role=membership.role,
         team_ids=frozenset(str(t) for t in membership.team_ids),
         via=via,
+        language=user.language,
     )
 
 

@@ -16,6 +16,7 @@ class Principal:
     role: Role
     team_ids: frozenset[str] = field(default_factory=frozenset)
     via: str = "session"  # "session" (cookie, CSRF-checked) or "token" (Authorization header)
+    language: str = "en"  # the app's language for this person (their profile's)
 
     def require(self, action: Action) -> None:
         require(self.role, action)

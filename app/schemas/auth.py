@@ -56,6 +56,7 @@ class MeOut(msgspec.Struct):
     csrf_token: str | None
     # What a ticket in each status may become: the app offers these moves, the server checks.
     ticket_transitions: dict[str, list[str]]
+    language: str = "en"  # the app's language for this person
 
 
 class InviteIn(msgspec.Struct, forbid_unknown_fields=True):

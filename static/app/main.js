@@ -36,6 +36,10 @@ import { createProfileView } from "./views/profile.js";
 import { createSettingsView } from "./views/settings.js";
 import { renderTopbar } from "./views/topbar.js";
 import { renderLogin } from "./views/login.js";
+import { confirmAddress, renderFindWorkspace, renderResetConfirm, renderResetRequest } from "./views/recover.js";
+import { renderSignup } from "./views/signup.js";
+import { browserLanguage, setLanguage } from "./i18n.js";
+import { toast } from "./views/toast.js";
 import { renderSidebar } from "./views/sidebar.js";
 import { createTicketView } from "./views/ticket.js";
 import { since } from "./format.js";
@@ -48,27 +52,67 @@ let viewingTimer = null;
 
 // ---- session ---------------------------------------------------------------------------------
 
+const ENDED = "Your session has ended. Log in again — your drafts are kept.";
+// Set while this tab has a session, so a first visit is not told a session ended.
+const SESSION_FLAG = "tandem.session";
+
 async function boot() {
-  api.onUnauthorized(() => toLogin("Your session has ended. Log in again — your drafts are kept."));
-  const invitation = /^#\/accept\/([A-Za-z0-9_-]+)$/.exec(location.hash);
-  if (invitation) {
-    renderAccept(root, invitation[1], async () => startSession(await api.get("/me")));
-    return;
+  api.onUnauthorized(() => toLogin(sessionStorage.getItem(SESSION_FLAG) ? ENDED : ""));
+  update({ authOptions: await api.get("/auth/options").catch(() => null) });
+  const verify = /^#\/verify\/([A-Za-z0-9_-]+)$/.exec(location.hash);
+  let notice = "";
+  let failed = "";
+  if (verify) {
+    await confirmAddress(root, verify[1], (said, error) => {
+      notice = said;
+      failed = error || "";
+    });
+    location.hash = "#/inbox";
   }
+  if (publicOnly()) return showPublic();
   try {
     const me = await api.get("/me");
     await startSession(me);
+    if (notice) toast(notice);
   } catch (error) {
-    if (error.status === 401) toLogin("");
-    else toLogin(error.message);
+    if (error.status === 401) {
+      update({ loginMessage: failed });
+      showPublic({ notice: notice ? `${notice} Log in to go on.` : "" });
+    } else toLogin(error.message);
   }
+}
+
+/** Routes that are for someone without a session even when a session exists (an invitation,
+ * a reset link). */
+function publicOnly() {
+  return /^#\/(accept|reset)\/[A-Za-z0-9_-]+$/.test(location.hash);
+}
+
+/** The forms before the app: log in (default), sign up, reset, find a workspace, join. */
+function showPublic({ notice = "" } = {}) {
+  const hash = location.hash;
+  const enter = async () => startSession(await api.get("/me"));
+  let m;
+  if ((m = /^#\/accept\/([A-Za-z0-9_-]+)$/.exec(hash))) return renderAccept(root, m[1], enter);
+  if ((m = /^#\/reset\/([A-Za-z0-9_-]+)$/.exec(hash))) return renderResetConfirm(root, m[1], enter);
+  if (hash === "#/reset") return renderResetRequest(root);
+  if (hash === "#/find-workspace") return renderFindWorkspace(root);
+  if (hash === "#/signup" && state.authOptions?.signup_enabled) return renderSignup(root, enter);
+  const given = (m = /^#\/login\?workspace=([a-z0-9-]+)$/.exec(hash)) ? m[1] : "";
+  renderLogin(root, enter, { workspace: given, notice });
 }
 
 async function startSession(me) {
   api.setCsrf(me.csrf_token || api.csrfFromCookie());
+  sessionStorage.setItem(SESSION_FLAG, "1");
+  setLanguage(me.language || "en");
+  if (!/^#\/(inbox|tickets|dashboard|canned|kb|channels|settings|profile|mentions)/.test(location.hash)) location.hash = "#/inbox";
   update({ me, loginMessage: "", tickets: {}, listIds: null, counts: null, open: null, dashboard: null, conflict: null });
   buildShell();
   await loadWorkspace().catch((error) => console.warn(error));
+  if (can("manage_workspace")) {
+    api.get("/channels/email").then((email) => update({ emailConnected: email.connected }), () => {});
+  }
   live = new Live({
     onEvent: applyEvent,
     onSignal: applySignal,
@@ -134,8 +178,11 @@ function toLogin(message) {
 }
 
 async function logout() {
+  sessionStorage.removeItem(SESSION_FLAG); // requests still in flight may now answer 401
+  setLanguage(browserLanguage());
   await api.post("/auth/logout").catch(() => {});
   api.setCsrf(null);
+  location.hash = "#/login";
   toLogin("");
 }
 
@@ -259,7 +306,28 @@ function setFilter(patch) {
 // ---- routing ---------------------------------------------------------------------------------
 
 function route() {
-  if (!state.me) return;
+  if (!state.me) return showPublic();
+  const verify = /^#\/verify\/([A-Za-z0-9_-]+)$/.exec(location.hash);
+  if (verify) {
+    go("#/profile");
+    api.post("/auth/verify-email", { token: verify[1] }).then(
+      (profile) => {
+        toast(`${profile.email} is confirmed. Thank you.`);
+        shell?.pages.profile.view.open();
+      },
+      (failure) => toast(failure.code === "link_invalid" ? "This confirmation link is unknown, used or expired." : failure.message, "error"),
+    );
+    return;
+  }
+  if (publicOnly()) {
+    // An invitation or reset link opened while logged in: it is for someone without a session.
+    if (live) live.stop();
+    live = null;
+    useLive(null);
+    shell = null;
+    update({ me: null });
+    return showPublic();
+  }
   const hash = location.hash || "#/inbox";
   const ticketMatch = /^#\/tickets\/([A-Za-z0-9]+)$/.exec(hash);
   if (hash === "#/dashboard" && can("view_dashboard")) {

@@ -27,6 +27,7 @@ export const state = {
   deflection: null, // GET /kb/deflection: help articles read in the widget, 30 days
   controlsEpoch: 0, // bumped when a change fails, so the controls show the real state again
   loginMessage: "",
+  authOptions: null, // GET /auth/options: whether sign-up is offered
 };
 
 const subscribers = new Set();
