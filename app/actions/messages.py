@@ -16,7 +16,8 @@ import msgspec
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
-from app.actions.base import Deps, stamp
+from app.actions.base import Deps, agent_actor, stamp
+from app.auth.principal import Principal
 from app.documents import Message, Ticket, User
 from app.documents.common import utcnow
 from app.documents.message import Attachment, Author, DeliveryStatus, Direction, Kind
@@ -212,6 +213,38 @@ async def mark_read(deps: Deps, ticket: Ticket, up_to: PydanticObjectId, actor: 
             await deps.relay.outbox_update(Ticket, ticket.id, held, event),
         )
     await deps.relay.publish([event])
+
+
+async def mark_seen(
+    deps: Deps, ticket: Ticket, up_to: PydanticObjectId, principal: Principal
+) -> bool:
+    """An agent had the conversation open with the customer's messages up to `up_to` in
+    front of them: one `message.read` event (by "agent") tells the customer, and the ticket
+    keeps the point for a later reload. Only forward: an older point changes nothing (and
+    says so, False). Neither the ticket's version nor its list row change, so a read never
+    makes another agent's edit conflict."""
+    assert ticket.id is not None
+    message = await Message.find_one(Message.id == up_to, Message.ticket_id == ticket.id)
+    if message is None or message.direction is not Direction.IN:
+        raise NotFound("no such customer message in this conversation")
+    async with deps.relay.locks.hold(lock_name(Ticket, ticket.id)):
+        current = await read_ticket(ticket.workspace_id, ticket.id, outbox=True)
+        if current.agent_read_up_to is not None and current.agent_read_up_to >= up_to:
+            return False
+        event = stamp(
+            MessageRead,
+            ws=ticket.workspace_id,
+            actor=agent_actor(principal),
+            ticket=ticket.id,
+            data=ReadData(by="agent", up_to=str(up_to)),
+        )
+        update = await deps.relay.outbox_update(Ticket, ticket.id, current.outbox, event)
+        update.setdefault("$set", {})["agent_read_up_to"] = up_to
+        await Ticket.get_pymongo_collection().update_one(
+            {"_id": ticket.id, "workspace_id": ticket.workspace_id}, update
+        )
+    await deps.relay.publish([event])
+    return True
 
 
 async def record_delivery(

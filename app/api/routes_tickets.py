@@ -198,6 +198,33 @@ async def post_message(call: Call) -> MessageCreated:
     return MessageCreated(message=message_out(posted.message), ticket=ticket_out(posted.ticket))
 
 
+class SeenIn(msgspec.Struct, forbid_unknown_fields=True):
+    up_to: str  # the id of the customer's latest message the agent has in front of them
+
+
+@api.op(
+    "POST",
+    "/tickets/{ticket_id}/seen",
+    summary="I have the customer's messages up to this one in front of me: they are told "
+    "'Seen' (only forward; an older point changes nothing)",
+    tag=T,
+    body=SeenIn,
+    status=204,
+    errors=(404, 422),
+)
+async def seen(call: Call) -> None:
+    principal = call.agent
+    principal.require(Action.WORK_TICKETS)
+    body: SeenIn = call.body
+    ticket = await tickets.read_ticket(
+        require_id(principal.workspace_id, "workspace"),
+        require_id(call.path("ticket_id"), "ticket"),
+    )
+    await message_actions.mark_seen(
+        call.runtime.deps, ticket, require_id(body.up_to, "message"), principal
+    )
+
+
 @api.op(
     "GET",
     "/tickets/{ticket_id}/reply-options",

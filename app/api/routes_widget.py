@@ -88,13 +88,16 @@ async def agents_online(call: Call, workspace: Workspace) -> bool:
     return any(status == "online" for status in snapshot.values())
 
 
-def seen_up_to(thread: list[MessageView]) -> str | None:
-    """The last of the visitor's messages that came before an agent's reply: an agent who
-    answered had the conversation in front of them. (Automated replies prove nothing.)"""
+def seen_up_to(thread: list[MessageView], read_up_to: str | None = None) -> str | None:
+    """The last of the visitor's messages an agent has seen: up to `read_up_to` (an agent
+    had the conversation open), or before an agent's reply (an agent who answered had it in
+    front of them; automated replies prove nothing), whichever is later."""
     seen = last_in = None
     for message in thread:
         if message.direction is Direction.IN:
             last_in = message.id
+            if read_up_to is not None and message.id == read_up_to:
+                seen = last_in
         elif message.author.kind == "agent":
             seen = last_in
     return seen
@@ -189,7 +192,10 @@ async def conversation(call: Call) -> ConversationOut:
         messages=[visitor_message(m) for m in messages],
         seq=seq,
         agents_online=await agents_online(call, workspace),
-        seen_up_to=seen_up_to(messages),
+        seen_up_to=seen_up_to(
+            messages,
+            str(ticket.agent_read_up_to) if ticket and ticket.agent_read_up_to else None,
+        ),
     )
 
 

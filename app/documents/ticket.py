@@ -32,6 +32,8 @@ class Ticket(Document):
     updated_at: datetime = Field(default_factory=utcnow)
     first_response_at: datetime | None = None
     last_customer_message_at: datetime | None = None
+    # The customer's messages up to this one were seen by an agent (shown as "Seen" to them).
+    agent_read_up_to: PydanticObjectId | None = None
     # Since when the customer has been waiting for an agent's reply; cleared by a reply.
     waiting_since: datetime | None = None
     snoozed_until: datetime | None = None

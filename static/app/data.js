@@ -170,6 +170,24 @@ export async function openTicket(id) {
   await reloadTicket(id);
 }
 
+// The customer's latest message each ticket was reported seen up to, from this tab.
+const toldSeen = {};
+
+/** The open ticket's customer sees "Seen" on their messages up to the latest one in front of
+ * this agent (while the tab is visible). */
+export function tellSeen() {
+  const open = state.open;
+  if (!open || !open.messages || document.visibilityState === "hidden") return;
+  const inbound = open.messages.filter((m) => m.direction === "in" && m.kind === "message" && m.id);
+  const last = inbound[inbound.length - 1];
+  if (!last || toldSeen[open.id] === last.id) return;
+  toldSeen[open.id] = last.id;
+  api.post(`/tickets/${encodeURIComponent(open.id)}/seen`, { up_to: last.id }).catch((error) => {
+    delete toldSeen[open.id];
+    reportQuietly(error);
+  });
+}
+
 export function closeTicket() {
   if (state.open) sendSignal({ type: "viewing", ticket: state.open.id, on: false });
   update({ open: null, conflict: null });
@@ -183,6 +201,7 @@ export async function reloadTicket(id) {
     const ticket = putTicket(detail.ticket);
     state.open.messages = mergeMessages(state.open.messages || [], detail.messages);
     update();
+    tellSeen();
     await loadContact(ticket);
     return detail.seq;
   } catch (error) {
@@ -409,6 +428,7 @@ export function applyEvent(event) {
     const message = data.message;
     if (message && state.open && state.open.id === message.ticket_id) {
       state.open.messages = mergeMessages(state.open.messages || [], [message]);
+      if (message.direction === "in") tellSeen();
     }
     if (message) notifyMention(message, event);
     if (data.ticket) putTicket(data.ticket);
@@ -427,6 +447,7 @@ export function applyEvent(event) {
     const message = data.message;
     if (message && state.open && state.open.id === message.ticket_id) {
       state.open.messages = mergeMessages(state.open.messages || [], [message]);
+      if (message.direction === "in") tellSeen();
     }
   }
   if ((event.type === "contact.created" || event.type === "contact.updated") && data.contact) {

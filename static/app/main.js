@@ -17,6 +17,7 @@ import {
   refreshPresence,
   reloadTicket,
   sendSignal,
+  tellSeen,
   useLive,
   watchDashboard,
 } from "./data.js";
@@ -406,6 +407,7 @@ subscribe(draw);
 window.addEventListener("hashchange", route);
 document.addEventListener("visibilitychange", () => {
   if (live) live.setPresence(document.visibilityState === "hidden" ? "away" : "online");
+  if (document.visibilityState === "visible") tellSeen();
 });
 setInterval(tick, 1000);
 installShortcuts({

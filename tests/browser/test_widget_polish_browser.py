@@ -167,6 +167,17 @@ async def test_messages_show_their_time_and_seen_once_an_agent_answered(
     await expect(later).not_to_contain_text("Seen")
     await expect(theirs).not_to_contain_text("Seen")
 
+    # An agent opens the conversation without answering: "Seen" all the same, live and
+    # after a reload.
+    thread = (await shop.owner.get(f"/tickets/{ticket_id}")).json()["messages"]
+    latest = [m["id"] for m in thread if m["text"] == "Great, I'll order one"][0]
+    told = await shop.owner.post(f"/tickets/{ticket_id}/seen", json={"up_to": latest})
+    assert told.status_code == 204, told.text
+    await expect(later).to_contain_text("Seen")
+    await page.reload()
+    await open_widget(page)
+    await expect(later).to_contain_text("Seen")
+
 
 async def test_the_pre_chat_form_is_a_stacked_labelled_form_on_a_phone(
     shop: Shop, browser: Browser
