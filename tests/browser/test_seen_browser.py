@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
 from playwright.async_api import Browser
 
 from tests.apiclient import sign_up
-from tests.browser.test_inbox_browser import SITE, email_of, log_in
+from tests.browser.test_inbox_browser import email_of, log_in
+from tests.browser.test_notifications_browser import visitor as visitor_of
 
 pytestmark = pytest.mark.browser
 
@@ -18,13 +18,7 @@ async def test_opening_a_conversation_marks_the_customers_messages_seen(
     tandem_url: str, browser: Browser
 ) -> None:
     owner = await sign_up(tandem_url)
-    allowed = await owner.patch("/workspace", json={"allowed_origins": [SITE]})
-    assert allowed.status_code == 200, allowed.text
-    async with httpx.AsyncClient(
-        base_url=tandem_url + "/api/v1/widget", headers={"Origin": SITE}, timeout=10
-    ) as visitor:
-        session = await visitor.post("/session", json={"workspace": allowed.json()["id"]})
-        visitor.headers["Authorization"] = "Bearer " + session.json()["visitor_token"]
+    async with visitor_of(tandem_url, owner, "Carla") as visitor:
         sent = await visitor.post("/messages", json={"text": "Anyone there?", "client_id": "s1"})
         assert sent.status_code == 201, sent.text
         chat, message = sent.json()["conversation_id"], sent.json()["id"]

@@ -170,7 +170,7 @@ async def test_messages_show_their_time_and_seen_once_an_agent_answered(
     # An agent opens the conversation without answering: "Seen" all the same, live and
     # after a reload.
     thread = (await shop.owner.get(f"/tickets/{ticket_id}")).json()["messages"]
-    latest = [m["id"] for m in thread if m["text"] == "Great, I'll order one"][0]
+    latest = next(m["id"] for m in thread if m["text"] == "Great, I'll order one")
     told = await shop.owner.post(f"/tickets/{ticket_id}/seen", json={"up_to": latest})
     assert told.status_code == 204, told.text
     await expect(later).to_contain_text("Seen")

@@ -9,6 +9,7 @@ import * as api from "../api.js";
 import { h, mount } from "../dom.js";
 import { localTime } from "../format.js";
 import { can } from "../store.js";
+import { copyText } from "../clipboard.js";
 
 const SYNC_RECHECK = [2_000, 6_000]; // after asking for a template sync, read the channel again
 
@@ -25,26 +26,6 @@ const WA_HINTS = {
   access_token: "Paste the access token (at least 10 characters).",
   app_secret: "Paste the app secret (at least 8 characters; Meta app dashboard → App settings → Basic).",
 };
-
-/** Copy `text`; the clipboard API exists only in secure contexts, so select-and-copy otherwise. */
-async function copyText(text, input) {
-  try {
-    if (navigator.clipboard && window.isSecureContext) {
-      await navigator.clipboard.writeText(text);
-      return true;
-    }
-  } catch {
-    // fall back below
-  }
-  if (!input) return false;
-  input.focus();
-  input.select();
-  try {
-    return document.execCommand("copy");
-  } catch {
-    return false;
-  }
-}
 
 /** A read-only value with its label and a Copy button; `announce(text)` says whether it worked. */
 function copyField(id, labelText, value, announce, note) {

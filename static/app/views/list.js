@@ -251,7 +251,7 @@ function row(ticket, current, redraw) {
         { class: "row-bottom" },
         h(
           "span",
-          { class: "assignee" },
+          { class: "assignee", title: assignee },
           ticket.assignee_id ? h("span", { class: `dot dot-${state.presence[ticket.assignee_id] || "offline"}`, "aria-hidden": "true" }) : null,
           assignee,
         ),

@@ -2,26 +2,9 @@
 // a two-step button for what cannot be undone, and the server's refusal in words.
 
 import { h, mount } from "../dom.js";
+import { copyText } from "../clipboard.js";
 
-/** Copy `text`; the clipboard API exists only in secure contexts, so select-and-copy otherwise. */
-export async function copyText(text, input) {
-  try {
-    if (navigator.clipboard && window.isSecureContext) {
-      await navigator.clipboard.writeText(text);
-      return true;
-    }
-  } catch {
-    // fall back below
-  }
-  if (!input) return false;
-  input.focus();
-  input.select();
-  try {
-    return document.execCommand("copy");
-  } catch {
-    return false;
-  }
-}
+export { copyText };
 
 /**
  * A read-only value with its label and a Copy button (a textarea when `multiline`);

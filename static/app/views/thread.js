@@ -2,6 +2,7 @@
 // differently, all as text. Under a message's text, its files: images as thumbnails that open
 // full size, other files as downloads, and a note for a file Tandem did not keep or is still
 // fetching. With AI on, a customer's message can be translated into the agent's language.
+// A long message shows its beginning, with "Show more" for the rest.
 
 import { fileSize } from "../data.js";
 import { h, mount, preservingFocus } from "../dom.js";
@@ -15,6 +16,26 @@ const drawnFiles = new WeakMap(); // thread root → Map(key → element)
 const wholeEmails = new Set();
 // The latest drawing of each thread root, for redraws asked for later (a translation arriving).
 const latest = new WeakMap(); // thread root → arguments of renderThread
+// Long messages opened in full, by message id.
+const expanded = new Set();
+
+// Over this many characters or lines a message is long: it would fill the thread and push the
+// messages around it out of sight. Folded, it shows about a screenful of its beginning.
+const LONG_CHARS = 1200;
+const LONG_LINES = 20;
+const FOLDED_CHARS = 700;
+const FOLDED_LINES = 12;
+
+/** The beginning of a long `text` (cut at a space where there is one), or null when `text`
+ * is short enough to show whole. */
+function foldedText(text) {
+  const lines = text.split("\n");
+  if (text.length <= LONG_CHARS && lines.length <= LONG_LINES) return null;
+  let head = lines.slice(0, FOLDED_LINES).join("\n").slice(0, FOLDED_CHARS);
+  const space = head.search(/\s\S*$/);
+  if (space > FOLDED_CHARS / 2) head = head.slice(0, space);
+  return `${head.trimEnd()}…`;
+}
 
 function redrawLatest(root) {
   const args = latest.get(root);
@@ -57,7 +78,7 @@ function message(m, customerName, files) {
       "div",
       { class: "msg-meta" },
       h("span", { class: "msg-kind" }, label),
-      h("strong", { class: "msg-author" }, (m.author && m.author.name) || (incoming ? customerName : "Agent")),
+      authorName(m, incoming, customerName),
       h("time", { datetime: m.created_at || "" }, clock(m.created_at)),
       m.delivery_status && !incoming && !note
         ? h(
@@ -67,13 +88,51 @@ function message(m, customerName, files) {
           )
         : null,
     ),
-    m.text || !(m.attachments && m.attachments.length) ? h("div", { class: "msg-text" }, m.text) : null,
+    m.text || !(m.attachments && m.attachments.length) ? messageText(m, files) : null,
     incoming && !note ? translationFor(m, files.redraw) : null,
     files.email && incoming && !note && m.html ? wholeEmail(m, files.redraw) : null,
     m.attachments && m.attachments.length
       ? h("ul", { class: "msg-files", "aria-label": "Files" }, m.attachments.map((a, i) => fileItem(m, a, i, files)))
       : null,
   );
+}
+
+function authorName(m, incoming, customerName) {
+  const name = (m.author && m.author.name) || (incoming ? customerName : "Agent");
+  return h("strong", { class: "msg-author", title: name }, name);
+}
+
+function messageText(m, files) {
+  const text = m.text || "";
+  const folded = foldedText(text);
+  if (folded === null) return h("div", { class: "msg-text" }, text);
+  const open = expanded.has(m.id);
+  const id = `msg-text-${m.id}`;
+  const toggle = h(
+    "button",
+    {
+      type: "button",
+      class: "link-button msg-more",
+      id: `msg-more-${m.id}`,
+      "aria-expanded": open ? "true" : "false",
+      "aria-controls": id,
+      onclick: (event) => {
+        // The message stays where it was on screen: opening it does not jump to the end of
+        // the thread, closing it does not leave the reader far below it.
+        const item = event.currentTarget.closest(".msg");
+        const before = item.getBoundingClientRect().top;
+        if (open) expanded.delete(m.id);
+        else expanded.add(m.id);
+        files.redraw();
+        const again = files.root.querySelector(`[data-id="${CSS.escape(m.id)}"]`);
+        if (!again) return;
+        files.root.scrollTop += again.getBoundingClientRect().top - before;
+        if (open) again.querySelector(".msg-more")?.scrollIntoView({ block: "nearest" });
+      },
+    },
+    open ? "Show less" : `Show more (${text.length.toLocaleString()} characters)`,
+  );
+  return [h("div", { class: `msg-text${open ? "" : " folded"}`, id }, open ? text : folded), toggle];
 }
 
 // The email as it was written, quoted history included: its HTML (sanitized by the server)
@@ -84,7 +143,7 @@ function wholeEmail(m, redraw) {
     "button",
     {
       type: "button",
-      class: "ghost small whole-email-toggle",
+      class: "link-button whole-email-toggle",
       "aria-expanded": open ? "true" : "false",
       onclick: () => {
         if (open) wholeEmails.delete(m.id);

@@ -1,6 +1,8 @@
 // One ticket: who else is on it, the conflict notice, the controls (status with its snooze
 // picker, priority, assignee, team, tags), the thread, the composer and the contact sidebar.
 // With AI on, "Summarize" streams a summary of the thread into a box above it.
+// On a narrow screen the ticket takes the whole width: a bar above it leads back to the list
+// and shows or hides the contact.
 
 import { changeAuthor, changeTicket, conflictSummary } from "../data.js";
 import { h, mount, preservingFocus } from "../dom.js";
@@ -18,19 +20,31 @@ const HOUR = 3600_000;
 /** The snooze picker, while open: {ticketId, value (datetime-local text), error}. */
 let snoozing = null;
 
-function atNine(daysAhead) {
-  const date = new Date();
+function atNine(daysAhead, now = new Date()) {
+  const date = new Date(now);
   date.setDate(date.getDate() + daysAhead);
   date.setHours(9, 0, 0, 0);
   return date;
 }
 
-// Each preset says when it ends, computed when chosen (local time).
-const SNOOZE_PRESETS = [
-  ["Later today (+3 h)", () => new Date(Date.now() + 3 * HOUR)],
-  ["Tomorrow 9:00", () => atNine(1)],
-  ["Next week (Monday 9:00)", () => atNine((8 - new Date().getDay()) % 7 || 7)],
-];
+/** Days from `now` to the Monday "Next week" means. The coming Monday, except on a Sunday:
+ * that Monday is already "Tomorrow", and two buttons for the same moment would leave no way
+ * to put a ticket off into the week after, which is what someone choosing "Next week" on a
+ * weekend asks for — so it is the Monday after (8 days). */
+function daysToNextWeek(now) {
+  const days = (8 - now.getDay()) % 7 || 7;
+  return days === 1 ? 8 : days;
+}
+
+/** The snooze presets at `now`, each with when it ends (local time): computed when the picker
+ * draws and again when one is chosen. */
+export function snoozePresets(now = new Date()) {
+  return [
+    { label: "Later today (+3 h)", until: new Date(now.getTime() + 3 * HOUR) },
+    { label: "Tomorrow 9:00", until: atNine(1, now) },
+    { label: "Next week (Monday 9:00)", until: atNine(daysToNextWeek(now), now) },
+  ];
+}
 
 export function createTicketView(root) {
   const top = h("div", { class: "ticket-top" });
@@ -40,21 +54,42 @@ export function createTicketView(root) {
   const thread = h("div", { class: "thread", id: "thread", tabindex: "0", "aria-label": "Conversation" });
   const composerSlot = h("div", { class: "composer-slot" });
   const summarySlot = h("div", { class: "summary-slot" });
-  const contact = h("aside", { class: "contact-pane", "aria-label": "Contact" });
+  const contact = h("aside", { class: "contact-pane", id: "contact-pane", "aria-label": "Contact" });
   const pane = h("section", { class: "ticket-pane", "aria-labelledby": "ticket-title" }, top, who, notice, props, summarySlot, thread, composerSlot);
-  mount(root, h("div", { class: "ticket-layout" }, pane, contact));
+  const contactToggle = h("button", { type: "button", class: "contact-toggle", id: "contact-toggle", "aria-expanded": "false", "aria-controls": "contact-pane" }, "Contact");
+  const bar = h(
+    "div",
+    { class: "ticket-bar" },
+    h("a", { href: "#/inbox", class: "back-link", id: "ticket-back", onclick: backToList }, h("span", { "aria-hidden": "true" }, "← "), "Back to conversations"),
+    contactToggle,
+  );
+  const layout = h("div", { class: "ticket-layout" }, bar, pane, contact);
+  contactToggle.addEventListener("click", () => {
+    const show = contactToggle.getAttribute("aria-expanded") !== "true";
+    contactToggle.setAttribute("aria-expanded", show ? "true" : "false");
+    layout.classList.toggle("show-contact", show);
+  });
+  mount(root, layout);
 
   let composer = null;
   let summary = null;
   let drawnMessages = null;
   let drawnControlsKey = "";
   let drawnConflict = null;
+  let shownId = null;
 
   function render() {
     const open = state.open;
     const ticket = open && state.tickets[open.id];
+    // Which of list and ticket a narrow screen shows (app.css).
+    root.toggleAttribute("data-open", Boolean(open));
+    if (open && open.id !== shownId) {
+      shownId = open.id;
+      queueMicrotask(focusOnNarrow);
+    }
+    if (!open) shownId = null;
     if (!open || !ticket) {
-      mount(top, h("h2", { id: "ticket-title" }, open && open.loadError ? open.loadError : open ? "Loading…" : "No ticket open"));
+      mount(top, h("h2", { id: "ticket-title", tabindex: "-1" }, open && open.loadError ? open.loadError : open ? "Loading…" : "No ticket open"));
       mount(thread, open ? null : h("p", { class: "muted empty" }, "Pick a conversation on the left, or press j."));
       who.replaceChildren();
       notice.replaceChildren();
@@ -127,11 +162,29 @@ export function createTicketView(root) {
   };
 }
 
+const NARROW = "(max-width: 899px)";
+
+/** On a narrow screen the row just tapped has gone with the list: the ticket's title takes
+ * the focus, so a keyboard or screen reader carries on from there. */
+function focusOnNarrow() {
+  if (!window.matchMedia(NARROW).matches) return;
+  const active = document.activeElement;
+  if (active && active !== document.body && !active.closest("#list-pane")) return;
+  document.getElementById("ticket-title")?.focus({ preventScroll: true });
+}
+
+/** Back to the list (the link's own navigation), with the focus on the ticket's row. */
+function backToList() {
+  const id = state.open && state.open.id;
+  if (!id) return;
+  window.addEventListener("hashchange", () => setTimeout(() => document.getElementById(`row-${id}`)?.focus(), 0), { once: true });
+}
+
 function header(ticket, summarize) {
   return h(
     "div",
     { class: "ticket-header" },
-    h("h2", { id: "ticket-title" }, h("span", { class: "number" }, `#${ticket.number} `), ticket.subject),
+    h("h2", { id: "ticket-title", tabindex: "-1", title: `#${ticket.number} ${ticket.subject}` }, h("span", { class: "number" }, `#${ticket.number} `), ticket.subject),
     h("span", { class: `badge status-${ticket.status}`, id: "ticket-status-badge" }, ticket.status),
     ticket.status === "snoozed" && ticket.snoozed_until
       ? [
@@ -153,6 +206,27 @@ function collisionLine(ticket) {
   return lines.join(" · ");
 }
 
+/** Whether this person may move a ticket from `from` to `to` (the server's rule): agents take
+ * an unassigned ticket or hand back their own; others reassign. */
+function mayAssign(from, to) {
+  if (can("assign_others")) return true;
+  const me = state.me.user_id;
+  return (to === me && !from) || (!to && from === me);
+}
+
+/** Why `mine` may not be applied over `current` any more ("" when it may). */
+function refusal(mine, current) {
+  if ("assignee_id" in mine && (mine.assignee_id || null) !== (current.assignee_id || null) && !mayAssign(current.assignee_id, mine.assignee_id)) {
+    return current.assignee_id
+      ? `${memberName(current.assignee_id)} has it now, and only a supervisor can reassign a ticket someone else has.`
+      : "Only a supervisor can assign it to someone else.";
+  }
+  if (mine.status && mine.status !== current.status && !nextStatuses(current.status).includes(mine.status)) {
+    return `A ${current.status} ticket cannot be set to ${mine.status}.`;
+  }
+  return "";
+}
+
 function conflictNotice(ticket) {
   const conflict = state.conflict;
   if (!conflict || conflict.ticketId !== ticket.id) return null;
@@ -161,25 +235,35 @@ function conflictNotice(ticket) {
   const mine = Object.entries(conflict.mine)
     .filter(([field]) => field !== "snoozed_until")
     .map(([field, value]) => describeChange(field, value));
-  const retry = h("button", {
-    type: "button",
-    onclick: async () => {
-      const mineChanges = conflict.mine;
-      update({ conflict: null });
-      await changeTicket(ticket.id, mineChanges);
-    },
-  }, "Apply my change anyway");
-  const dismiss = h("button", { type: "button", onclick: () => update({ conflict: null }) }, "Keep theirs");
-  // Offer to re-apply only what is still possible from the current state.
-  const possible = !conflict.mine.status || conflict.mine.status === current.status || nextStatuses(current.status).includes(conflict.mine.status);
+  const why = refusal(conflict.mine, current);
+  // Someone else took the ticket this person meant to take: say who, and that it stays theirs.
+  const took = "assignee_id" in conflict.mine && conflict.mine.assignee_id === state.me.user_id && current.assignee_id && current.assignee_id !== state.me.user_id;
+  const retry = why
+    ? null
+    : h(
+        "button",
+        {
+          type: "button",
+          onclick: async () => {
+            const mineChanges = conflict.mine;
+            update({ conflict: null });
+            await changeTicket(ticket.id, mineChanges);
+          },
+        },
+        "Apply my change anyway",
+      );
+  const dismiss = h("button", { type: "button", id: "conflict-dismiss", onclick: () => update({ conflict: null }) }, "Keep theirs");
   return h(
     "div",
     { class: "conflict", role: "alert", id: "conflict" },
-    h("strong", {}, "This ticket changed while you were looking at it. "),
+    took
+      ? h("strong", {}, `${memberName(current.assignee_id)} took this ticket first. `)
+      : h("strong", {}, "This ticket changed while you were looking at it. "),
     h("span", { class: "conflict-who" }, changed.length ? `${who} changed ${changed.join(", ")}.` : `${who} changed it.`),
     " ",
     h("span", {}, `Your change (${mine.join(", ") || "none"}) was not applied; what you see now is the current state.`),
-    h("div", { class: "conflict-actions" }, possible ? retry : null, dismiss),
+    why ? [" ", h("span", { class: "conflict-why", id: "conflict-why" }, why)] : null,
+    h("div", { class: "conflict-actions" }, retry, dismiss),
   );
 }
 
@@ -300,11 +384,11 @@ function snoozePicker(ticket) {
     h(
       "ul",
       { class: "snooze-presets" },
-      SNOOZE_PRESETS.map(([label, until], i) =>
+      snoozePresets().map(({ label, until }, i) =>
         h(
           "li",
           {},
-          h("button", { type: "button", id: `snooze-preset-${i}`, onclick: () => snooze(ticket, until()) }, h("span", {}, label), h("span", { class: "muted small" }, localTime(until()))),
+          h("button", { type: "button", id: `snooze-preset-${i}`, onclick: () => snooze(ticket, snoozePresets()[i].until) }, h("span", {}, label), h("span", { class: "muted small" }, localTime(until))),
         ),
       ),
     ),
