@@ -353,7 +353,7 @@ function route() {
     return;
   }
   const pageMatch = /^#\/(settings|profile|mentions)(?:\/([a-z-]+))?$/.exec(hash);
-  if (pageMatch && (pageMatch[1] !== "settings" || can("invite_members"))) {
+  if (pageMatch) {
     update({ route: { name: pageMatch[1], arg: pageMatch[2] || "" } });
     if (shell) shell.pages[pageMatch[1]].view.open(pageMatch[2] || "");
     return;

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.apiclient import PASSWORD, sign_up
+from tests.apiclient import PASSWORD, invite_and_join, sign_up
 from tests.browser.test_accessibility import audit
+from tests.browser.test_inbox_browser import email_of, log_in
 from tests.servers import tandem_worker
 
 pytestmark = pytest.mark.browser
@@ -298,3 +299,23 @@ async def test_the_app_speaks_the_browsers_language_then_the_profiles(
     finally:
         await context.close()
         await owner.aclose()
+
+
+async def test_an_agent_asking_for_settings_is_told_where_their_own_are(
+    tandem_url: str, browser: Browser
+) -> None:
+    owner = await sign_up(tandem_url)
+    agent = await invite_and_join(owner, tandem_url, "Bo Agent")
+    context, page = await log_in(browser, tandem_url, owner.workspace_slug, email_of(owner, "bo"))
+    try:
+        await page.goto(tandem_url + "/app/#/settings")
+        await expect(page.locator("#settings-refused")).to_contain_text(
+            "Workspace settings are for its admins and owner"
+        )
+        await expect(page.get_by_role("region", name="Tickets")).to_be_hidden()
+        await page.get_by_role("link", name="Open your profile").click()
+        await expect(page.get_by_label("Name")).to_have_value("Bo Agent")
+    finally:
+        await context.close()
+        for client in (owner, agent):
+            await client.aclose()

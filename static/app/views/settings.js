@@ -67,6 +67,7 @@ export function createSettingsView(root) {
 
   return {
     open(name) {
+      if (!can("invite_members")) return;
       if (!built) build();
       current = SECTIONS.some(([n]) => n === name) ? name : "members";
       if (name !== current && location.hash.startsWith("#/settings")) {
@@ -77,7 +78,17 @@ export function createSettingsView(root) {
       sections[current].view.load();
     },
     render() {
-      if (!can("invite_members")) return;
+      if (!can("invite_members")) {
+        if (!root.querySelector("#settings-refused")) {
+          mount(
+            root,
+            h("h2", {}, "Settings"),
+            h("p", { id: "settings-refused", role: "status" }, "Workspace settings are for its admins and owner. Your own name, language and password are in your Profile."),
+            h("p", {}, h("a", { href: "#/profile" }, "Open your profile")),
+          );
+        }
+        return;
+      }
       if (!built) {
         build();
         show();
