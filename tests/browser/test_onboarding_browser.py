@@ -16,6 +16,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.apiclient import PASSWORD, invite_and_join, sign_up
+from tests.browser.conftest import HostSite
 from tests.browser.test_accessibility import audit
 from tests.browser.test_inbox_browser import email_of, log_in
 from tests.servers import tandem_worker
@@ -319,3 +320,71 @@ async def test_an_agent_asking_for_settings_is_told_where_their_own_are(
         await context.close()
         for client in (owner, agent):
             await client.aclose()
+
+
+async def log_out(page: Page) -> None:
+    menu = page.get_by_role("button", name="Menu")
+    if await menu.is_visible():  # on a phone the header is folded into a menu
+        await menu.click()
+    await page.get_by_role("button", name="Log out").click()
+    await expect(page.get_by_role("button", name="Log in")).to_be_visible()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_a_new_team_starts_from_the_browser_alone(
+    tandem_url: str, browser: Browser, host_site: HostSite, viewport: dict[str, int]
+) -> None:
+    """Sign up, put the widget on the shop's site from the snippet the settings screen shows,
+    invite an agent whose link works, and the agent logs out and back in — no `curl`, and
+    nobody tells the agent the workspace's address."""
+    tag = uuid.uuid4().hex[:6]
+    context, page = await fresh(browser, viewport)
+    agent_context, agent = await fresh(browser, viewport)
+    try:
+        slug = await sign_up_in_browser(
+            page, tandem_url, f"Corner Shop {tag}", f"owner-{tag}@shop.example"
+        )
+        await page.goto(f"{tandem_url}/app/#/settings/widget")
+        await page.get_by_label("Site address (origin)").fill(host_site.url)
+        await page.get_by_role("button", name="Add origin").click()
+        await expect(page.get_by_text(host_site.url, exact=True).first).to_be_visible()
+        snippet = await page.get_by_label("Install snippet", exact=True).input_value()
+        assert tandem_url in snippet
+        shop_page = await context.new_page()
+        await shop_page.goto(
+            host_site.page(f"shop-{tag}.html", f"<!doctype html><h1>Corner shop</h1>{snippet}")
+        )
+        await expect(shop_page.get_by_role("button", name="Open chat")).to_be_visible()
+        await shop_page.close()
+
+        await page.goto(f"{tandem_url}/app/#/settings/members")
+        await page.get_by_label("Name", exact=True).fill("Bo Agent")
+        await page.get_by_label("Email", exact=True).fill(f"bo-{tag}@shop.example")
+        await page.get_by_role("button", name="Create invitation").click()
+        link = await page.get_by_label("Invitation link", exact=True).input_value()
+        invite = page.get_by_role("main", name="Settings")
+        await expect(invite.get_by_text(slug).first).to_be_visible()  # the address, on it
+        await no_sideways_scroll(page)
+
+        await agent.goto(link)
+        await agent.get_by_label("Password").fill(PASSWORD)
+        await agent.get_by_role("button", name="Join the workspace").click()
+        await in_app(agent)
+        await log_out(agent)
+        await expect(agent.get_by_label("Workspace")).to_have_value(slug)
+        await agent.get_by_label("Password").fill(PASSWORD)
+        await agent.get_by_role("button", name="Log in").click()
+        await in_app(agent)
+        # The address is in the top bar, or on a phone in the menu.
+        menu = agent.get_by_role("button", name="Menu")
+        if await menu.is_visible():
+            await menu.click()
+            await expect(agent.locator("#menu-workspace")).to_have_text(
+                f"Workspace address: {slug}"
+            )
+        else:
+            await expect(agent.locator("#workspace-slug")).to_contain_text(slug)
+        await no_sideways_scroll(agent)
+    finally:
+        await context.close()
+        await agent_context.close()

@@ -22,6 +22,7 @@ export function renderTopbar({ nav, banner, me, list, onLogout }) {
     { class: "topbar-menu", id: "topbar-menu" },
     nav,
     me,
+    h("p", { class: "menu-workspace", id: "menu-workspace" }, "Workspace address: ", h("strong", {}, ws.slug)),
     h("button", { type: "button", class: "ghost", onclick: toggleHelp, "aria-keyshortcuts": "?" }, "Shortcuts (?)"),
     h("button", { type: "button", class: "ghost", id: "logout", onclick: onLogout }, "Log out"),
   );
