@@ -13,11 +13,14 @@ from typing import Annotated, Final
 import msgspec
 from starlette.responses import Response
 
+from app.api.body import read_body
 from app.api.endpoint import Api, Call
+from app.api.routes_attachments import serve
 from app.api.routes_auth import with_session, workspace_slug
 from app.auth.throttle import within_limit
+from app.blobs.store import BlobStore
 from app.documents import User
-from app.domain.errors import RateLimited
+from app.domain.errors import NotFound, RateLimited, TooLarge
 from app.jobs.queue import JobQueue
 from app.schemas.common import Email, Name
 from app.services import accounts
@@ -88,6 +91,7 @@ class ProfileOut(msgspec.Struct):
     email: str
     language: str
     email_verified: bool
+    avatar_url: str | None = None  # the person's picture, for members of the workspace
 
 
 async def _limited(call: Call, email: str) -> None:
@@ -218,7 +222,55 @@ def _profile(user: User) -> ProfileOut:
         email=user.email,
         language=user.language,
         email_verified=user.email_verified_at is not None,
+        avatar_url=accounts.avatar_path(str(user.id), user.avatar_blob_id),
     )
+
+
+def _blobs(call: Call) -> BlobStore:
+    blobs = call.runtime.deps.blobs
+    if blobs is None:
+        raise NotFound("no file store is configured")
+    return blobs
+
+
+@api.op(
+    "PUT",
+    "/me/avatar",
+    summary="Set my picture: the raw bytes of a PNG, JPEG, GIF or WebP image, at most 1 MB",
+    tag="auth",
+    response=ProfileOut,
+    errors=(413, 415),
+)
+async def put_avatar(call: Call) -> ProfileOut:
+    try:
+        data = await read_body(call.request, accounts.AVATAR_MAX)
+    except TooLarge:
+        raise TooLarge(f"a picture is at most {accounts.AVATAR_MAX // 1024} KB") from None
+    user = await accounts.set_avatar(
+        _blobs(call), call.agent.user_id, call.agent.workspace_id, data
+    )
+    return _profile(user)
+
+
+@api.op("DELETE", "/me/avatar", summary="Remove my picture", tag="auth", response=ProfileOut)
+async def delete_avatar(call: Call) -> ProfileOut:
+    user = await accounts.clear_avatar(_blobs(call), call.agent.user_id, call.agent.workspace_id)
+    return _profile(user)
+
+
+@api.op(
+    "GET",
+    "/users/{user_id}/avatar",
+    summary="A member's picture (members of the same workspace)",
+    tag="auth",
+    errors=(404,),
+)
+async def get_avatar(call: Call) -> Response:
+    ws = call.agent.workspace_id
+    blob_id = await accounts.avatar_of(ws, call.path("user_id"))
+    if blob_id is None:
+        raise NotFound("no such picture")
+    return await serve(_blobs(call), ws, blob_id)
 
 
 @api.op("GET", "/me/profile", summary="My profile", tag="auth", response=ProfileOut)

@@ -130,6 +130,7 @@ async def me_out(call: Call, principal: Principal) -> MeOut:
         csrf_token=call.runtime.sessions.csrf_token(call.session) if call.session else None,
         ticket_transitions={s.value: [n.value for n in next_statuses(s)] for s in Status},
         language=principal.language,
+        avatar_url=accounts.avatar_path(principal.user_id, principal.avatar_blob_id),
     )
 
 

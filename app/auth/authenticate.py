@@ -43,6 +43,7 @@ async def principal_for(
         team_ids=frozenset(str(t) for t in membership.team_ids),
         via=via,
         language=user.language,
+        avatar_blob_id=user.avatar_blob_id,
     )
 
 

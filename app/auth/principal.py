@@ -17,6 +17,7 @@ class Principal:
     team_ids: frozenset[str] = field(default_factory=frozenset)
     via: str = "session"  # "session" (cookie, CSRF-checked) or "token" (Authorization header)
     language: str = "en"  # the app's language for this person (their profile's)
+    avatar_blob_id: str | None = None  # their picture, if they set one
 
     def require(self, action: Action) -> None:
         require(self.role, action)

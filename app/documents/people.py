@@ -20,6 +20,7 @@ class User(Document):
     session_epoch: int = 0
     email_verified_at: datetime | None = None  # set when the person confirmed their address
     language: str = "en"  # the app's language for this person, and what AI translates into
+    avatar_blob_id: str | None = None  # their picture, in the workspace's blob store
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

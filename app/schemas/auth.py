@@ -57,6 +57,7 @@ class MeOut(msgspec.Struct):
     # What a ticket in each status may become: the app offers these moves, the server checks.
     ticket_transitions: dict[str, list[str]]
     language: str = "en"  # the app's language for this person
+    avatar_url: str | None = None  # their picture
 
 
 class InviteIn(msgspec.Struct, forbid_unknown_fields=True):

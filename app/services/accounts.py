@@ -17,11 +17,14 @@ from urllib.parse import quote
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
+from app.actions.attachments import Unsupported
 from app.auth.passwords import check_strength, hash_password, verify_password
 from app.auth.tokens import digest, new_secret
+from app.blobs.store import BlobStore
 from app.documents import AccountToken, Invitation, User, Workspace
 from app.documents.common import utcnow
-from app.domain.errors import Invalid, NotAuthenticated, NotFound
+from app.domain.attachments import RASTER_IMAGES, sniff
+from app.domain.errors import Invalid, NotAuthenticated, NotFound, TooLarge
 from app.jobs.queue import JobQueue
 from app.mail import compose
 from app.mail.send import MAIL_JOB, log_only, payload
@@ -209,3 +212,52 @@ async def open_invitation(secret: str) -> tuple[Invitation, Workspace]:
     if invitation is None or workspace is None:
         raise NotFound("this invitation is unknown, used or expired", code="invitation_invalid")
     return invitation, workspace
+
+
+AVATAR_MAX: Final = 1024 * 1024  # bytes; a profile picture needs far less
+
+
+def avatar_path(user_id: str, blob_id: str | None) -> str | None:
+    """Where members see a person's picture; it changes with the picture (cache-safe)."""
+    return f"/api/v1/users/{user_id}/avatar?v={blob_id}" if blob_id else None
+
+
+async def set_avatar(blobs: BlobStore, user_id: str, ws: str, data: bytes) -> User:
+    """Keep `data` as the person's picture (a PNG, JPEG, GIF or WebP, by its bytes) and drop
+    the one before."""
+    if len(data) > AVATAR_MAX:
+        raise TooLarge(f"a picture is at most {AVATAR_MAX // 1024} KB")
+    kind = sniff(data)
+    if kind not in RASTER_IMAGES:
+        raise Unsupported("a picture is a PNG, JPEG, GIF or WebP image")
+    stored = await blobs.put(ws, "avatar", kind, data)
+    return await _swap_avatar(blobs, user_id, ws, stored.id)
+
+
+async def clear_avatar(blobs: BlobStore, user_id: str, ws: str) -> User:
+    return await _swap_avatar(blobs, user_id, ws, None)
+
+
+async def _swap_avatar(blobs: BlobStore, user_id: str, ws: str, blob_id: str | None) -> User:
+    raw = await User.get_pymongo_collection().find_one_and_update(
+        {"_id": PydanticObjectId(user_id), "workspace_id": PydanticObjectId(ws)},
+        {"$set": {"avatar_blob_id": blob_id}},
+        return_document=ReturnDocument.BEFORE,
+    )
+    if raw is None:
+        raise NotFound("no such user")
+    if raw.get("avatar_blob_id"):
+        await blobs.delete(ws, raw["avatar_blob_id"])
+    user: User = User.model_validate({**raw, "avatar_blob_id": blob_id})
+    return user
+
+
+async def avatar_of(ws: str, user_id: str) -> str | None:
+    """The blob of a member's picture, only for a member of `ws`."""
+    if not PydanticObjectId.is_valid(user_id):
+        return None
+    raw = await User.get_pymongo_collection().find_one(
+        {"_id": PydanticObjectId(user_id), "workspace_id": PydanticObjectId(ws)},
+        {"avatar_blob_id": 1},
+    )
+    return str(raw["avatar_blob_id"]) if raw and raw.get("avatar_blob_id") else None

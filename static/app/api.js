@@ -109,12 +109,13 @@ export function query(params) {
  * Upload a file as the raw request body (its type in Content-Type), with the same headers and
  * error handling as `request`. XMLHttpRequest rather than fetch, for upload progress:
  * `options.onProgress(fraction)` as the bytes go out; `options.signal` (an AbortSignal)
- * cancels it, and the promise then rejects with the code `aborted`.
+ * cancels it, and the promise then rejects with the code `aborted`; `options.method` is POST
+ * unless given (PUT to replace a thing, such as one's picture).
  */
 export function upload(path, file, options = {}) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", BASE + path);
+    xhr.open(options.method || "POST", BASE + path);
     xhr.withCredentials = true;
     xhr.setRequestHeader("accept", "application/json");
     xhr.setRequestHeader("content-type", file.type || "application/octet-stream");

@@ -233,7 +233,13 @@ function draw() {
     h("a", { href: "#/profile", "aria-current": page === "profile" ? "page" : null }, "Profile"),
   );
   drawBanner();
-  mount(shell.me, h("span", { class: `dot dot-${state.presence[state.me.user_id] || "online"}`, "aria-hidden": "true" }), h("span", {}, state.me.name), h("span", { class: "muted" }, ` · ${state.me.role}`));
+  mount(
+    shell.me,
+    h("span", { class: `dot dot-${state.presence[state.me.user_id] || "online"}`, "aria-hidden": "true" }),
+    state.me.avatar_url ? h("img", { class: "avatar", src: state.me.avatar_url, alt: "" }) : null,
+    h("span", {}, state.me.name),
+    h("span", { class: "muted" }, ` · ${state.me.role}`),
+  );
   shell.inbox.hidden = page !== "inbox";
   shell.dashboard.hidden = page !== "dashboard";
   shell.cannedRoot.hidden = page !== "canned";

@@ -17,7 +17,14 @@ from starlette.applications import Starlette
 from app.jobs import JobQueue
 from app.mail.send import send_account_mail
 from app.worker import handlers
-from tests.apiclient import PASSWORD, AgentClient, new_client, runtime_of, sign_up
+from tests.apiclient import (
+    PASSWORD,
+    AgentClient,
+    invite_and_join,
+    new_client,
+    runtime_of,
+    sign_up,
+)
 from tests.channels.fake_postmark import FakePostmark, fake_postmark
 from tests.jobs.helpers import consuming, eventually, fast_config
 
@@ -255,4 +262,38 @@ async def test_an_invitation_shows_where_it_leads_before_joining(app: Starlette)
     assert used.status_code == 404
     assert used.json()["error"]["code"] == "invitation_invalid"
     for client in (owner, visitor):
+        await client.aclose()
+
+
+PNG_PIXEL = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2a9e1a40000000049454e44ae426082"
+)
+
+
+async def test_a_picture_is_set_seen_by_teammates_only_and_removed(app: Starlette) -> None:
+    owner = await sign_up(app)
+    teammate = await invite_and_join(owner, app, "Bo Agent")
+    svg = await owner.put(
+        "/me/avatar",
+        content=b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+        headers={"Content-Type": "image/png"},
+    )
+    assert svg.status_code == 415  # judged by its bytes, not its label
+    huge = await owner.put("/me/avatar", content=PNG_PIXEL + b"\0" * (1024 * 1024))
+    assert huge.status_code == 413
+    kept = await owner.put("/me/avatar", content=PNG_PIXEL, headers={"Content-Type": "image/png"})
+    assert kept.status_code == 200, kept.text
+    url = kept.json()["avatar_url"]
+    assert url.startswith(f"/api/v1/users/{owner.user_id}/avatar?v=")
+    assert (await owner.get("/me")).json()["avatar_url"] == url
+    seen = await teammate.http.get(url)
+    assert seen.status_code == 200
+    assert (seen.headers["content-type"], seen.content) == ("image/png", PNG_PIXEL)
+    stranger = await sign_up(app)
+    assert (await stranger.http.get(url)).status_code == 404  # another workspace's member
+    removed = await owner.delete("/me/avatar")
+    assert removed.json()["avatar_url"] is None
+    assert (await teammate.http.get(url)).status_code == 404
+    for client in (owner, teammate, stranger):
         await client.aclose()

@@ -26,6 +26,10 @@ pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 TOUR = Path(__file__).resolve().parents[2] / "docs" / "tour"
+PNG_PIXEL = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2a9e1a40000000049454e44ae426082"
+)
 
 
 @pytest.fixture(scope="module")
@@ -265,6 +269,21 @@ async def test_the_profile_renames_me_everywhere(tandem_url: str, browser: Brows
         await page.get_by_role("button", name="Save").click()
         await expect(page.locator("#profile-status")).to_have_text("Saved.")
         await expect(page.locator(".me")).to_contain_text("Olivia Ramos")
+        # A picture: judged by its bytes, shown in the profile and the top bar.
+        await page.get_by_label("Choose a picture").set_input_files(
+            files=[{"name": "me.png", "mimeType": "image/png", "buffer": PNG_PIXEL}]
+        )
+        await expect(page.locator("#profile-avatar img")).to_be_visible()
+        await expect(page.locator(".me img.avatar")).to_have_count(1)
+        await page.get_by_label("Choose a picture").set_input_files(
+            files=[{"name": "me.png", "mimeType": "image/png", "buffer": b"<svg/>"}]
+        )
+        await expect(page.locator("#profile-picture-error")).to_contain_text(
+            "PNG, JPEG, GIF or WebP"
+        )
+        # Notifications are set here too: the sound stays on in this browser.
+        await page.locator("#profile-notify-sound").check()
+        assert await page.evaluate("localStorage.getItem('tandem.sound')") == "on"
         assert await audit(page) == [], "profile"
         await shot(page, "profile-desktop")
         profile = (await owner.get("/me/profile")).json()

@@ -3,6 +3,7 @@
 
 import * as api from "../api.js";
 import { setLanguage, t } from "../i18n.js";
+import { askPermission, notificationPermission, setSound, soundOn } from "../notify.js";
 import { h, mount } from "../dom.js";
 import { state, update } from "../store.js";
 
@@ -13,6 +14,10 @@ const LANGUAGES = [
   ["fr", "Français"],
   ["pt", "Português"],
 ];
+
+function initials(name) {
+  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((part) => part[0].toUpperCase()).join("");
+}
 
 export function createProfileView(root) {
   let profile = null;
@@ -25,6 +30,10 @@ export function createProfileView(root) {
   const current = h("input", { id: "profile-current-password", type: "password", required: true, autocomplete: "current-password" });
   const fresh = h("input", { id: "profile-new-password", type: "password", required: true, autocomplete: "new-password", minlength: 10, "aria-describedby": "profile-new-password-hint" });
   const passwordError = h("p", { class: "form-error", id: "profile-password-error", role: "alert" });
+  const picture = h("div", { class: "avatar-preview", id: "profile-avatar" });
+  const pictureError = h("p", { class: "form-error", id: "profile-picture-error", role: "alert" });
+  const pictureInput = h("input", { id: "profile-picture", type: "file", accept: "image/png,image/jpeg,image/gif,image/webp" });
+  const notifications = h("div", { class: "profile-notify", id: "profile-notify" });
 
   async function run(button, errorLine, work) {
     button.disabled = true;
@@ -49,6 +58,44 @@ export function createProfileView(root) {
       email,
       h("strong", {}, profile.email),
       profile.email_verified ? h("span", { class: "badge ok" }, " confirmed") : [h("span", { class: "badge warn" }, " not confirmed yet"), " ", resend],
+    );
+  }
+
+  function drawPicture() {
+    if (!profile) return;
+    const remove = h("button", { type: "button", id: "profile-picture-remove" }, t("Remove picture"));
+    remove.addEventListener("click", () => run(remove, pictureError, async () => {
+      profile = await api.del("/me/avatar");
+      update({ me: { ...state.me, avatar_url: null } });
+      drawPicture();
+    }));
+    mount(
+      picture,
+      profile.avatar_url
+        ? [h("img", { src: profile.avatar_url, alt: t("Your picture"), width: 72, height: 72 }), remove]
+        : h("span", { class: "avatar-initials", "aria-hidden": "true" }, initials(profile.name)),
+    );
+  }
+
+  function drawNotifications() {
+    const permission = notificationPermission();
+    const words = {
+      granted: t("Desktop notifications are on in this browser."),
+      denied: t("Desktop notifications are blocked in this browser's site settings."),
+      unsupported: t("This browser cannot show desktop notifications."),
+    };
+    const ask = h("button", { type: "button", id: "profile-notify-enable" }, t("Turn on desktop notifications"));
+    ask.addEventListener("click", async () => {
+      await askPermission();
+      drawNotifications();
+    });
+    const sound = h("input", { type: "checkbox", id: "profile-notify-sound", checked: soundOn() });
+    sound.addEventListener("change", () => setSound(sound.checked));
+    mount(
+      notifications,
+      h("p", {}, t("For conversations assigned to you, your customers' replies and notes that mention you.")),
+      words[permission] ? h("p", { id: "profile-notify-state" }, words[permission]) : ask,
+      h("label", { class: "check" }, sound, " ", t("Play a sound")),
     );
   }
 
@@ -100,12 +147,41 @@ export function createProfileView(root) {
         status.textContent = "Password changed. Other sessions are logged out.";
       });
     });
+    pictureInput.addEventListener("change", () => {
+      const file = pictureInput.files && pictureInput.files[0];
+      if (!file) return;
+      run(pictureInput, pictureError, async () => {
+        profile = await api.upload("/me/avatar", file, { method: "PUT" });
+        update({ me: { ...state.me, avatar_url: profile.avatar_url } });
+        drawPicture();
+        status.textContent = t("Picture saved.");
+      }).finally(() => {
+        pictureInput.value = "";
+      });
+    });
+    const pictureCard = h(
+      "section",
+      { class: "profile-card", "aria-labelledby": "profile-picture-title" },
+      h("h3", { id: "profile-picture-title" }, t("Picture")),
+      picture,
+      h("label", { for: pictureInput.id }, t("Choose a picture")),
+      pictureInput,
+      h("p", { class: "field-hint" }, t("A PNG, JPEG, GIF or WebP image, at most 1 MB. Your teammates see it.")),
+      pictureError,
+    );
+    const notifyCard = h(
+      "section",
+      { class: "profile-card", "aria-labelledby": "profile-notify-title" },
+      h("h3", { id: "profile-notify-title" }, t("Notifications")),
+      notifications,
+    );
+    drawNotifications();
     mount(
       root,
       h("h2", {}, t("Profile")),
       h("p", { class: "muted" }, `${state.me.workspace.name} — workspace address: `, h("strong", {}, state.me.workspace.slug)),
       status,
-      h("div", { class: "profile-grid" }, details, password),
+      h("div", { class: "profile-grid" }, details, pictureCard, password, notifyCard),
     );
     built = true;
   }
@@ -118,6 +194,8 @@ export function createProfileView(root) {
         name.value = profile.name;
         language.value = profile.language;
         drawEmail();
+        drawPicture();
+        drawNotifications();
       } catch (failure) {
         error.textContent = failure.message;
       }
