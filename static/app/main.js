@@ -39,7 +39,7 @@ import { renderTopbar } from "./views/topbar.js";
 import { renderLogin } from "./views/login.js";
 import { confirmAddress, renderFindWorkspace, renderResetConfirm, renderResetRequest } from "./views/recover.js";
 import { renderSignup } from "./views/signup.js";
-import { browserLanguage, setLanguage } from "./i18n.js";
+import { browserLanguage, setLanguage, t } from "./i18n.js";
 import { toast } from "./views/toast.js";
 import { renderSidebar } from "./views/sidebar.js";
 import { createTicketView } from "./views/ticket.js";
@@ -58,7 +58,7 @@ const ENDED = "Your session has ended. Log in again — your drafts are kept.";
 const SESSION_FLAG = "tandem.session";
 
 async function boot() {
-  api.onUnauthorized(() => toLogin(sessionStorage.getItem(SESSION_FLAG) ? ENDED : ""));
+  api.onUnauthorized(() => toLogin(sessionStorage.getItem(SESSION_FLAG) ? t(ENDED) : ""));
   update({ authOptions: await api.get("/auth/options").catch(() => null) });
   const verify = /^#\/verify\/([A-Za-z0-9_-]+)$/.exec(location.hash);
   let notice = "";
@@ -142,7 +142,7 @@ async function startSession(me) {
       return fetched;
     },
     onStuck: () => api.get("/me").catch(() => {}), // a 401 here brings the login form
-    onDenied: () => toLogin("Your session has ended. Log in again — your drafts are kept."),
+    onDenied: () => toLogin(t(ENDED)),
   });
   useLive(live);
   live.start();
@@ -190,16 +190,16 @@ async function logout() {
 // ---- shell -----------------------------------------------------------------------------------
 
 function buildShell() {
-  const nav = h("nav", { class: "main-nav", "aria-label": "Main" });
+  const nav = h("nav", { class: "main-nav", "aria-label": t("Main") });
   const banner = h("div", { class: "banner", id: "connection-banner", role: "status", "aria-live": "polite" });
-  const sidebar = h("nav", { class: "sidebar", id: "sidebar", "aria-label": "Views and filters" });
-  const team = h("section", { class: "team-presence", "aria-label": "Team" });
-  const list = h("section", { class: "list-pane", id: "list-pane", "aria-label": "Tickets" });
+  const sidebar = h("nav", { class: "sidebar", id: "sidebar", "aria-label": t("Views and filters") });
+  const team = h("section", { class: "team-presence", "aria-label": t("Team") });
+  const list = h("section", { class: "list-pane", id: "list-pane", "aria-label": t("Tickets") });
   const ticket = h("div", { class: "ticket-host", id: "ticket-host" });
   const dashboard = h("main", { class: "dashboard", id: "dashboard", hidden: true });
-  const canned = h("main", { class: "canned-page", id: "canned", hidden: true, "aria-label": "Canned responses" });
-  const channels = h("main", { class: "channels-page", id: "channels", hidden: true, "aria-label": "Channels" });
-  const kb = h("main", { class: "kb-page", id: "kb", hidden: true, "aria-label": "Knowledge base" });
+  const canned = h("main", { class: "canned-page", id: "canned", hidden: true, "aria-label": t("Canned responses") });
+  const channels = h("main", { class: "channels-page", id: "channels", hidden: true, "aria-label": t("Channels") });
+  const kb = h("main", { class: "kb-page", id: "kb", hidden: true, "aria-label": t("Knowledge base") });
   const me = h("div", { class: "me" });
   // Pages beside the inbox, each a view with open(arg) and render().
   const pages = {};
@@ -208,7 +208,7 @@ function buildShell() {
     ["profile", "Profile", createProfileView],
     ["mentions", "Mentions", createMentionsView],
   ]) {
-    const host = h("main", { class: `${name}-page`, id: name, hidden: true, "aria-label": label });
+    const host = h("main", { class: `${name}-page`, id: name, hidden: true, "aria-label": t(label) });
     pages[name] = { root: host, view: create(host) };
   }
   const header = renderTopbar({ nav, banner, me, list, onLogout: logout });
@@ -223,14 +223,14 @@ function draw() {
   const page = ["dashboard", "canned", "kb", "channels", ...Object.keys(shell.pages)].includes(r.name) ? r.name : "inbox";
   mount(
     shell.nav,
-    h("a", { href: "#/inbox", "aria-current": page === "inbox" ? "page" : null }, "Inbox"),
-    can("view_dashboard") ? h("a", { href: "#/dashboard", "aria-current": page === "dashboard" ? "page" : null }, "Dashboard") : null,
-    can("manage_canned") ? h("a", { href: "#/canned", "aria-current": page === "canned" ? "page" : null }, "Canned responses") : null,
-    can("manage_kb") ? h("a", { href: "#/kb", "aria-current": page === "kb" ? "page" : null }, "Knowledge base") : null,
-    can("manage_workspace") ? h("a", { href: "#/channels", "aria-current": page === "channels" ? "page" : null }, "Channels") : null,
-    h("a", { href: "#/mentions", "aria-current": page === "mentions" ? "page" : null }, "Mentions"),
-    can("invite_members") ? h("a", { href: "#/settings", "aria-current": page === "settings" ? "page" : null }, "Settings") : null,
-    h("a", { href: "#/profile", "aria-current": page === "profile" ? "page" : null }, "Profile"),
+    h("a", { href: "#/inbox", "aria-current": page === "inbox" ? "page" : null }, t("Inbox")),
+    can("view_dashboard") ? h("a", { href: "#/dashboard", "aria-current": page === "dashboard" ? "page" : null }, t("Dashboard")) : null,
+    can("manage_canned") ? h("a", { href: "#/canned", "aria-current": page === "canned" ? "page" : null }, t("Canned responses")) : null,
+    can("manage_kb") ? h("a", { href: "#/kb", "aria-current": page === "kb" ? "page" : null }, t("Knowledge base")) : null,
+    can("manage_workspace") ? h("a", { href: "#/channels", "aria-current": page === "channels" ? "page" : null }, t("Channels")) : null,
+    h("a", { href: "#/mentions", "aria-current": page === "mentions" ? "page" : null }, t("Mentions")),
+    can("invite_members") ? h("a", { href: "#/settings", "aria-current": page === "settings" ? "page" : null }, t("Settings")) : null,
+    h("a", { href: "#/profile", "aria-current": page === "profile" ? "page" : null }, t("Profile")),
   );
   drawBanner();
   mount(
@@ -274,7 +274,7 @@ function draw() {
 
 function drawBanner() {
   const c = state.connection;
-  const text = c === "reconnecting" ? "Reconnecting… your drafts are safe." : c === "connecting" ? "Connecting…" : "";
+  const text = c === "reconnecting" ? t("Reconnecting… your drafts are safe.") : c === "connecting" ? t("Connecting…") : "";
   if (shell.banner.textContent !== text) shell.banner.textContent = text;
   shell.banner.className = `banner${text ? " visible" : ""}${c === "reconnecting" ? " warn" : ""}`;
   document.body.classList.toggle("is-reconnecting", c === "reconnecting");
@@ -284,7 +284,7 @@ function drawTeam() {
   const members = state.members.filter((m) => m.active);
   mount(
     shell.team,
-    h("h3", {}, "Team"),
+    h("h3", {}, t("Team")),
     h(
       "ul",
       { class: "presence-list" },
@@ -298,8 +298,8 @@ function drawTeam() {
 
 function listTitle() {
   const f = state.filter;
-  const view = { mine: "Mine", unassigned: "Unassigned", all: "All" }[f.view];
-  const extra = [f.status !== "active" ? f.status : "", f.tag && `#${f.tag}`, f.channel, f.text && `“${f.text}”`].filter(Boolean);
+  const view = t({ mine: "Mine", unassigned: "Unassigned", all: "All" }[f.view]);
+  const extra = [f.status !== "active" ? t(f.status) : "", f.tag && `#${f.tag}`, f.channel, f.text && `“${f.text}”`].filter(Boolean);
   return extra.length ? `${view} · ${extra.join(" · ")}` : view;
 }
 

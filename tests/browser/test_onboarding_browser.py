@@ -7,6 +7,7 @@ on a fresh install."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -18,14 +19,14 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from tests.apiclient import PASSWORD, invite_and_join, sign_up
 from tests.browser.conftest import HostSite
 from tests.browser.test_accessibility import audit
-from tests.browser.test_inbox_browser import email_of, log_in
+from tests.browser.test_inbox_browser import email_of, log_in, screenshot
+from tests.conftest import ROOT
 from tests.servers import tandem_worker
 
 pytestmark = pytest.mark.browser
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-TOUR = Path(__file__).resolve().parents[2] / "docs" / "tour"
 PNG_PIXEL = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2a9e1a40000000049454e44ae426082"
@@ -63,8 +64,11 @@ async def fresh(browser: Browser, viewport: dict[str, int]) -> tuple[BrowserCont
 
 
 async def shot(page: Page, name: str) -> None:
-    TOUR.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(TOUR / f"{name}.png"))
+    """A picture of the screen in the test artifacts; with `TANDEM_UPDATE_TOUR=1` it also
+    refreshes the README's."""
+    where = Path(os.environ.get("TANDEM_TEST_ARTIFACTS", ROOT / "test-artifacts"))
+    await asyncio.to_thread(where.mkdir, parents=True, exist_ok=True)
+    await screenshot(page, where, f"{name}.png")
 
 
 async def no_sideways_scroll(page: Page) -> None:
@@ -284,10 +288,14 @@ async def test_the_profile_renames_me_everywhere(tandem_url: str, browser: Brows
         # Notifications are set here too: the sound stays on in this browser.
         await page.locator("#profile-notify-sound").check()
         assert await page.evaluate("localStorage.getItem('tandem.sound')") == "on"
-        assert await audit(page) == [], "profile"
-        await shot(page, "profile-desktop")
         profile = (await owner.get("/me/profile")).json()
         assert (profile["name"], profile["language"]) == ("Olivia Ramos", "es")
+        await expect(page.get_by_role("link", name="Perfil")).to_be_visible()  # at once
+        await page.locator("#profile-language").select_option("en")
+        await page.locator("#profile-details-title ~ button[type=submit]").click()
+        await expect(page.get_by_role("link", name="Profile")).to_be_visible()
+        assert await audit(page) == [], "profile"
+        await shot(page, "profile-desktop")
     finally:
         await context.close()
         await owner.aclose()

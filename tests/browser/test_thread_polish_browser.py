@@ -60,7 +60,12 @@ async def test_a_long_message_folds_behind_show_more(browser: Browser, tandem_ur
         more = page.locator(".msg-in").get_by_role("button", name=re.compile("^Show more"))
         await expect(more).to_have_attribute("aria-expanded", "false")
         # Folded, it leaves room for the rest of the thread: the reply after it is in sight.
-        folded = await body.bounding_box()
+        folded = None
+        for _ in range(50):  # the thread may be redrawn as the ticket's events come in
+            folded = await body.bounding_box()
+            if folded is not None:
+                break
+            await page.wait_for_timeout(100)
         assert folded is not None
         assert folded["height"] < 300
         assert len(await body.inner_text()) < 1_000

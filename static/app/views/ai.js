@@ -8,7 +8,8 @@
 import * as api from "../api.js";
 import { ApiError } from "../api.js";
 import { h, mount } from "../dom.js";
-import { update } from "../store.js";
+import { state, update } from "../store.js";
+import { t, tf } from "../i18n.js";
 
 const SETTINGS_FRESH = 60_000; // opening a ticket asks again after this long
 
@@ -50,24 +51,24 @@ export function aiErrorText(error, what = "draft") {
   const details = error.details || {};
   switch (error.code) {
     case "credits_exhausted":
-      return `This month's AI credits are used up (${money(details.spent)} of ${money(details.cap)}).`;
+      return tf("This month's AI credits are used up ({spent} of {cap}).", { spent: money(details.spent), cap: money(details.cap) });
     case "ai_disabled":
-      return "AI is switched off in this workspace; an owner can switch it on.";
+      return t("AI is switched off in this workspace; an owner can switch it on.");
     case "ai_not_configured":
-      return "No AI model is set up yet; an owner can add its key in the AI settings.";
+      return t("No AI model is set up yet; an owner can add its key in the AI settings.");
     case "nothing_to_answer":
-      return what === "summary" ? "There is nothing to summarize yet." : "There is no customer message to answer yet.";
+      return what === "summary" ? t("There is nothing to summarize yet.") : t("There is no customer message to answer yet.");
     case "unreachable":
       return error.message;
     case "incomplete":
-      return "The answer was cut off; try again.";
+      return t("The answer was cut off; try again.");
     default:
       break;
   }
-  if (error.status === 404) return "This is not available: the ticket or message may be gone.";
-  if (error.status === 401) return "Your session has ended.";
+  if (error.status === 404) return t("This is not available: the ticket or message may be gone.");
+  if (error.status === 401) return t("Your session has ended.");
   if (error.status === 0 || error.status >= 500 || !error.status) {
-    return `The AI model did not answer: ${error.message || "no reason given"}.`;
+    return tf("The AI model did not answer: {reason}.", { reason: error.message || t("no reason given") });
   }
   const message = error.message || "the request failed";
   return message.charAt(0).toUpperCase() + message.slice(1) + (/[.!?]$/.test(message) ? "" : ".");
@@ -95,7 +96,9 @@ export async function streamAi(ticketId, what, onText, signal) {
 }
 
 /** The agent's language: the first part of the browser's ("pt-BR" → "pt"). */
+/** What customers' messages are translated into: the profile's language, else the browser's. */
 export function agentLanguage() {
+  if (state.me && state.me.language) return state.me.language;
   return ((navigator.language || "en").split("-")[0] || "en").toLowerCase();
 }
 
@@ -121,13 +124,13 @@ export function createComposerAi(ticketId, text, changed) {
 
   const status = h("p", { id: "composer-ai-status", class: "ai-status small", role: "status", "aria-live": "polite" });
   const sources = h("p", { id: "composer-ai-sources", class: "ai-sources small", hidden: true });
-  const draft = h("button", { type: "button", id: "composer-ai-draft", class: "ai-button", onclick: () => startDraft() }, "Draft with AI");
-  const stop = h("button", { type: "button", id: "composer-ai-stop", hidden: true, onclick: () => stopDraft() }, "Stop");
-  const translate = h("button", { type: "button", id: "composer-ai-translate", class: "ai-button", onclick: () => translateReply() }, "Translate to customer's language");
-  const undo = h("button", { type: "button", id: "composer-ai-undo", class: "link-button", hidden: true, onclick: () => undoTranslation() }, "Undo translation");
+  const draft = h("button", { type: "button", id: "composer-ai-draft", class: "ai-button", onclick: () => startDraft() }, t("Draft with AI"));
+  const stop = h("button", { type: "button", id: "composer-ai-stop", hidden: true, onclick: () => stopDraft() }, t("Stop"));
+  const translate = h("button", { type: "button", id: "composer-ai-translate", class: "ai-button", onclick: () => translateReply() }, t("Translate to customer's language"));
+  const undo = h("button", { type: "button", id: "composer-ai-undo", class: "link-button", hidden: true, onclick: () => undoTranslation() }, t("Undo translation"));
   const element = h(
     "div",
-    { class: "composer-ai", id: "composer-ai", role: "group", "aria-label": "AI help", hidden: true },
+    { class: "composer-ai", id: "composer-ai", role: "group", "aria-label": t("AI help"), hidden: true },
     h("div", { class: "composer-ai-buttons" }, draft, stop, translate, undo),
     status,
     sources,
@@ -159,7 +162,7 @@ export function createComposerAi(ticketId, text, changed) {
     controller = new AbortController();
     const mine = controller;
     busy(true);
-    say("Drafting…");
+    say(t("Drafting…"));
     stop.focus();
     try {
       const done = await streamAi(
@@ -173,14 +176,14 @@ export function createComposerAi(ticketId, text, changed) {
         },
         mine.signal,
       );
-      say("Draft ready: read it through before sending.");
+      say(t("Draft ready: read it through before sending."));
       const found = (done.sources || []).filter((s) => s && s.title);
       if (found.length) {
-        mount(sources, "Based on: ", sourceList(found));
+        mount(sources, t("Based on: "), sourceList(found));
         sources.hidden = false;
       }
     } catch (error) {
-      if (error.code === "aborted") say(written ? "Stopped; the draft so far is kept." : "Stopped.");
+      if (error.code === "aborted") say(written ? t("Stopped; the draft so far is kept.") : t("Stopped."));
       else say(aiErrorText(error, "draft"), "error");
     } finally {
       if (controller === mine) controller = null;
@@ -196,26 +199,26 @@ export function createComposerAi(ticketId, text, changed) {
   async function translateReply() {
     const current = text.value;
     if (!current.trim()) {
-      say("Write the reply first, then translate it.", "error");
+      say(t("Write the reply first, then translate it."), "error");
       text.focus();
       return;
     }
     const mine = ++translating;
     translate.disabled = true;
     draft.disabled = true;
-    say("Translating…");
+    say(t("Translating…"));
     try {
       const answer = await api.post(`/tickets/${encodeURIComponent(ticketId)}/ai/translate-reply`, { text: current });
       if (mine !== translating) return;
       if (text.value !== current) {
-        say("The reply changed while it was being translated; translate it again.", "error");
+        say(t("The reply changed while it was being translated; translate it again."), "error");
         return;
       }
       original = current;
       text.value = answer.text;
       changed();
       undo.hidden = false;
-      say(answer.to ? `Translated to ${answer.to}.` : "Translated.");
+      say(answer.to ? tf("Translated to {language}.", { language: answer.to }) : t("Translated."));
     } catch (error) {
       if (mine === translating) say(aiErrorText(error, "translate"), "error");
     } finally {
@@ -232,7 +235,7 @@ export function createComposerAi(ticketId, text, changed) {
     original = null;
     undo.hidden = true;
     changed();
-    say("Translation undone.");
+    say(t("Translation undone."));
     text.focus();
   }
 
@@ -269,16 +272,16 @@ export function createSummary(ticketId) {
   let controller = null;
   let written = "";
 
-  const button = h("button", { type: "button", id: "ai-summarize", class: "ai-button", hidden: true, "aria-controls": "ai-summary", onclick: () => start() }, "Summarize");
+  const button = h("button", { type: "button", id: "ai-summarize", class: "ai-button", hidden: true, "aria-controls": "ai-summary", onclick: () => start() }, t("Summarize"));
   const body = h("div", { class: "ai-summary-text", id: "ai-summary-text" });
   const status = h("p", { class: "ai-status small", id: "ai-summary-status", role: "status", "aria-live": "polite" });
-  const toggle = h("button", { type: "button", class: "ai-summary-toggle", id: "ai-summary-toggle", "aria-expanded": "true", "aria-controls": "ai-summary-body", onclick: () => collapse(toggle.getAttribute("aria-expanded") === "true") }, "Summary");
-  const stop = h("button", { type: "button", id: "ai-summary-stop", hidden: true, onclick: () => controller && controller.abort() }, "Stop");
-  const close = h("button", { type: "button", id: "ai-summary-close", class: "link-button", "aria-label": "Close the summary", onclick: () => hide() }, "Close");
+  const toggle = h("button", { type: "button", class: "ai-summary-toggle", id: "ai-summary-toggle", "aria-expanded": "true", "aria-controls": "ai-summary-body", onclick: () => collapse(toggle.getAttribute("aria-expanded") === "true") }, t("Summary"));
+  const stop = h("button", { type: "button", id: "ai-summary-stop", hidden: true, onclick: () => controller && controller.abort() }, t("Stop"));
+  const close = h("button", { type: "button", id: "ai-summary-close", class: "link-button", "aria-label": t("Close the summary"), onclick: () => hide() }, t("Close"));
   const inner = h("div", { id: "ai-summary-body" }, status, body);
   const box = h(
     "section",
-    { class: "ai-summary", id: "ai-summary", "aria-label": "Summary of the conversation", hidden: true },
+    { class: "ai-summary", id: "ai-summary", "aria-label": t("Summary of the conversation"), hidden: true },
     h("div", { class: "ai-summary-head" }, toggle, h("span", { class: "ai-summary-actions" }, stop, close)),
     inner,
   );
@@ -304,7 +307,7 @@ export function createSummary(ticketId) {
     const mine = controller;
     button.disabled = true;
     stop.hidden = false;
-    status.textContent = "Summarizing…";
+    status.textContent = t("Summarizing…");
     status.classList.remove("ai-error");
     try {
       await streamAi(
@@ -318,7 +321,7 @@ export function createSummary(ticketId) {
       );
       status.textContent = "";
     } catch (error) {
-      if (error.code === "aborted") status.textContent = written ? "Stopped." : "Stopped before any summary was written.";
+      if (error.code === "aborted") status.textContent = written ? t("Stopped.") : t("Stopped before any summary was written.");
       else {
         status.textContent = aiErrorText(error, "summary");
         status.classList.add("ai-error");
@@ -362,11 +365,11 @@ export function translationFor(m, redraw) {
     return h(
       "div",
       { class: "msg-translation" },
-      h("button", { type: "button", class: "link-button msg-translate", id: `translate-${m.id}`, onclick: () => fetchTranslation(m, to, redraw) }, "Translate"),
+      h("button", { type: "button", class: "link-button msg-translate", id: `translate-${m.id}`, onclick: () => fetchTranslation(m, to, redraw) }, t("Translate")),
     );
   }
   if (entry.state === "loading") {
-    return h("div", { class: "msg-translation" }, h("button", { type: "button", class: "link-button msg-translate", id: `translate-${m.id}`, "aria-disabled": "true" }, "Translating…"));
+    return h("div", { class: "msg-translation" }, h("button", { type: "button", class: "link-button msg-translate", id: `translate-${m.id}`, "aria-disabled": "true" }, t("Translating…")));
   }
   if (entry.state === "error") {
     return h(
@@ -374,24 +377,24 @@ export function translationFor(m, redraw) {
       { class: "msg-translation" },
       h("span", { class: "ai-error small", role: "status" }, entry.error),
       " ",
-      h("button", { type: "button", class: "link-button msg-translate", id: `translate-${m.id}`, onclick: () => fetchTranslation(m, to, redraw) }, "Try again"),
+      h("button", { type: "button", class: "link-button msg-translate", id: `translate-${m.id}`, onclick: () => fetchTranslation(m, to, redraw) }, t("Try again")),
     );
   }
   if (entry.original) {
     return h(
       "div",
       { class: "msg-translation" },
-      h("button", { type: "button", class: "link-button msg-translate", id: `translate-${m.id}`, onclick: () => { entry.original = false; redraw(); } }, "Show translation"),
+      h("button", { type: "button", class: "link-button msg-translate", id: `translate-${m.id}`, onclick: () => { entry.original = false; redraw(); } }, t("Show translation")),
     );
   }
   return h(
     "div",
     { class: "msg-translation msg-translated" },
-    h("span", { class: "msg-translated-from small muted" }, entry.from ? `Translated from ${entry.from}:` : "Translated:"),
+    h("span", { class: "msg-translated-from small muted" }, entry.from ? tf("Translated from {language}:", { language: entry.from }) : t("Translated:")),
     " ",
     h("span", { class: "msg-translated-text", lang: entry.to || null }, entry.text),
     " ",
-    h("button", { type: "button", class: "link-button msg-show-original", id: `translate-${m.id}`, onclick: () => { entry.original = true; redraw(); } }, "Show original"),
+    h("button", { type: "button", class: "link-button msg-show-original", id: `translate-${m.id}`, onclick: () => { entry.original = true; redraw(); } }, t("Show original")),
   );
 }
 

@@ -7,6 +7,7 @@ import { ApiError } from "../api.js";
 import { refreshCanned } from "../data.js";
 import { h, mount, preservingFocus } from "../dom.js";
 import { can, state } from "../store.js";
+import { t, tf } from "../i18n.js";
 
 const FIELDS = ["shortcut", "title", "body"];
 const HINTS = {
@@ -35,14 +36,14 @@ export function createCannedView(root) {
   const general = h("p", { class: "form-error", id: "canned-form-error", role: "alert" });
   const status = h("p", { class: "muted", id: "canned-status", role: "status", "aria-live": "polite" });
   const save = h("button", { type: "submit", class: "primary", id: "canned-save" });
-  const cancel = h("button", { type: "button", id: "canned-cancel", onclick: () => resetForm(true) }, "Cancel");
+  const cancel = h("button", { type: "button", id: "canned-cancel", onclick: () => resetForm(true) }, t("Cancel"));
   const form = h(
     "form",
     { class: "canned-form", id: "canned-form", "aria-labelledby": "canned-form-title", novalidate: true },
     heading,
-    h("div", { class: "field" }, h("label", { for: "canned-shortcut" }, "Shortcut (typed after / in the composer)"), h("span", { class: "slash-input" }, h("span", { "aria-hidden": "true" }, "/"), inputs.shortcut), errors.shortcut),
-    h("div", { class: "field" }, h("label", { for: "canned-title" }, "Title (optional)"), inputs.title, errors.title),
-    h("div", { class: "field" }, h("label", { for: "canned-body" }, "Body"), inputs.body, errors.body),
+    h("div", { class: "field" }, h("label", { for: "canned-shortcut" }, t("Shortcut (typed after / in the composer)")), h("span", { class: "slash-input" }, h("span", { "aria-hidden": "true" }, "/"), inputs.shortcut), errors.shortcut),
+    h("div", { class: "field" }, h("label", { for: "canned-title" }, t("Title (optional)")), inputs.title, errors.title),
+    h("div", { class: "field" }, h("label", { for: "canned-body" }, t("Body")), inputs.body, errors.body),
     general,
     h("div", { class: "form-actions" }, save, cancel),
   );
@@ -57,8 +58,8 @@ export function createCannedView(root) {
     submit();
   });
   const list = h("div", { class: "canned-list-slot" });
-  const page = h("div", { class: "canned-page-body" }, h("h2", {}, "Canned responses"), h("p", { class: "muted" }, "Agents insert these by typing /shortcut in the composer."), form, status, list);
-  const refusal = h("div", { class: "canned-page-body" }, h("h2", {}, "Canned responses"), h("p", { class: "form-error", role: "alert", id: "canned-refused" }, "You are not allowed to manage canned responses; supervisors and admins can."));
+  const page = h("div", { class: "canned-page-body" }, h("h2", {}, t("Canned responses")), h("p", { class: "muted" }, t("Agents insert these by typing /shortcut in the composer.")), form, status, list);
+  const refusal = h("div", { class: "canned-page-body" }, h("h2", {}, t("Canned responses")), h("p", { class: "form-error", role: "alert", id: "canned-refused" }, t("You are not allowed to manage canned responses; supervisors and admins can.")));
   resetForm(false);
 
   function clearErrors() {
@@ -73,8 +74,8 @@ export function createCannedView(root) {
     editing = null;
     for (const name of FIELDS) inputs[name].value = "";
     clearErrors();
-    heading.textContent = "New canned response";
-    save.textContent = "Create";
+    heading.textContent = t("New canned response");
+    save.textContent = t("Create");
     cancel.hidden = true;
     drawnKey = null;
     render();
@@ -88,8 +89,8 @@ export function createCannedView(root) {
     inputs.title.value = canned.title || "";
     inputs.body.value = canned.body;
     clearErrors();
-    heading.textContent = `Edit /${canned.shortcut}`;
-    save.textContent = "Save changes";
+    heading.textContent = tf("Edit {name}", { name: `/${canned.shortcut}` });
+    save.textContent = t("Save changes");
     cancel.hidden = false;
     drawnKey = null;
     render();
@@ -101,10 +102,10 @@ export function createCannedView(root) {
     let name = error.code === "duplicate" ? "shortcut" : error.details && error.details.field;
     if (!FIELDS.includes(name)) name = null;
     if (!name) {
-      general.textContent = error.status === 403 ? "You are not allowed to manage canned responses." : `Not saved: ${error.message}`;
+      general.textContent = error.status === 403 ? t("You are not allowed to manage canned responses.") : tf("Not saved: {reason}", { reason: error.message });
       return;
     }
-    errors[name].textContent = error.code === "duplicate" ? `/${shortcut} is taken: pick another shortcut.` : HINTS[name];
+    errors[name].textContent = error.code === "duplicate" ? tf("/{shortcut} is taken: pick another shortcut.", { shortcut }) : t(HINTS[name]);
     inputs[name].setAttribute("aria-invalid", "true");
     inputs[name].focus();
   }
@@ -120,10 +121,10 @@ export function createCannedView(root) {
     try {
       if (editing) {
         await api.patch(`/canned-responses/${encodeURIComponent(editing.id)}`, values);
-        status.textContent = `Saved /${values.shortcut}.`;
+        status.textContent = tf("Saved /{shortcut}.", { shortcut: values.shortcut });
       } else {
         await api.post("/canned-responses", values);
-        status.textContent = `Created /${values.shortcut}.`;
+        status.textContent = tf("Created /{shortcut}.", { shortcut: values.shortcut });
       }
       await refreshCanned();
       resetForm(true);
@@ -138,10 +139,10 @@ export function createCannedView(root) {
   async function remove(canned) {
     try {
       await api.del(`/canned-responses/${encodeURIComponent(canned.id)}`);
-      status.textContent = `Deleted /${canned.shortcut}.`;
+      status.textContent = tf("Deleted /{shortcut}.", { shortcut: canned.shortcut });
     } catch (error) {
       if (error.status === 401) return;
-      status.textContent = error.status === 404 ? `/${canned.shortcut} was already deleted.` : `Not deleted: ${error.message}`;
+      status.textContent = error.status === 404 ? tf("/{shortcut} was already deleted.", { shortcut: canned.shortcut }) : tf("Not deleted: {reason}", { reason: error.message });
     }
     confirming = null;
     if (editing && editing.id === canned.id) resetForm(false);
@@ -156,16 +157,16 @@ export function createCannedView(root) {
     const actions =
       confirming === canned.id
         ? [
-            h("span", { class: "confirm-text" }, `Delete ${label}?`),
+            h("span", { class: "confirm-text" }, tf("Delete {name}?", { name: label })),
             " ",
-            h("button", { type: "button", class: "danger", id: `canned-confirm-${canned.id}`, onclick: () => remove(canned) }, "Yes, delete"),
+            h("button", { type: "button", class: "danger", id: `canned-confirm-${canned.id}`, onclick: () => remove(canned) }, t("Yes, delete")),
             " ",
-            h("button", { type: "button", id: `canned-keep-${canned.id}`, onclick: () => { confirming = null; drawnKey = null; render(); document.getElementById(`canned-delete-${canned.id}`)?.focus(); } }, "Keep"),
+            h("button", { type: "button", id: `canned-keep-${canned.id}`, onclick: () => { confirming = null; drawnKey = null; render(); document.getElementById(`canned-delete-${canned.id}`)?.focus(); } }, t("Keep")),
           ]
         : [
-            h("button", { type: "button", id: `canned-edit-${canned.id}`, "aria-label": `Edit ${label}`, onclick: () => edit(canned) }, "Edit"),
+            h("button", { type: "button", id: `canned-edit-${canned.id}`, "aria-label": tf("Edit {name}", { name: label }), onclick: () => edit(canned) }, t("Edit")),
             " ",
-            h("button", { type: "button", id: `canned-delete-${canned.id}`, "aria-label": `Delete ${label}`, onclick: () => { confirming = canned.id; drawnKey = null; render(); document.getElementById(`canned-confirm-${canned.id}`)?.focus(); } }, "Delete"),
+            h("button", { type: "button", id: `canned-delete-${canned.id}`, "aria-label": tf("Delete {name}", { name: label }), onclick: () => { confirming = canned.id; drawnKey = null; render(); document.getElementById(`canned-confirm-${canned.id}`)?.focus(); } }, t("Delete")),
           ];
     return h(
       "tr",
@@ -196,11 +197,11 @@ export function createCannedView(root) {
           ? h(
               "table",
               { class: "canned-table", id: "canned-list" },
-              h("caption", { class: "sr-only" }, "Canned responses"),
-              h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Shortcut"), h("th", { scope: "col" }, "Title"), h("th", { scope: "col" }, "Body"), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")))),
+              h("caption", { class: "sr-only" }, t("Canned responses")),
+              h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("Shortcut")), h("th", { scope: "col" }, t("Title")), h("th", { scope: "col" }, t("Body")), h("th", { scope: "col" }, h("span", { class: "sr-only" }, t("Actions"))))),
               h("tbody", {}, items.map(row)),
             )
-          : h("p", { class: "muted", id: "canned-empty" }, "No canned responses yet."),
+          : h("p", { class: "muted", id: "canned-empty" }, t("No canned responses yet.")),
       ),
     );
   }

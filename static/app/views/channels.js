@@ -10,6 +10,7 @@ import { h, mount } from "../dom.js";
 import { localTime } from "../format.js";
 import { can } from "../store.js";
 import { copyText } from "../clipboard.js";
+import { t, tf } from "../i18n.js";
 
 const SYNC_RECHECK = [2_000, 6_000]; // after asking for a template sync, read the channel again
 
@@ -44,10 +45,10 @@ function copyField(id, labelText, value, announce, note) {
         {
           type: "button",
           id: `${id}-copy`,
-          "aria-label": `Copy ${labelText.toLowerCase()}`,
-          onclick: async () => announce((await copyText(value, input)) ? `${labelText} copied.` : "Could not copy: select the text and copy it yourself."),
+          "aria-label": tf("Copy {what}", { what: labelText.toLowerCase() }),
+          onclick: async () => announce((await copyText(value, input)) ? tf("{what} copied.", { what: labelText }) : t("Could not copy: select the text and copy it yourself.")),
         },
-        "Copy",
+        t("Copy"),
       ),
     ),
     note ? h("p", { class: "muted small", id: `${id}-note` }, note) : null,
@@ -91,10 +92,10 @@ function fieldSet(prefix, names, hints) {
       if (error.status === 401) return; // login takes over
       const name = error.details && error.details.field;
       if (!names.includes(name)) {
-        general.textContent = error.status === 403 ? "Only the workspace owner can change channels." : `${what}: ${error.message}`;
+        general.textContent = error.status === 403 ? t("Only the workspace owner can change channels.") : tf("{what}: {reason}", { what, reason: error.message });
         return;
       }
-      errors[name].textContent = hints[name];
+      errors[name].textContent = t(hints[name]);
       inputs[name].setAttribute("aria-invalid", "true");
       inputs[name].focus();
     },
@@ -124,15 +125,15 @@ export function createChannelsView(root) {
   sending.input("from_address", { type: "email", "aria-required": "true" });
   sending.input("reply_address", { type: "email" });
   const sendingNow = h("p", { id: "email-sending-from", class: "channel-ok" });
-  const sendingSave = h("button", { type: "submit", class: "primary", id: "email-sending-save" }, "Save sending");
+  const sendingSave = h("button", { type: "submit", class: "primary", id: "email-sending-save" }, t("Save sending"));
   const sendingForm = h(
     "form",
     { class: "channel-form", id: "email-sending-form", "aria-labelledby": "email-sending-title", novalidate: true },
-    h("h4", { id: "email-sending-title" }, "Sending replies"),
+    h("h4", { id: "email-sending-title" }, t("Sending replies")),
     sendingNow,
-    sending.field("server_token", "Postmark server API token", "Postmark → Servers → your server → API Tokens. It is stored and never shown again."),
-    sending.field("from_address", "From address", "A sender signature or a domain verified in Postmark."),
-    sending.field("reply_address", "Reply-To address (optional)", "Where customers' answers go: Postmark's inbound address, or one of yours forwarded to it. The From address when empty."),
+    sending.field("server_token", t("Postmark server API token"), t("Postmark → Servers → your server → API Tokens. It is stored and never shown again.")),
+    sending.field("from_address", t("From address"), t("A sender signature or a domain verified in Postmark.")),
+    sending.field("reply_address", t("Reply-To address (optional)"), t("Where customers' answers go: Postmark's inbound address, or one of yours forwarded to it. The From address when empty.")),
     sending.general,
     h("div", { class: "form-actions" }, sendingSave),
   );
@@ -143,8 +144,8 @@ export function createChannelsView(root) {
   const emailSection = h(
     "section",
     { class: "channel-card", id: "channel-email", "aria-labelledby": "channel-email-title" },
-    h("h3", { id: "channel-email-title" }, "Email (Postmark)"),
-    h("p", { class: "muted" }, "Customers' emails arrive through Postmark's inbound webhook; replies go out through your Postmark server."),
+    h("h3", { id: "channel-email-title" }, t("Email (Postmark)")),
+    h("p", { class: "muted" }, t("Customers' emails arrive through Postmark's inbound webhook; replies go out through your Postmark server.")),
     emailState,
     emailConnect,
     emailUrls,
@@ -158,16 +159,16 @@ export function createChannelsView(root) {
   wa.input("waba_id", { inputmode: "numeric", "aria-required": "true" });
   wa.input("access_token", { type: "password", "aria-required": "true" });
   wa.input("app_secret", { type: "password", "aria-required": "true" });
-  const waSave = h("button", { type: "submit", class: "primary", id: "whatsapp-save" }, "Connect WhatsApp");
+  const waSave = h("button", { type: "submit", class: "primary", id: "whatsapp-save" }, t("Connect WhatsApp"));
   const waSecretsNote = h("p", { class: "muted small", id: "whatsapp-secrets-note" });
   const waForm = h(
     "form",
     { class: "channel-form", id: "whatsapp-form", "aria-labelledby": "whatsapp-form-title", novalidate: true },
-    h("h4", { id: "whatsapp-form-title" }, "Your number"),
-    wa.field("phone_number_id", "Phone number ID", "WhatsApp Manager → API setup: “Phone number ID” (not the phone number itself)."),
-    wa.field("waba_id", "WhatsApp Business Account ID"),
-    wa.field("access_token", "Access token", "A system user's permanent token with whatsapp_business_messaging and whatsapp_business_management."),
-    wa.field("app_secret", "App secret", "Meta app dashboard → App settings → Basic. Tandem checks every webhook's signature with it."),
+    h("h4", { id: "whatsapp-form-title" }, t("Your number")),
+    wa.field("phone_number_id", t("Phone number ID"), t("WhatsApp Manager → API setup: “Phone number ID” (not the phone number itself).")),
+    wa.field("waba_id", t("WhatsApp Business Account ID")),
+    wa.field("access_token", t("Access token"), t("A system user's permanent token with whatsapp_business_messaging and whatsapp_business_management.")),
+    wa.field("app_secret", t("App secret"), t("Meta app dashboard → App settings → Basic. Tandem checks every webhook's signature with it.")),
     waSecretsNote,
     wa.general,
     h("div", { class: "form-actions" }, waSave),
@@ -181,8 +182,8 @@ export function createChannelsView(root) {
   const waSection = h(
     "section",
     { class: "channel-card", id: "channel-whatsapp", "aria-labelledby": "channel-whatsapp-title" },
-    h("h3", { id: "channel-whatsapp-title" }, "WhatsApp (Cloud API)"),
-    h("p", { class: "muted" }, "Customers' WhatsApp messages arrive through Meta's webhook; replies go out through the Cloud API from your number."),
+    h("h3", { id: "channel-whatsapp-title" }, t("WhatsApp (Cloud API)")),
+    h("p", { class: "muted" }, t("Customers' WhatsApp messages arrive through Meta's webhook; replies go out through the Cloud API from your number.")),
     waState,
     waForm,
     waWebhook,
@@ -190,14 +191,14 @@ export function createChannelsView(root) {
   );
 
   const loadLine = h("p", { class: "form-error", id: "channels-load-error", role: "alert" });
-  const page = h("div", { class: "channels-page-body" }, h("h2", {}, "Channels"), h("p", { class: "muted" }, "Connect the ways customers reach you. Only the workspace owner sees this page."), loadLine, status, emailSection, waSection);
-  const refusal = h("div", { class: "channels-page-body" }, h("h2", {}, "Channels"), h("p", { class: "form-error", role: "alert", id: "channels-refused" }, "Only the workspace owner can connect channels."));
+  const page = h("div", { class: "channels-page-body" }, h("h2", {}, t("Channels")), h("p", { class: "muted" }, t("Connect the ways customers reach you. Only the workspace owner sees this page.")), loadLine, status, emailSection, waSection);
+  const refusal = h("div", { class: "channels-page-body" }, h("h2", {}, t("Channels")), h("p", { class: "form-error", role: "alert", id: "channels-refused" }, t("Only the workspace owner can connect channels.")));
 
   // ---- drawing ---------------------------------------------------------------------------
 
   function drawEmail() {
     if (!email) {
-      mount(emailState, h("p", { class: "muted" }, loadError ? "" : "Loading…"));
+      mount(emailState, h("p", { class: "muted" }, loadError ? "" : t("Loading…")));
       emailConnect.replaceChildren();
       emailUrls.replaceChildren();
       sendingForm.hidden = true;
@@ -206,22 +207,24 @@ export function createChannelsView(root) {
     mount(
       emailState,
       email.connected
-        ? h("p", { class: "channel-ok" }, `Connected since ${localTime(email.connected_at)}.`)
-        : h("p", {}, "Not connected. Connecting makes the webhook URLs to paste into Postmark."),
+        ? h("p", { class: "channel-ok" }, tf("Connected since {time}.", { time: localTime(email.connected_at) }))
+        : h("p", {}, t("Not connected. Connecting makes the webhook URLs to paste into Postmark.")),
     );
     drawEmailConnect();
     drawEmailUrls();
     sendingForm.hidden = !email.connected;
     sendingNow.textContent = email.sending_from
-      ? `Sending from ${email.sending_from}${email.reply_address && email.reply_address !== email.sending_from ? `; answers come back to ${email.reply_address}` : ""}.`
-      : "Replies cannot go out by email until sending is set.";
+      ? email.reply_address && email.reply_address !== email.sending_from
+        ? tf("Sending from {from}; answers come back to {reply}.", { from: email.sending_from, reply: email.reply_address })
+        : tf("Sending from {from}.", { from: email.sending_from })
+      : t("Replies cannot go out by email until sending is set.");
     sendingNow.className = email.sending_from ? "channel-ok" : "channel-warn";
-    sendingSave.textContent = email.sending_from ? "Change sending" : "Save sending";
+    sendingSave.textContent = email.sending_from ? t("Change sending") : t("Save sending");
   }
 
   function drawEmailConnect() {
     if (!email.connected) {
-      mount(emailConnect, h("button", { type: "button", class: "primary", id: "email-connect-button", onclick: () => connectEmail() }, "Connect email"));
+      mount(emailConnect, h("button", { type: "button", class: "primary", id: "email-connect-button", onclick: () => connectEmail() }, t("Connect email")));
       return;
     }
     if (confirmingRegenerate) {
@@ -230,19 +233,19 @@ export function createChannelsView(root) {
         h(
           "div",
           { class: "confirm-box", role: "group", "aria-labelledby": "email-regenerate-question" },
-          h("p", { id: "email-regenerate-question" }, "Make new webhook credentials? The URLs pasted in Postmark stop working at once (Postmark retries for a while): paste the new ones there. How replies are sent stays as it is."),
-          h("button", { type: "button", class: "danger", id: "email-regenerate-confirm", onclick: () => connectEmail() }, "Yes, regenerate"),
+          h("p", { id: "email-regenerate-question" }, t("Make new webhook credentials? The URLs pasted in Postmark stop working at once (Postmark retries for a while): paste the new ones there. How replies are sent stays as it is.")),
+          h("button", { type: "button", class: "danger", id: "email-regenerate-confirm", onclick: () => connectEmail() }, t("Yes, regenerate")),
           " ",
-          h("button", { type: "button", id: "email-regenerate-keep", onclick: () => { confirmingRegenerate = false; drawEmail(); document.getElementById("email-regenerate")?.focus(); } }, "Keep the current ones"),
+          h("button", { type: "button", id: "email-regenerate-keep", onclick: () => { confirmingRegenerate = false; drawEmail(); document.getElementById("email-regenerate")?.focus(); } }, t("Keep the current ones")),
         ),
       );
       return;
     }
     mount(
       emailConnect,
-      h("button", { type: "button", id: "email-regenerate", onclick: () => { confirmingRegenerate = true; drawEmail(); document.getElementById("email-regenerate-confirm")?.focus(); } }, "Regenerate webhook credentials"),
+      h("button", { type: "button", id: "email-regenerate", onclick: () => { confirmingRegenerate = true; drawEmail(); document.getElementById("email-regenerate-confirm")?.focus(); } }, t("Regenerate webhook credentials")),
       " ",
-      disconnectButton("email", "Disconnect email", "Postmark's webhooks will be refused and replies will not go out by email. Conversations stay."),
+      disconnectButton("email", t("Disconnect email"), t("Postmark's webhooks will be refused and replies will not go out by email. Conversations stay.")),
     );
   }
 
@@ -254,9 +257,9 @@ export function createChannelsView(root) {
       mount(
         box,
         h("span", { role: "group", "aria-label": label }, `${consequence} `,
-          h("button", { type: "button", class: "danger", id: `${channel}-disconnect-confirm`, onclick: () => disconnect(channel) }, "Yes, disconnect"),
+          h("button", { type: "button", class: "danger", id: `${channel}-disconnect-confirm`, onclick: () => disconnect(channel) }, t("Yes, disconnect")),
           " ",
-          h("button", { type: "button", onclick: () => mount(box, ask) }, "Keep it")),
+          h("button", { type: "button", onclick: () => mount(box, ask) }, t("Keep it"))),
       );
       document.getElementById(`${channel}-disconnect-confirm`)?.focus();
     });
@@ -267,11 +270,11 @@ export function createChannelsView(root) {
   async function disconnect(channel) {
     try {
       await api.request("DELETE", `/channels/${channel}`);
-      announce(channel === "email" ? "Email disconnected." : "WhatsApp disconnected.");
+      announce(channel === "email" ? t("Email disconnected.") : t("WhatsApp disconnected."));
       await load();
     } catch (error) {
       if (error.status === 401) return;
-      announce(`Not disconnected: ${error.message}`);
+      announce(tf("Not disconnected: {reason}", { reason: error.message }));
     }
   }
 
@@ -282,8 +285,8 @@ export function createChannelsView(root) {
     }
     const shown = emailSecret || email;
     const where = [
-      h("li", {}, "Inbound webhook URL: in Postmark, Servers → your server → Settings → Inbound → Webhook URL."),
-      h("li", {}, "Events webhook URL: Webhooks → Add webhook, with the Delivery, Bounce and Open events ticked."),
+      h("li", {}, t("Inbound webhook URL: in Postmark, Servers → your server → Settings → Inbound → Webhook URL.")),
+      h("li", {}, t("Events webhook URL: Webhooks → Add webhook, with the Delivery, Bounce and Open events ticked.")),
     ];
     mount(
       emailUrls,
@@ -291,19 +294,19 @@ export function createChannelsView(root) {
         ? h(
             "div",
             { class: "secret-notice", id: "email-secret-notice", role: "alert" },
-            h("strong", {}, "Copy these URLs now: "),
-            "the password in them will not be shown again. Regenerating makes new ones and breaks the old URLs.",
+            h("strong", {}, t("Copy these URLs now: ")),
+            t("the password in them will not be shown again. Regenerating makes new ones and breaks the old URLs."),
           )
-        : h("p", { class: "muted small", id: "email-no-secret" }, "The password in these URLs is shown only when the credentials are made; regenerate them if you no longer have it."),
-      copyField("email-inbound-url", "Inbound webhook URL", shown.inbound_webhook_url || "", announce),
-      copyField("email-events-url", "Events webhook URL", shown.events_webhook_url || "", announce),
+        : h("p", { class: "muted small", id: "email-no-secret" }, t("The password in these URLs is shown only when the credentials are made; regenerate them if you no longer have it.")),
+      copyField("email-inbound-url", t("Inbound webhook URL"), shown.inbound_webhook_url || "", announce),
+      copyField("email-events-url", t("Events webhook URL"), shown.events_webhook_url || "", announce),
       h("ul", { class: "channel-steps" }, where),
     );
   }
 
   function drawWhatsApp() {
     if (!whatsapp) {
-      mount(waState, h("p", { class: "muted" }, loadError ? "" : "Loading…"));
+      mount(waState, h("p", { class: "muted" }, loadError ? "" : t("Loading…")));
       waWebhook.replaceChildren();
       waTemplates.replaceChildren();
       return;
@@ -311,12 +314,12 @@ export function createChannelsView(root) {
     mount(
       waState,
       whatsapp.connected
-        ? h("p", { class: "channel-ok" }, `Connected: number ID ${whatsapp.phone_number_id}, account ${whatsapp.waba_id}, since ${localTime(whatsapp.connected_at)}.`)
-        : h("p", {}, "Not connected."),
+        ? h("p", { class: "channel-ok" }, tf("Connected: number ID {number}, account {account}, since {time}.", { number: whatsapp.phone_number_id, account: whatsapp.waba_id, time: localTime(whatsapp.connected_at) }))
+        : h("p", {}, t("Not connected.")),
     );
-    waSave.textContent = whatsapp.connected ? "Save and reconnect" : "Connect WhatsApp";
+    waSave.textContent = whatsapp.connected ? t("Save and reconnect") : t("Connect WhatsApp");
     waSecretsNote.textContent = whatsapp.connected
-      ? "The access token and app secret are stored and never shown again: enter both to change the connection. The webhook URL and verify token stay the same."
+      ? t("The access token and app secret are stored and never shown again: enter both to change the connection. The webhook URL and verify token stay the same.")
       : "";
     if (!whatsapp.connected) {
       waWebhook.replaceChildren();
@@ -325,15 +328,15 @@ export function createChannelsView(root) {
     }
     mount(
       waWebhook,
-      h("h4", {}, "Webhook in Meta"),
-      copyField("whatsapp-webhook-url", "Callback URL", whatsapp.webhook_url || "", announce),
-      copyField("whatsapp-verify-token", "Verify token", whatsapp.verify_token || "", announce),
+      h("h4", {}, t("Webhook in Meta")),
+      copyField("whatsapp-webhook-url", t("Callback URL"), whatsapp.webhook_url || "", announce),
+      copyField("whatsapp-verify-token", t("Verify token"), whatsapp.verify_token || "", announce),
       h(
         "ol",
         { class: "channel-steps" },
-        h("li", {}, "In the Meta app dashboard, open WhatsApp → Configuration → Webhook and choose Edit."),
-        h("li", {}, "Paste the callback URL and the verify token, then Verify and save."),
-        h("li", {}, "Under Webhook fields, subscribe to the messages field."),
+        h("li", {}, t("In the Meta app dashboard, open WhatsApp → Configuration → Webhook and choose Edit.")),
+        h("li", {}, t("Paste the callback URL and the verify token, then Verify and save.")),
+        h("li", {}, t("Under Webhook fields, subscribe to the messages field.")),
       ),
     );
     drawTemplates();
@@ -343,32 +346,32 @@ export function createChannelsView(root) {
     const templates = whatsapp.templates || [];
     mount(
       waTemplates,
-      h("h4", {}, "Message templates"),
-      h("p", { class: "muted small" }, "After 24 hours without a message from the customer, WhatsApp delivers only templates approved in WhatsApp Manager; agents pick one in the composer."),
+      h("h4", {}, t("Message templates")),
+      h("p", { class: "muted small" }, t("After 24 hours without a message from the customer, WhatsApp delivers only templates approved in WhatsApp Manager; agents pick one in the composer.")),
       h(
         "p",
         { id: "whatsapp-synced" },
-        whatsapp.templates_synced_at ? `Last synced ${localTime(whatsapp.templates_synced_at)}.` : "Not synced yet.",
+        whatsapp.templates_synced_at ? tf("Last synced {time}.", { time: localTime(whatsapp.templates_synced_at) }) : t("Not synced yet."),
         " ",
-        h("button", { type: "button", id: "whatsapp-sync", onclick: () => syncTemplates() }, "Sync templates"),
+        h("button", { type: "button", id: "whatsapp-sync", onclick: () => syncTemplates() }, t("Sync templates")),
         " ",
-        h("button", { type: "button", id: "whatsapp-refresh", onclick: () => refreshWhatsApp(true) }, "Refresh"),
+        h("button", { type: "button", id: "whatsapp-refresh", onclick: () => refreshWhatsApp(true) }, t("Refresh")),
       ),
-      h("p", {}, disconnectButton("whatsapp", "Disconnect WhatsApp", "Meta's webhooks will be refused and replies will not go out on WhatsApp. Conversations stay.")),
-      whatsapp.templates_error ? h("p", { class: "form-error", id: "whatsapp-templates-error" }, `The last sync failed: ${whatsapp.templates_error}`) : null,
+      h("p", {}, disconnectButton("whatsapp", t("Disconnect WhatsApp"), t("Meta's webhooks will be refused and replies will not go out on WhatsApp. Conversations stay."))),
+      whatsapp.templates_error ? h("p", { class: "form-error", id: "whatsapp-templates-error" }, tf("The last sync failed: {reason}", { reason: whatsapp.templates_error })) : null,
       templates.length
         ? h(
             "table",
             { class: "channel-table", id: "whatsapp-template-list" },
-            h("caption", { class: "sr-only" }, "Approved templates"),
-            h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "Language"), h("th", { scope: "col" }, "Category"), h("th", { scope: "col" }, "Text"), h("th", { scope: "col" }, "Parameters"))),
+            h("caption", { class: "sr-only" }, t("Approved templates")),
+            h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("Name")), h("th", { scope: "col" }, t("Language")), h("th", { scope: "col" }, t("Category")), h("th", { scope: "col" }, t("Text")), h("th", { scope: "col" }, t("Parameters")))),
             h(
               "tbody",
               {},
               templates.map((t) => h("tr", {}, h("th", { scope: "row", class: "template-name" }, t.name), h("td", {}, t.language), h("td", {}, t.category), h("td", { class: "template-body" }, t.body_text), h("td", {}, String(t.param_count)))),
             ),
           )
-        : h("p", { class: "muted", id: "whatsapp-no-templates" }, "No approved templates yet."),
+        : h("p", { class: "muted", id: "whatsapp-no-templates" }, t("No approved templates yet.")),
     );
   }
 
@@ -381,13 +384,13 @@ export function createChannelsView(root) {
       emailSecret = await api.request("PUT", "/channels/email");
       email = emailSecret;
       confirmingRegenerate = false;
-      announce("Email connected: copy the webhook URLs into Postmark now.");
+      announce(t("Email connected: copy the webhook URLs into Postmark now."));
       drawEmail();
       document.getElementById("email-inbound-url-copy")?.focus();
     } catch (error) {
       for (const button of buttons) button.disabled = false;
       if (error.status === 401) return;
-      announce(error.status === 403 ? "Only the workspace owner can connect email." : `Not connected: ${error.message}`);
+      announce(error.status === 403 ? t("Only the workspace owner can connect email.") : tf("Not connected: {reason}", { reason: error.message }));
     }
   }
 
@@ -404,10 +407,10 @@ export function createChannelsView(root) {
       const answer = await api.patch("/channels/email", values);
       email = answer; // the URLs made a moment ago, if any, stay on show (emailSecret)
       sending.inputs.server_token.value = "";
-      announce(`Saved: replies go out from ${answer.sending_from}.`);
+      announce(tf("Saved: replies go out from {from}.", { from: answer.sending_from }));
       drawEmail();
     } catch (error) {
-      sending.show(error, "Not saved");
+      sending.show(error, t("Not saved"));
       if (error.status === 404) refreshEmail(); // not connected any more
     } finally {
       sendingSave.disabled = false;
@@ -423,12 +426,12 @@ export function createChannelsView(root) {
       whatsapp = await api.request("PUT", "/channels/whatsapp", values);
       wa.inputs.access_token.value = "";
       wa.inputs.app_secret.value = "";
-      announce("WhatsApp connected: paste the callback URL and verify token into Meta's app dashboard.");
+      announce(t("WhatsApp connected: paste the callback URL and verify token into Meta's app dashboard."));
       drawWhatsApp();
       fillWhatsAppIds();
       scheduleSyncChecks();
     } catch (error) {
-      wa.show(error, "Not connected");
+      wa.show(error, t("Not connected"));
     } finally {
       waSave.disabled = false;
     }
@@ -437,11 +440,11 @@ export function createChannelsView(root) {
   async function syncTemplates() {
     try {
       const answer = await api.post("/channels/whatsapp/templates/sync");
-      announce(answer.queued ? "Fetching the templates from WhatsApp…" : "The sync could not be queued now; try again in a while.");
+      announce(answer.queued ? t("Fetching the templates from WhatsApp…") : t("The sync could not be queued now; try again in a while."));
       if (answer.queued) scheduleSyncChecks();
     } catch (error) {
       if (error.status === 401) return;
-      announce(`Not synced: ${error.message}`);
+      announce(tf("Not synced: {reason}", { reason: error.message }));
       if (error.status === 404) refreshWhatsApp(false);
     }
   }
@@ -459,7 +462,7 @@ export function createChannelsView(root) {
       emailSecret = null;
       drawEmail();
     } catch (error) {
-      if (error.status !== 401) announce(`Could not read the email channel: ${error.message}`);
+      if (error.status !== 401) announce(tf("Could not read the email channel: {reason}", { reason: error.message }));
     }
   }
 
@@ -467,9 +470,9 @@ export function createChannelsView(root) {
     try {
       whatsapp = await api.get("/channels/whatsapp");
       drawWhatsApp();
-      if (said) announce("Templates read again.");
+      if (said) announce(t("Templates read again."));
     } catch (error) {
-      if (error.status !== 401) announce(`Could not read the WhatsApp channel: ${error.message}`);
+      if (error.status !== 401) announce(tf("Could not read the WhatsApp channel: {reason}", { reason: error.message }));
     }
   }
 
@@ -495,7 +498,7 @@ export function createChannelsView(root) {
     } catch (error) {
       if (error.status === 401) return;
       loadError = error.message;
-      loadLine.textContent = `Could not read the channels: ${error.message}`;
+      loadLine.textContent = tf("Could not read the channels: {reason}", { reason: error.message });
     }
     drawEmail();
     drawWhatsApp();

@@ -14,6 +14,7 @@ import { localTime } from "../format.js";
 import { state, subscribe } from "../store.js";
 import { createComposerAi } from "./ai.js";
 import { toast } from "./toast.js";
+import { t, tf } from "../i18n.js";
 
 const TYPING_EVERY = 3_000;
 const TYPING_IDLE = 4_000;
@@ -48,21 +49,21 @@ export function createComposer(ticketId) {
   });
   text.value = draft.text;
   const label = h("label", { for: "composer-text", id: "composer-label" });
-  const list = h("ul", { id: "composer-picker", class: "picker", role: "listbox", hidden: true, "aria-label": "Suggestions" });
+  const list = h("ul", { id: "composer-picker", class: "picker", role: "listbox", hidden: true, "aria-label": t("Suggestions") });
   const replyRadio = h("input", { type: "radio", name: "composer-kind", id: "kind-message", value: "message" });
   const noteRadio = h("input", { type: "radio", name: "composer-kind", id: "kind-note", value: "note" });
   const send = h("button", { type: "submit", class: "primary", id: "composer-send" });
-  const hint = h("p", { id: "composer-hint", class: "muted small" }, "Ctrl+Enter sends · / for canned responses · @name mentions a teammate in a note");
+  const hint = h("p", { id: "composer-hint", class: "muted small" }, t("Ctrl+Enter sends · / for canned responses · @name mentions a teammate in a note"));
   // WhatsApp: until when free replies go out, or why only a template can.
   const windowNote = h("p", { id: "composer-window", class: "muted small composer-window", hidden: true });
   const why = h("p", { id: "composer-why", class: "composer-why", role: "status", "aria-live": "polite" });
   const templatePanel = h("div", { class: "template-picker", id: "composer-template", hidden: true });
-  const fileInput = h("input", { type: "file", multiple: true, id: "composer-file", hidden: true, tabindex: "-1", "aria-label": "Files to attach" });
-  const attach = h("button", { type: "button", id: "composer-attach", "aria-controls": "composer-files", onclick: () => fileInput.click() }, "Attach");
-  const chips = h("ul", { id: "composer-files", class: "composer-files", "aria-label": "Attached files", hidden: true });
+  const fileInput = h("input", { type: "file", multiple: true, id: "composer-file", hidden: true, tabindex: "-1", "aria-label": t("Files to attach") });
+  const attach = h("button", { type: "button", id: "composer-attach", "aria-controls": "composer-files", onclick: () => fileInput.click() }, t("Attach"));
+  const chips = h("ul", { id: "composer-files", class: "composer-files", "aria-label": t("Attached files"), hidden: true });
   // Answers for the customer's latest message (articles, canned responses), pushed live by
   // the server: Alt+1…Alt+5 (or a click) puts one into the reply at the caret.
-  const suggestionPanel = h("div", { class: "suggestions", id: "composer-suggestions", hidden: true, role: "region", "aria-label": "Suggested answers" });
+  const suggestionPanel = h("div", { class: "suggestions", id: "composer-suggestions", hidden: true, role: "region", "aria-label": t("Suggested answers") });
   let suggestionsSeen = null;
   const ai = createComposerAi(ticketId, text, () => saveDraft(ticketId, { text: text.value, kind }));
 
@@ -93,7 +94,7 @@ export function createComposer(ticketId) {
     suggestionPanel.hidden = !items.length;
     mount(
       suggestionPanel,
-      items.length ? h("p", { class: "muted small" }, "Suggested answers (Alt+1…", String(Math.min(items.length, 5)), ")") : null,
+      items.length ? h("p", { class: "muted small" }, tf("Suggested answers (Alt+1…{n})", { n: Math.min(items.length, 5) })) : null,
       h(
         "ol",
         { class: "suggestion-list" },
@@ -104,7 +105,7 @@ export function createComposer(ticketId) {
             h(
               "button",
               { type: "button", class: "suggestion", "aria-keyshortcuts": `Alt+${i + 1}`, title: item.text, onclick: () => insertSuggestion(item) },
-              h("span", { class: `badge suggestion-${item.kind}` }, item.kind === "canned" ? "canned" : "article"),
+              h("span", { class: `badge suggestion-${item.kind}` }, item.kind === "canned" ? t("canned") : t("article")),
               " ",
               item.title,
             ),
@@ -116,13 +117,13 @@ export function createComposer(ticketId) {
 
   const form = h(
     "form",
-    { class: "composer", "aria-label": "Write a reply or a private note" },
+    { class: "composer", "aria-label": t("Write a reply or a private note") },
     h(
       "fieldset",
       { class: "kind-toggle" },
-      h("legend", { class: "sr-only" }, "Send as"),
-      h("label", { for: "kind-message", class: "toggle" }, replyRadio, " Reply"),
-      h("label", { for: "kind-note", class: "toggle" }, noteRadio, " Private note"),
+      h("legend", { class: "sr-only" }, t("Send as")),
+      h("label", { for: "kind-message", class: "toggle" }, replyRadio, ` ${t("Reply")}`),
+      h("label", { for: "kind-note", class: "toggle" }, noteRadio, ` ${t("Private note")}`),
     ),
     why,
     suggestionPanel,
@@ -182,8 +183,8 @@ export function createComposer(ticketId) {
   function drawOptions() {
     const only = templateOnly();
     windowNote.hidden = !(options && options.free_text && options.window_closes_at && kind === "message");
-    windowNote.textContent = windowNote.hidden ? "" : `WhatsApp: free replies until ${localTime(options.window_closes_at)}`;
-    const reason = only ? options.why || "Only an approved WhatsApp template can be sent now." : "";
+    windowNote.textContent = windowNote.hidden ? "" : tf("WhatsApp: free replies until {time}", { time: localTime(options.window_closes_at) });
+    const reason = only ? options.why || t("Only an approved WhatsApp template can be sent now.") : "";
     if (why.textContent !== reason) why.textContent = reason;
     text.hidden = only;
     label.hidden = only;
@@ -192,7 +193,7 @@ export function createComposer(ticketId) {
     text.disabled = only;
     hint.hidden = only;
     templatePanel.hidden = !only;
-    send.textContent = kind === "note" ? "Add note" : only ? "Send template" : "Send reply";
+    send.textContent = kind === "note" ? t("Add note") : only ? t("Send template") : t("Send reply");
     ai.show(kind === "message" && !only && !replyRadio.disabled);
     if (!only) return;
     const templates = options.templates || [];
@@ -211,13 +212,13 @@ export function createComposer(ticketId) {
   function drawTemplatePanel() {
     const templates = options.templates || [];
     if (!templates.length) {
-      mount(templatePanel, h("p", { class: "form-error", id: "composer-no-templates" }, "No approved templates yet: a workspace owner can sync them under Channels."));
+      mount(templatePanel, h("p", { class: "form-error", id: "composer-no-templates" }, t("No approved templates yet: a workspace owner can sync them under Channels.")));
       return;
     }
     const select = h(
       "select",
       { id: "composer-template-select", onchange: (event) => chooseTemplate(event.target.value) },
-      h("option", { value: "" }, "Choose a template…"),
+      h("option", { value: "" }, t("Choose a template…")),
       templates.map((t) => h("option", { value: templateKey(t), selected: templateKey(t) === chosen }, `${t.name} (${t.language})`)),
     );
     const template = chosenTemplate();
@@ -235,18 +236,18 @@ export function createComposer(ticketId) {
               drawPreview();
             },
           });
-          return h("div", { class: "field" }, h("label", { for: id }, `Parameter {{${i + 1}}}`), input);
+          return h("div", { class: "field" }, h("label", { for: id }, tf("Parameter {{{n}}}", { n: i + 1 })), input);
         })
       : [];
     mount(
       templatePanel,
-      h("div", { class: "field" }, h("label", { for: "composer-template-select" }, "WhatsApp template"), select),
+      h("div", { class: "field" }, h("label", { for: "composer-template-select" }, t("WhatsApp template")), select),
       fields.length ? h("div", { class: "template-params" }, fields) : null,
       template
         ? h(
             "div",
             { class: "template-preview-box" },
-            h("span", { class: "label", id: "composer-preview-label" }, "Preview"),
+            h("span", { class: "label", id: "composer-preview-label" }, t("Preview")),
             h("p", { class: "template-preview", id: "composer-preview", "aria-labelledby": "composer-preview-label", "aria-live": "polite" }),
           )
         : null,
@@ -286,10 +287,10 @@ export function createComposer(ticketId) {
   function addFiles(picked) {
     for (const file of picked) {
       if (files.filter((f) => f.state !== "error").length >= MAX_FILES) {
-        toast(`At most ${MAX_FILES} files a message.`, "error");
+        toast(tf("At most {n} files a message.", { n: MAX_FILES }), "error");
         break;
       }
-      const entry = { key: ++fileKeys, name: file.name || "attachment", size: file.size, state: "uploading", progress: 0, id: null, error: null, controller: new AbortController() };
+      const entry = { key: ++fileKeys, name: file.name || t("attachment"), size: file.size, state: "uploading", progress: 0, id: null, error: null, controller: new AbortController() };
       files.push(entry);
       entry.done = uploadAttachment(file, {
         signal: entry.controller.signal,
@@ -332,10 +333,10 @@ export function createComposer(ticketId) {
       h("span", { class: "file-chip-name" }, entry.name),
       h("span", { class: "file-chip-size" }, fileSize(entry.size)),
       entry.state === "uploading"
-        ? [h("progress", { max: 100, value: percent, "aria-label": `Uploading ${entry.name}` }), h("span", { class: "file-chip-state" }, `Uploading… ${percent}%`)]
+        ? [h("progress", { max: 100, value: percent, "aria-label": tf("Uploading {name}", { name: entry.name }) }), h("span", { class: "file-chip-state" }, tf("Uploading… {percent}%", { percent }))]
         : null,
-      entry.state === "error" ? h("span", { class: "file-chip-error", role: "alert" }, `Not attached: ${entry.error}`) : null,
-      h("button", { type: "button", class: "file-chip-remove", id: `composer-file-remove-${entry.key}`, "aria-label": `Remove ${entry.name}`, onclick: () => removeFile(entry) }, "×"),
+      entry.state === "error" ? h("span", { class: "file-chip-error", role: "alert" }, tf("Not attached: {reason}", { reason: entry.error })) : null,
+      h("button", { type: "button", class: "file-chip-remove", id: `composer-file-remove-${entry.key}`, "aria-label": tf("Remove {name}", { name: entry.name }), onclick: () => removeFile(entry) }, "×"),
     );
   }
 
@@ -346,7 +347,7 @@ export function createComposer(ticketId) {
     const bar = item.querySelector("progress");
     const words = item.querySelector(".file-chip-state");
     if (bar) bar.value = percent;
-    if (words) words.textContent = `Uploading… ${percent}%`;
+    if (words) words.textContent = tf("Uploading… {percent}%", { percent });
   }
 
   fileInput.addEventListener("change", () => {
@@ -384,8 +385,8 @@ export function createComposer(ticketId) {
     replyRadio.checked = kind === "message";
     noteRadio.checked = kind === "note";
     form.classList.toggle("note-mode", kind === "note");
-    label.textContent = kind === "note" ? "Private note (only your team sees it)" : "Reply to the customer";
-    send.textContent = kind === "note" ? "Add note" : "Send reply";
+    label.textContent = kind === "note" ? t("Private note (only your team sees it)") : t("Reply to the customer");
+    send.textContent = kind === "note" ? t("Add note") : t("Send reply");
     saveDraft(ticketId, { text: text.value, kind });
     drawOptions();
   }
@@ -534,14 +535,14 @@ export function createComposer(ticketId) {
   async function sendTemplate() {
     const template = chosenTemplate();
     if (!template) {
-      toast("Choose a template to send.", "error");
+      toast(t("Choose a template to send."), "error");
       document.getElementById("composer-template-select")?.focus();
       return;
     }
     const values = params.slice(0, template.param_count).map((p) => (p || "").trim());
     const missing = values.findIndex((p) => !p);
     if (missing !== -1) {
-      toast(`Fill in parameter {{${missing + 1}}} of the template.`, "error");
+      toast(tf("Fill in parameter {{{n}}} of the template.", { n: missing + 1 }), "error");
       document.getElementById(`composer-param-${missing + 1}`)?.focus();
       return;
     }
@@ -553,7 +554,7 @@ export function createComposer(ticketId) {
       drawnTemplates = null;
       drawOptions();
     } catch (error) {
-      if (error.status !== 401) toast(`Not sent: ${error.message}.`, "error");
+      if (error.status !== 401) toast(tf("Not sent: {reason}.", { reason: error.message }), "error");
       if (error.status === 422) refreshOptions();
     } finally {
       send.disabled = false;
@@ -579,7 +580,7 @@ export function createComposer(ticketId) {
       const ready = files.filter((f) => offered.has(f) && f.state === "ready");
       const body = text.value.trim();
       if (!body && !ready.length) {
-        if (files.length) toast("No file to send: remove the ones not attached, or attach others.", "error");
+        if (files.length) toast(t("No file to send: remove the ones not attached, or attach others."), "error");
         return;
       }
       await sendMessage(ticketId, body, kind, null, ready.map((f) => f.id));
@@ -590,7 +591,7 @@ export function createComposer(ticketId) {
       clearTimeout(idleTimer);
       typing(false);
     } catch (error) {
-      if (error.status !== 401) toast(`Not sent: ${error.message}. Your text is kept.`, "error");
+      if (error.status !== 401) toast(tf("Not sent: {reason}. Your text is kept.", { reason: error.message }), "error");
       if (error.status === 422 && isWhatsApp()) refreshOptions(); // the window may have closed
     } finally {
       sending = false;

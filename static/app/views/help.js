@@ -1,6 +1,7 @@
 // The keyboard shortcut help (press ?), as a modal dialog.
 
 import { h } from "../dom.js";
+import { t } from "../i18n.js";
 
 export const SHORTCUTS = [
   ["j", "next ticket"],
@@ -23,9 +24,9 @@ export function toggleHelp() {
     dialog = h(
       "dialog",
       { class: "help", "aria-labelledby": "help-title" },
-      h("h2", { id: "help-title" }, "Keyboard shortcuts"),
-      h("dl", { class: "shortcuts" }, SHORTCUTS.map(([keys, what]) => [h("dt", {}, h("kbd", {}, keys)), h("dd", {}, what)])),
-      h("form", { method: "dialog" }, h("button", { type: "submit", class: "primary" }, "Close")),
+      h("h2", { id: "help-title" }, t("Keyboard shortcuts")),
+      h("dl", { class: "shortcuts" }, SHORTCUTS.map(([keys, what]) => [h("dt", {}, h("kbd", {}, keys)), h("dd", {}, t(what))])),
+      h("form", { method: "dialog" }, h("button", { type: "submit", class: "primary" }, t("Close"))),
     );
     document.body.appendChild(dialog);
   }

@@ -8,6 +8,7 @@ import * as api from "../api.js";
 import { ApiError } from "../api.js";
 import { h, mount, preservingFocus } from "../dom.js";
 import { can, memberName } from "../store.js";
+import { t, tf } from "../i18n.js";
 
 const FIELDS = ["title", "category", "locale", "status", "visibility", "slug", "body"];
 const HINTS = {
@@ -32,15 +33,15 @@ export function createKbView(root) {
   const filters = { q: "", status: "", locale: "", category: "" };
 
   // ---- filters ----
-  const search = h("input", { id: "kb-q", type: "search", placeholder: "Search articles", "aria-label": "Search articles", autocomplete: "off" });
-  const statusFilter = h("select", { id: "kb-filter-status", "aria-label": "Status" }, h("option", { value: "" }, "Any status"), h("option", { value: "published" }, "Published"), h("option", { value: "draft" }, "Drafts"));
-  const localeFilter = h("input", { id: "kb-filter-locale", placeholder: "Locale", "aria-label": "Locale", size: 6, autocomplete: "off" });
-  const categoryFilter = h("input", { id: "kb-filter-category", placeholder: "Category", "aria-label": "Category", autocomplete: "off" });
+  const search = h("input", { id: "kb-q", type: "search", placeholder: t("Search articles"), "aria-label": t("Search articles"), autocomplete: "off" });
+  const statusFilter = h("select", { id: "kb-filter-status", "aria-label": t("Status") }, h("option", { value: "" }, t("Any status")), h("option", { value: "published" }, t("Published")), h("option", { value: "draft" }, t("Drafts")));
+  const localeFilter = h("input", { id: "kb-filter-locale", placeholder: t("Locale"), "aria-label": t("Locale"), size: 6, autocomplete: "off" });
+  const categoryFilter = h("input", { id: "kb-filter-category", placeholder: t("Category"), "aria-label": t("Category"), autocomplete: "off" });
   const filterForm = h(
     "form",
     { class: "kb-filters", id: "kb-filters", role: "search" },
     search, statusFilter, localeFilter, categoryFilter,
-    h("button", { type: "submit" }, "Filter"),
+    h("button", { type: "submit" }, t("Filter")),
   );
   filterForm.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -54,9 +55,9 @@ export function createKbView(root) {
     title: h("input", { id: "kb-title", name: "title", autocomplete: "off", "aria-required": "true" }),
     category: h("input", { id: "kb-category", name: "category", autocomplete: "off" }),
     locale: h("input", { id: "kb-locale", name: "locale", autocomplete: "off", size: 8 }),
-    status: h("select", { id: "kb-status", name: "status" }, h("option", { value: "draft" }, "Draft"), h("option", { value: "published" }, "Published")),
-    visibility: h("select", { id: "kb-visibility", name: "visibility" }, h("option", { value: "public" }, "Public (help center, widget)"), h("option", { value: "internal" }, "Internal (agents only)")),
-    slug: h("input", { id: "kb-slug", name: "slug", autocomplete: "off", spellcheck: "false", placeholder: "made from the title" }),
+    status: h("select", { id: "kb-status", name: "status" }, h("option", { value: "draft" }, t("Draft")), h("option", { value: "published" }, t("Published"))),
+    visibility: h("select", { id: "kb-visibility", name: "visibility" }, h("option", { value: "public" }, t("Public (help center, widget)")), h("option", { value: "internal" }, t("Internal (agents only)"))),
+    slug: h("input", { id: "kb-slug", name: "slug", autocomplete: "off", spellcheck: "false", placeholder: t("made from the title") }),
     body: h("textarea", { id: "kb-body", name: "body", rows: 14, spellcheck: "true", "aria-required": "true" }),
   };
   const errors = {};
@@ -68,16 +69,16 @@ export function createKbView(root) {
   const conflictBox = h("div", { class: "kb-conflict", id: "kb-conflict", role: "alert", hidden: true });
   const status = h("p", { class: "muted", id: "kb-status-line", role: "status", "aria-live": "polite" });
   const save = h("button", { type: "submit", class: "primary", id: "kb-save" });
-  const cancel = h("button", { type: "button", id: "kb-cancel", onclick: () => resetForm(true) }, "New article");
+  const cancel = h("button", { type: "button", id: "kb-cancel", onclick: () => resetForm(true) }, t("New article"));
   const field = (name, label, input) => h("div", { class: `field kb-field-${name}` }, h("label", { for: `kb-${name}` }, label), input, errors[name]);
   const form = h(
     "form",
     { class: "canned-form kb-form", id: "kb-form", "aria-labelledby": "kb-form-title", novalidate: true },
     heading,
-    field("title", "Title", inputs.title),
-    h("div", { class: "kb-row" }, field("category", "Category", inputs.category), field("locale", "Locale", inputs.locale), field("status", "Status", inputs.status), field("visibility", "Visibility", inputs.visibility)),
-    field("slug", "Address in the help center (slug)", inputs.slug),
-    field("body", "Body (markdown)", inputs.body),
+    field("title", t("Title"), inputs.title),
+    h("div", { class: "kb-row" }, field("category", t("Category"), inputs.category), field("locale", t("Locale"), inputs.locale), field("status", t("Status"), inputs.status), field("visibility", t("Visibility"), inputs.visibility)),
+    field("slug", t("Address in the help center (slug)"), inputs.slug),
+    field("body", t("Body (markdown)"), inputs.body),
     conflictBox,
     general,
     h("div", { class: "form-actions" }, save, cancel),
@@ -86,14 +87,14 @@ export function createKbView(root) {
     event.preventDefault();
     submit();
   });
-  const previewSlot = h("section", { class: "kb-preview", id: "kb-preview", "aria-label": "Preview", hidden: true });
+  const previewSlot = h("section", { class: "kb-preview", id: "kb-preview", "aria-label": t("Preview"), hidden: true });
   const list = h("div", { class: "kb-list-slot" });
-  const more = h("button", { type: "button", id: "kb-more", hidden: true, onclick: () => load(true) }, "More articles");
+  const more = h("button", { type: "button", id: "kb-more", hidden: true, onclick: () => load(true) }, t("More articles"));
   const page = h(
     "div",
     { class: "canned-page-body kb-page-body" },
-    h("h2", {}, "Knowledge base"),
-    h("p", { class: "muted" }, "Published public articles appear in the help center and the widget; internal ones only to agents; drafts only here."),
+    h("h2", {}, t("Knowledge base")),
+    h("p", { class: "muted" }, t("Published public articles appear in the help center and the widget; internal ones only to agents; drafts only here.")),
     filterForm,
     list,
     more,
@@ -101,7 +102,7 @@ export function createKbView(root) {
     form,
     previewSlot,
   );
-  const refusal = h("div", { class: "canned-page-body" }, h("h2", {}, "Knowledge base"), h("p", { class: "form-error", role: "alert", id: "kb-refused" }, "You are not allowed to manage the knowledge base; supervisors and admins can."));
+  const refusal = h("div", { class: "canned-page-body" }, h("h2", {}, t("Knowledge base")), h("p", { class: "form-error", role: "alert", id: "kb-refused" }, t("You are not allowed to manage the knowledge base; supervisors and admins can.")));
   resetForm(false);
 
   function clearErrors() {
@@ -121,8 +122,8 @@ export function createKbView(root) {
     conflict = null;
     fill({ title: "", category: "", locale: "en", status: "draft", visibility: "public", slug: "", body: "" });
     clearErrors();
-    heading.textContent = "New article";
-    save.textContent = "Create";
+    heading.textContent = t("New article");
+    save.textContent = t("Create");
     cancel.hidden = true;
     drawConflict();
     if (focus) inputs.title.focus();
@@ -136,8 +137,8 @@ export function createKbView(root) {
       conflict = null;
       fill(article);
       clearErrors();
-      heading.textContent = `Edit “${article.title}” (version ${article.version})`;
-      save.textContent = "Save changes";
+      heading.textContent = tf("Edit “{title}” (version {version})", { title: article.title, version: article.version });
+      save.textContent = t("Save changes");
       cancel.hidden = false;
       showPreview(article);
       drawConflict();
@@ -145,7 +146,7 @@ export function createKbView(root) {
       inputs.title.focus();
     } catch (error) {
       if (error.status === 401) return;
-      status.textContent = error.status === 404 ? "That article was deleted." : `Not loaded: ${error.message}`;
+      status.textContent = error.status === 404 ? t("That article was deleted.") : tf("Not loaded: {reason}", { reason: error.message });
       if (error.status === 404) load();
     }
   }
@@ -161,10 +162,10 @@ export function createKbView(root) {
     if (error instanceof ApiError && error.status === 401) return; // login takes over
     const name = error.details && error.details.field;
     if (!FIELDS.includes(name)) {
-      general.textContent = error.status === 403 ? "You are not allowed to manage the knowledge base." : `Not saved: ${error.message}`;
+      general.textContent = error.status === 403 ? t("You are not allowed to manage the knowledge base.") : tf("Not saved: {reason}", { reason: error.message });
       return;
     }
-    errors[name].textContent = error.code === "duplicate" ? "Another article has this address: pick another slug." : HINTS[name];
+    errors[name].textContent = error.code === "duplicate" ? t("Another article has this address: pick another slug.") : t(HINTS[name]);
     inputs[name].setAttribute("aria-invalid", "true");
     inputs[name].focus();
   }
@@ -179,10 +180,10 @@ export function createKbView(root) {
         const version = overwrite && conflict ? conflict.version : editing.version;
         if (!body.slug) body.slug = editing.slug; // an emptied slug keeps the address
         saved = await api.patch(`/kb/articles/${encodeURIComponent(editing.id)}`, { ...body, version });
-        status.textContent = `Saved “${saved.title}” (version ${saved.version}).`;
+        status.textContent = tf("Saved “{title}” (version {version}).", { title: saved.title, version: saved.version });
       } else {
         saved = await api.post("/kb/articles", body);
-        status.textContent = `Created “${saved.title}” at /${saved.slug}.`;
+        status.textContent = tf("Created “{title}” at /{slug}.", { title: saved.title, slug: saved.slug });
       }
       conflict = null;
       await edit(saved.id); // the editor now holds what was saved, and the preview shows it
@@ -194,10 +195,10 @@ export function createKbView(root) {
       } else {
         showError(error);
         if (error.status === 404 && editing) {
-          status.textContent = "This article was deleted meanwhile; your text is still in the form.";
+          status.textContent = t("This article was deleted meanwhile; your text is still in the form.");
           editing = null;
-          heading.textContent = "New article (the one you edited was deleted)";
-          save.textContent = "Create";
+          heading.textContent = t("New article (the one you edited was deleted)");
+          save.textContent = t("Create");
           load();
         }
       }
@@ -212,16 +213,16 @@ export function createKbView(root) {
       mount(conflictBox);
       return;
     }
-    const who = memberName(conflict.updated_by) || "someone";
+    const who = memberName(conflict.updated_by) || t("someone");
     mount(
       conflictBox,
-      h("p", {}, h("strong", {}, "Not saved: this article changed while you edited it. "), `Version ${conflict.version} was saved by ${who}; you started from version ${editing ? editing.version : "?"}. Your text is still in the form.`),
-      h("p", {}, `Their title: “${conflict.title}”.`),
+      h("p", {}, h("strong", {}, `${t("Not saved: this article changed while you edited it.")} `), tf("Version {version} was saved by {who}; you started from version {mine}. Your text is still in the form.", { version: conflict.version, who, mine: editing ? editing.version : "?" })),
+      h("p", {}, tf("Their title: “{title}”.", { title: conflict.title })),
       h(
         "div",
         { class: "form-actions" },
-        h("button", { type: "button", id: "kb-conflict-theirs", onclick: () => { const current = conflict; conflict = null; editing = current; fill(current); heading.textContent = `Edit “${current.title}” (version ${current.version})`; showPreview(current); drawConflict(); inputs.title.focus(); } }, "Discard mine, load theirs"),
-        h("button", { type: "button", class: "danger", id: "kb-conflict-mine", onclick: () => submit(true) }, "Save mine over theirs"),
+        h("button", { type: "button", id: "kb-conflict-theirs", onclick: () => { const current = conflict; conflict = null; editing = current; fill(current); heading.textContent = tf("Edit “{title}” (version {version})", { title: current.title, version: current.version }); showPreview(current); drawConflict(); inputs.title.focus(); } }, t("Discard mine, load theirs")),
+        h("button", { type: "button", class: "danger", id: "kb-conflict-mine", onclick: () => submit(true) }, t("Save mine over theirs")),
       ),
     );
     document.getElementById("kb-conflict-theirs")?.focus();
@@ -233,18 +234,18 @@ export function createKbView(root) {
     const doc = `<!doctype html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src https: data:; style-src 'unsafe-inline'"><base target="_blank"><style>${PREVIEW_STYLE}</style><h1>${escapeText(article.title)}</h1>${article.html}`;
     mount(
       previewSlot,
-      h("h3", {}, `Preview — ${article.status}, ${article.visibility}, version ${article.version}`),
-      h("iframe", { class: "kb-preview-frame", title: `Preview of ${article.title}`, sandbox: "allow-popups allow-popups-to-escape-sandbox", srcdoc: doc }),
+      h("h3", {}, tf("Preview — {status}, {visibility}, version {version}", { status: t(article.status), visibility: t(article.visibility), version: article.version })),
+      h("iframe", { class: "kb-preview-frame", title: tf("Preview of {title}", { title: article.title }), sandbox: "allow-popups allow-popups-to-escape-sandbox", srcdoc: doc }),
     );
   }
 
   async function remove(article) {
     try {
       await api.del(`/kb/articles/${encodeURIComponent(article.id)}`);
-      status.textContent = `Deleted “${article.title}”.`;
+      status.textContent = tf("Deleted “{title}”.", { title: article.title });
     } catch (error) {
       if (error.status === 401) return;
-      status.textContent = error.status === 404 ? `“${article.title}” was already deleted.` : `Not deleted: ${error.message}`;
+      status.textContent = error.status === 404 ? tf("“{title}” was already deleted.", { title: article.title }) : tf("Not deleted: {reason}", { reason: error.message });
     }
     confirming = null;
     if (editing && editing.id === article.id) resetForm(false);
@@ -263,7 +264,7 @@ export function createKbView(root) {
       nextCursor = page.next_cursor;
     } catch (error) {
       if (error.status === 401) return;
-      status.textContent = `Articles not loaded: ${error.message}`;
+      status.textContent = tf("Articles not loaded: {reason}", { reason: error.message });
       items = items || [];
     }
     drawList();
@@ -273,16 +274,16 @@ export function createKbView(root) {
     const actions =
       confirming === article.id
         ? [
-            h("span", { class: "confirm-text" }, "Delete it?"),
+            h("span", { class: "confirm-text" }, t("Delete it?")),
             " ",
-            h("button", { type: "button", class: "danger", id: `kb-confirm-${article.id}`, onclick: () => remove(article) }, "Yes, delete"),
+            h("button", { type: "button", class: "danger", id: `kb-confirm-${article.id}`, onclick: () => remove(article) }, t("Yes, delete")),
             " ",
-            h("button", { type: "button", id: `kb-keep-${article.id}`, onclick: () => { confirming = null; drawList(); document.getElementById(`kb-delete-${article.id}`)?.focus(); } }, "Keep"),
+            h("button", { type: "button", id: `kb-keep-${article.id}`, onclick: () => { confirming = null; drawList(); document.getElementById(`kb-delete-${article.id}`)?.focus(); } }, t("Keep")),
           ]
         : [
-            h("button", { type: "button", id: `kb-edit-${article.id}`, "aria-label": `Edit ${article.title}`, onclick: () => edit(article.id) }, "Edit"),
+            h("button", { type: "button", id: `kb-edit-${article.id}`, "aria-label": tf("Edit {name}", { name: article.title }), onclick: () => edit(article.id) }, t("Edit")),
             " ",
-            h("button", { type: "button", id: `kb-delete-${article.id}`, "aria-label": `Delete ${article.title}`, onclick: () => { confirming = article.id; drawList(); document.getElementById(`kb-confirm-${article.id}`)?.focus(); } }, "Delete"),
+            h("button", { type: "button", id: `kb-delete-${article.id}`, "aria-label": tf("Delete {name}", { name: article.title }), onclick: () => { confirming = article.id; drawList(); document.getElementById(`kb-confirm-${article.id}`)?.focus(); } }, t("Delete")),
           ];
     return h(
       "tr",
@@ -290,7 +291,7 @@ export function createKbView(root) {
       h("th", { scope: "row" }, article.title, h("div", { class: "muted kb-slug" }, `/${article.slug}`)),
       h("td", {}, article.category || "—"),
       h("td", {}, article.locale),
-      h("td", {}, h("span", { class: `kb-badge kb-${article.status}` }, article.status), " ", h("span", { class: `kb-badge kb-${article.visibility}` }, article.visibility)),
+      h("td", {}, h("span", { class: `kb-badge kb-${article.status}` }, t(article.status)), " ", h("span", { class: `kb-badge kb-${article.visibility}` }, t(article.visibility))),
       h("td", { class: "canned-actions" }, actions),
     );
   }
@@ -301,16 +302,16 @@ export function createKbView(root) {
       mount(
         list,
         items === null
-          ? h("p", { class: "muted" }, "Loading articles…")
+          ? h("p", { class: "muted" }, t("Loading articles…"))
           : items.length
             ? h(
                 "table",
                 { class: "canned-table kb-table", id: "kb-list" },
-                h("caption", { class: "sr-only" }, "Articles"),
-                h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Title"), h("th", { scope: "col" }, "Category"), h("th", { scope: "col" }, "Locale"), h("th", { scope: "col" }, "State"), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")))),
+                h("caption", { class: "sr-only" }, t("Articles")),
+                h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("Title")), h("th", { scope: "col" }, t("Category")), h("th", { scope: "col" }, t("Locale")), h("th", { scope: "col" }, t("State")), h("th", { scope: "col" }, h("span", { class: "sr-only" }, t("Actions"))))),
                 h("tbody", {}, items.map(row)),
               )
-            : h("p", { class: "muted", id: "kb-empty" }, filters.q || filters.status || filters.locale || filters.category ? "No articles match." : "No articles yet."),
+            : h("p", { class: "muted", id: "kb-empty" }, filters.q || filters.status || filters.locale || filters.category ? t("No articles match.") : t("No articles yet.")),
       ),
     );
   }

@@ -8,6 +8,7 @@ import { h, mount, preservingFocus } from "../dom.js";
 import { since, teamName } from "../format.js";
 import { isUnread, refreshTitle } from "../notify.js";
 import { memberName, state, visibleTickets, whoIs } from "../store.js";
+import { t, tf } from "../i18n.js";
 import { emptyInboxGuide } from "./checklist.js";
 
 const seen = new Set();
@@ -36,15 +37,15 @@ export function renderList(root, title, on) {
   preservingFocus(root, () =>
     mount(
       root,
-      h("div", { class: "list-head" }, h("h2", { id: "list-title" }, title), h("span", { class: "muted" }, state.listIds === null ? "Loading…" : `${tickets.length} shown`)),
+      h("div", { class: "list-head" }, h("h2", { id: "list-title" }, title), h("span", { class: "muted" }, state.listIds === null ? t("Loading…") : tf("{n} shown", { n: tickets.length }))),
       h(
         "div",
         { class: "list-tools" },
         h("input", {
           type: "search",
           id: "ticket-search",
-          placeholder: "Search subject or #number",
-          "aria-label": "Search tickets",
+          placeholder: t("Search subject or #number"),
+          "aria-label": t("Search tickets"),
           value: state.filter.text,
           oninput: (e) => {
             // Typed text stays in the box across redraws; the list refetches once typing pauses.
@@ -55,8 +56,8 @@ export function renderList(root, title, on) {
         }),
         h(
           "select",
-          { id: "ticket-sort", "aria-label": "Sort", onchange: (e) => on.filter({ order: e.target.value }) },
-          SORTS.map(([value, label]) => h("option", { value, selected: state.filter.order === value }, label)),
+          { id: "ticket-sort", "aria-label": t("Sort"), onchange: (e) => on.filter({ order: e.target.value }) },
+          SORTS.map(([value, label]) => h("option", { value, selected: state.filter.order === value }, t(label))),
         ),
       ),
       tickets.length ? bulkBar(tickets, redraw) : null,
@@ -65,7 +66,7 @@ export function renderList(root, title, on) {
         ? h("ul", { class: "ticket-list", "aria-labelledby": "list-title" }, rows)
         : emptyList(),
       state.listCursor && state.listIds !== null
-        ? h("button", { type: "button", id: "list-more", class: "more", onclick: () => on.more() }, "Show more")
+        ? h("button", { type: "button", id: "list-more", class: "more", onclick: () => on.more() }, t("Show more"))
         : null,
     ),
   );
@@ -78,9 +79,9 @@ function unfiltered() {
 }
 
 function emptyList() {
-  if (state.filter.text) return h("p", { class: "empty" }, "No ticket matches this search.");
+  if (state.filter.text) return h("p", { class: "empty" }, t("No ticket matches this search."));
   const guide = unfiltered() ? emptyInboxGuide() : null;
-  return guide || h("p", { class: "empty" }, "Nothing here. New conversations appear by themselves.");
+  return guide || h("p", { class: "empty" }, t("Nothing here. New conversations appear by themselves."));
 }
 
 // ---- bulk actions ------------------------------------------------------------------------------
@@ -101,36 +102,36 @@ function bulkBar(tickets, redraw) {
     },
   });
   all.indeterminate = ticked.length > 0 && ticked.length < ids.length;
-  const parts = [h("label", { class: "select-all" }, all, h("span", {}, `Select all ${ids.length} shown`))];
+  const parts = [h("label", { class: "select-all" }, all, h("span", {}, tf("Select all {n} shown", { n: ids.length })))];
   if (ticked.length) {
     const me = state.me && state.me.user_id;
     const agents = state.members.filter((m) => m.active);
     // Typed text outlives the redraws events cause.
-    const tag = h("input", { type: "text", id: "bulk-tag", placeholder: "tag", "aria-label": "Tag to add", maxlength: 50, value: bulkTag, oninput: (e) => (bulkTag = e.target.value) });
+    const tag = h("input", { type: "text", id: "bulk-tag", placeholder: t("tag"), "aria-label": t("Tag to add"), maxlength: 50, value: bulkTag, oninput: (e) => (bulkTag = e.target.value) });
     const run = (label, changesFor) => runBulk(ticked, label, changesFor, redraw);
     parts.push(
-      h("span", { class: "bulk-count", id: "bulk-count" }, `${ticked.length} selected`),
-      h("button", { type: "button", id: "bulk-assign-me", disabled: bulkBusy, onclick: () => run("assigned to you", (t) => (t.assignee_id === me ? null : { assignee_id: me })) }, "Assign to me"),
+      h("span", { class: "bulk-count", id: "bulk-count" }, tf("{n} selected", { n: ticked.length })),
+      h("button", { type: "button", id: "bulk-assign-me", disabled: bulkBusy, onclick: () => run(t("assigned to you"), (t) => (t.assignee_id === me ? null : { assignee_id: me })) }, t("Assign to me")),
       h(
         "select",
         {
           id: "bulk-assign",
-          "aria-label": "Assign the selected to",
+          "aria-label": t("Assign the selected to"),
           disabled: bulkBusy,
           onchange: (e) => {
             const value = e.target.value;
             if (!value) return;
             if (value.startsWith("team:")) {
               const team = value.slice(5);
-              run(`moved to ${teamName(team)}`, (t) => (t.team_id === team ? null : { team_id: team }));
+              run(tf("moved to {team}", { team: teamName(team) }), (t) => (t.team_id === team ? null : { team_id: team }));
             } else {
-              run(`assigned to ${memberName(value)}`, (t) => (t.assignee_id === value ? null : { assignee_id: value }));
+              run(tf("assigned to {name}", { name: memberName(value) }), (t) => (t.assignee_id === value ? null : { assignee_id: value }));
             }
           },
         },
-        h("option", { value: "" }, "Assign to…"),
-        agents.length ? h("optgroup", { label: "Agents" }, agents.map((m) => h("option", { value: m.user_id }, m.name))) : null,
-        state.teams.length ? h("optgroup", { label: "Teams" }, state.teams.map((t) => h("option", { value: `team:${t.id}` }, t.name))) : null,
+        h("option", { value: "" }, t("Assign to…")),
+        agents.length ? h("optgroup", { label: t("Agents") }, agents.map((m) => h("option", { value: m.user_id }, m.name))) : null,
+        state.teams.length ? h("optgroup", { label: t("Teams") }, state.teams.map((t) => h("option", { value: `team:${t.id}` }, t.name))) : null,
       ),
       h(
         "form",
@@ -141,32 +142,36 @@ function bulkBar(tickets, redraw) {
             const value = bulkTag.trim().toLowerCase();
             if (!value) return;
             bulkTag = "";
-            run(`tagged ${value}`, (t) => (t.tags.includes(value) ? null : { tags: [...t.tags, value] }));
+            run(tf("tagged {tag}", { tag: value }), (t) => (t.tags.includes(value) ? null : { tags: [...t.tags, value] }));
           },
         },
         tag,
-        h("button", { type: "submit", id: "bulk-tag-add", disabled: bulkBusy }, "Add tag"),
+        h("button", { type: "submit", id: "bulk-tag-add", disabled: bulkBusy }, t("Add tag")),
       ),
-      h("button", { type: "button", id: "bulk-resolve", disabled: bulkBusy, onclick: () => run("resolved", (t) => (t.status === "resolved" || t.status === "closed" ? null : { status: "resolved" })) }, "Resolve"),
-      h("button", { type: "button", id: "bulk-clear", class: "link", onclick: () => { selected.clear(); redraw(); } }, "Clear selection"),
+      h("button", { type: "button", id: "bulk-resolve", disabled: bulkBusy, onclick: () => run(t("resolved"), (t) => (t.status === "resolved" || t.status === "closed" ? null : { status: "resolved" })) }, t("Resolve")),
+      h("button", { type: "button", id: "bulk-clear", class: "link", onclick: () => { selected.clear(); redraw(); } }, t("Clear selection")),
     );
   }
-  return h("div", { class: `bulk-bar${ticked.length ? " active" : ""}`, role: "group", "aria-label": "Bulk actions" }, parts);
+  return h("div", { class: `bulk-bar${ticked.length ? " active" : ""}`, role: "group", "aria-label": t("Bulk actions") }, parts);
 }
 
 async function runBulk(ids, label, changesFor, redraw) {
   bulkBusy = true;
-  bulkReport = { text: `Changing ${ids.length} tickets…`, conflicts: [], failed: [] };
+  bulkReport = { text: tf("Changing {n} tickets…", { n: ids.length }), conflicts: [], failed: [] };
   redraw();
   const outcome = await bulkChange(ids, changesFor);
   bulkBusy = false;
   const done = outcome.changed.length;
-  const parts = [`${done} ${done === 1 ? "ticket" : "tickets"} ${label}.`];
-  if (outcome.unchanged.length) parts.push(`${outcome.unchanged.length} already were.`);
+  const parts = [tf(done === 1 ? "{n} ticket {label}." : "{n} tickets {label}.", { n: done, label })];
+  if (outcome.unchanged.length) parts.push(tf("{n} already were.", { n: outcome.unchanged.length }));
   if (outcome.conflicts.length) {
-    parts.push(`${outcome.conflicts.length} changed by someone else meanwhile and were left as they are: ${outcome.conflicts.map((t) => `#${t.number}`).join(", ")}.`);
+    const numbers = outcome.conflicts.map((t) => `#${t.number}`).join(", ");
+    parts.push(tf("{n} changed by someone else meanwhile and were left as they are: {numbers}.", { n: outcome.conflicts.length, numbers }));
   }
-  if (outcome.failed.length) parts.push(`${outcome.failed.length} could not be changed: ${outcome.failed.map((f) => `#${f.ticket.number} (${f.message})`).join(", ")}.`);
+  if (outcome.failed.length) {
+    const failures = outcome.failed.map((f) => `#${f.ticket.number} (${f.message})`).join(", ");
+    parts.push(tf("{n} could not be changed: {failures}.", { n: outcome.failed.length, failures }));
+  }
   bulkReport = { text: parts.join(" "), conflicts: outcome.conflicts, failed: outcome.failed };
   // What went through is done; what conflicted stays ticked, to review and try again.
   for (const t of outcome.changed) selected.delete(t.id);
@@ -180,7 +185,7 @@ function bulkOutcome(redraw) {
     "div",
     { class: `bulk-outcome${trouble ? " trouble" : ""}`, id: "bulk-outcome", role: "status" },
     h("span", {}, bulkReport.text),
-    h("button", { type: "button", class: "link", onclick: () => { bulkReport = null; redraw(); } }, "Dismiss"),
+    h("button", { type: "button", class: "link", onclick: () => { bulkReport = null; redraw(); } }, t("Dismiss")),
   );
 }
 
@@ -194,17 +199,17 @@ function row(ticket, current, redraw) {
   const viewing = whoIs("viewing", ticket.id);
   const typing = whoIs("typing", ticket.id);
   const collision = [];
-  if (typing.length) collision.push(`${typing.join(", ")} ${typing.length > 1 ? "are" : "is"} replying…`);
+  if (typing.length) collision.push(tf(typing.length > 1 ? "{names} are replying…" : "{names} is replying…", { names: typing.join(", ") }));
   const onlyViewing = viewing.filter((n) => !typing.includes(n));
-  if (onlyViewing.length) collision.push(`${onlyViewing.join(", ")} ${onlyViewing.length > 1 ? "are" : "is"} viewing`);
-  const assignee = ticket.assignee_id ? memberName(ticket.assignee_id) : "Unassigned";
+  if (onlyViewing.length) collision.push(tf(onlyViewing.length > 1 ? "{names} are viewing" : "{names} is viewing", { names: onlyViewing.join(", ") }));
+  const assignee = ticket.assignee_id ? memberName(ticket.assignee_id) : t("Unassigned");
   const unread = isUnread(ticket);
   const ticked = selected.has(ticket.id);
   const box = h("input", {
     type: "checkbox",
     class: "row-select",
     id: `select-${ticket.id}`,
-    "aria-label": `Select #${ticket.number} ${ticket.subject}`,
+    "aria-label": tf("Select #{number} {subject}", { number: ticket.number, subject: ticket.subject }),
     checked: ticked,
     onchange: (e) => {
       if (e.target.checked) selected.add(ticket.id);
@@ -226,25 +231,25 @@ function row(ticket, current, redraw) {
       h(
         "span",
         { class: "row-top" },
-        unread ? h("span", { class: "unread-dot", role: "img", "aria-label": "Unread" }) : null,
+        unread ? h("span", { class: "unread-dot", role: "img", "aria-label": t("Unread") }) : null,
         h("span", { class: "number" }, `#${ticket.number}`),
-        h("span", { class: `badge status-${ticket.status}` }, ticket.status),
-        ticket.priority !== "normal" ? h("span", { class: `badge priority-${ticket.priority}` }, ticket.priority) : null,
+        h("span", { class: `badge status-${ticket.status}` }, t(ticket.status)),
+        ticket.priority !== "normal" ? h("span", { class: `badge priority-${ticket.priority}` }, t(ticket.priority)) : null,
         h("span", { class: "channel" }, ticket.channel),
         ticket.waiting_since
           ? h(
               "span",
-              { class: "waiting", title: "How long the customer has been waiting for a reply" },
-              h("span", { class: "sr-only" }, "Waiting "),
+              { class: "waiting", title: t("How long the customer has been waiting for a reply") },
+              h("span", { class: "sr-only" }, `${t("Waiting")} `),
               h("span", { "aria-hidden": "true" }, "⏱ "),
               h("span", { dataset: { since: ticket.waiting_since } }, since(ticket.waiting_since)),
             )
           : h("span", { class: "age", dataset: { since: ticket.updated_at || ticket.created_at || "" } }, since(ticket.updated_at || ticket.created_at)),
       ),
-      h("span", { class: "row-contact", title: ticket.contact_name || "" }, ticket.contact_name || "Unknown contact"),
+      h("span", { class: "row-contact", title: ticket.contact_name || "" }, ticket.contact_name || t("Unknown contact")),
       h("span", { class: "subject", title: ticket.subject }, ticket.subject),
       ticket.preview
-        ? h("span", { class: "preview" }, ticket.preview_from === "agent" ? h("span", { class: "preview-from" }, "Reply: ") : null, ticket.preview)
+        ? h("span", { class: "preview" }, ticket.preview_from === "agent" ? h("span", { class: "preview-from" }, t("Reply: ")) : null, ticket.preview)
         : null,
       h(
         "span",

@@ -6,6 +6,7 @@ import { query } from "../api.js";
 import { h, mount, preservingFocus } from "../dom.js";
 import { clock } from "../format.js";
 import { state, subscribe } from "../store.js";
+import { t, tf } from "../i18n.js";
 
 const PAGE = 20;
 
@@ -48,16 +49,16 @@ export function createMentionsView(root) {
     preservingFocus(root, () =>
       mount(
         root,
-        h("h2", { id: "mentions-title" }, "Mentions"),
-        h("p", { class: "muted" }, "Private notes that mention you, newest first."),
-        view.error ? h("p", { class: "form-error", role: "alert" }, `Could not load your mentions: ${view.error}`) : null,
+        h("h2", { id: "mentions-title" }, t("Mentions")),
+        h("p", { class: "muted" }, t("Private notes that mention you, newest first.")),
+        view.error ? h("p", { class: "form-error", role: "alert" }, tf("Could not load your mentions: {reason}", { reason: view.error })) : null,
         view.items === null
-          ? h("p", { class: "muted" }, "Loading…")
+          ? h("p", { class: "muted" }, t("Loading…"))
           : view.items.length
             ? h("ol", { class: "mention-list", "aria-labelledby": "mentions-title" }, view.items.map(item))
-            : h("p", { class: "empty" }, "No one has mentioned you yet. A note with @ and your name shows up here."),
+            : h("p", { class: "empty" }, t("No one has mentioned you yet. A note with @ and your name shows up here.")),
         view.cursor
-          ? h("button", { type: "button", id: "mentions-more", class: "more", disabled: view.loading, onclick: () => load(true) }, "Show older")
+          ? h("button", { type: "button", id: "mentions-more", class: "more", disabled: view.loading, onclick: () => load(true) }, t("Show older"))
           : null,
       ),
     );
@@ -86,7 +87,7 @@ function item(m) {
       "a",
       { href: `#/tickets/${m.ticket_id}`, class: "mention-link" },
       h("span", { class: "mention-ticket" }, `#${m.ticket_number} ${m.ticket_subject}`),
-      h("span", { class: "mention-meta" }, `${m.author_name || "Someone"} · `, h("time", { datetime: m.created_at || "" }, clock(m.created_at))),
+      h("span", { class: "mention-meta" }, `${m.author_name || t("Someone")} · `, h("time", { datetime: m.created_at || "" }, clock(m.created_at))),
       h("span", { class: "mention-text" }, m.text),
     ),
   );

@@ -4,6 +4,7 @@
 
 import { h, mount } from "../dom.js";
 import { can } from "../store.js";
+import { t } from "../i18n.js";
 import { createAuditSection } from "./settings_audit.js";
 import { createHoursSection } from "./settings_hours.js";
 import { createMembersSection } from "./settings_members.js";
@@ -38,10 +39,10 @@ export function createSettingsView(root) {
     const menu = h("ul", { class: "settings-menu-list" });
     const body = h("div", { class: "settings-body" });
     for (const [name, label, create] of SECTIONS) {
-      links[name] = h("a", { href: `#/settings/${name}`, id: `settings-link-${name}` }, label);
+      links[name] = h("a", { href: `#/settings/${name}`, id: `settings-link-${name}` }, t(label));
       menu.append(h("li", {}, links[name]));
       const host = h("section", { class: "settings-section", id: `settings-${name}`, "aria-labelledby": `settings-${name}-title`, hidden: true });
-      sections[name] = { host, view: create(host, { announce, title: label, id: `settings-${name}-title` }) };
+      sections[name] = { host, view: create(host, { announce, title: t(label), id: `settings-${name}-title` }) };
       body.append(host);
     }
     mount(
@@ -49,7 +50,7 @@ export function createSettingsView(root) {
       h(
         "div",
         { class: "settings-layout" },
-        h("nav", { class: "settings-menu", "aria-label": "Settings sections" }, h("h2", { id: "settings-heading" }, "Settings"), menu),
+        h("nav", { class: "settings-menu", "aria-label": t("Settings sections") }, h("h2", { id: "settings-heading" }, t("Settings")), menu),
         h("div", { class: "settings-main" }, status, body),
       ),
     );
@@ -82,9 +83,9 @@ export function createSettingsView(root) {
         if (!root.querySelector("#settings-refused")) {
           mount(
             root,
-            h("h2", {}, "Settings"),
-            h("p", { id: "settings-refused", role: "status" }, "Workspace settings are for its admins and owner. Your own name, language and password are in your Profile."),
-            h("p", {}, h("a", { href: "#/profile" }, "Open your profile")),
+            h("h2", {}, t("Settings")),
+            h("p", { id: "settings-refused", role: "status" }, t("Workspace settings are for its admins and owner. Your own name, language and password are in your Profile.")),
+            h("p", {}, h("a", { href: "#/profile" }, t("Open your profile"))),
           );
         }
         return;

@@ -3,6 +3,7 @@
 
 import * as api from "../api.js";
 import { h, mount } from "../dom.js";
+import { t, tf } from "../i18n.js";
 import { refusal, when } from "./settings_common.js";
 
 const PAGE = 50;
@@ -24,8 +25,8 @@ function dayStart(value, next = false) {
  * they set. */
 function details(data, nameOf) {
   const shown = (v) => {
-    if (Array.isArray(v)) return v.length ? v.map((x) => (/^[0-9a-f]{24}$/.test(x) ? nameOf(x) : String(x))).join(", ") : "none";
-    if (v && typeof v === "object") return Object.keys(v).filter((k) => v[k] !== null).join(", ") || "none";
+    if (Array.isArray(v)) return v.length ? v.map((x) => (/^[0-9a-f]{24}$/.test(x) ? nameOf(x) : String(x))).join(", ") : t("none");
+    if (v && typeof v === "object") return Object.keys(v).filter((k) => v[k] !== null).join(", ") || t("none");
     return String(v);
   };
   return Object.entries(data || {})
@@ -45,21 +46,21 @@ export function createAuditSection(root, { title, id }) {
   const action = h(
     "select",
     { id: "audit-action" },
-    h("option", { value: "" }, "Any action"),
+    h("option", { value: "" }, t("Any action")),
     ACTIONS.map(([group, prefix, items]) =>
-      h("optgroup", { label: group }, h("option", { value: prefix }, `All: ${group.toLowerCase()}`), items.map(([value, label]) => h("option", { value }, label))),
+      h("optgroup", { label: t(group) }, h("option", { value: prefix }, tf("All: {group}", { group: t(group).toLowerCase() })), items.map(([value, label]) => h("option", { value }, t(label)))),
     ),
   );
   const from = h("input", { type: "date", id: "audit-from" });
   const to = h("input", { type: "date", id: "audit-to" });
   const form = h(
     "form",
-    { class: "settings-form inline-fields", id: "audit-form", "aria-label": "Filter the audit log", novalidate: true },
-    h("div", { class: "field" }, h("label", { for: "audit-actor" }, "Who"), actor),
-    h("div", { class: "field" }, h("label", { for: "audit-action" }, "Action"), action),
-    h("div", { class: "field" }, h("label", { for: "audit-from" }, "From"), from),
-    h("div", { class: "field" }, h("label", { for: "audit-to" }, "To"), to),
-    h("div", { class: "form-actions" }, h("button", { type: "submit", class: "primary", id: "audit-apply" }, "Show"), h("button", { type: "button", id: "audit-reset", onclick: reset }, "Reset")),
+    { class: "settings-form inline-fields", id: "audit-form", "aria-label": t("Filter the audit log"), novalidate: true },
+    h("div", { class: "field" }, h("label", { for: "audit-actor" }, t("Who")), actor),
+    h("div", { class: "field" }, h("label", { for: "audit-action" }, t("Action")), action),
+    h("div", { class: "field" }, h("label", { for: "audit-from" }, t("From")), from),
+    h("div", { class: "field" }, h("label", { for: "audit-to" }, t("To")), to),
+    h("div", { class: "form-actions" }, h("button", { type: "submit", class: "primary", id: "audit-apply" }, t("Show")), h("button", { type: "button", id: "audit-reset", onclick: reset }, t("Reset"))),
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -67,25 +68,27 @@ export function createAuditSection(root, { title, id }) {
   });
   const summary = h("p", { class: "muted", id: "audit-summary", role: "status" });
   const table = h("div", { class: "table-scroll", id: "audit-table-host" });
-  const moreButton = h("button", { type: "button", id: "audit-more", hidden: true, onclick: () => fetchPage(true) }, "Load more");
-  mount(root, h("h3", { id }, title), h("p", { class: "muted" }, "Sign-ups, invitations, role changes, teams, tokens and settings: who, what and when."), form, error, summary, table, moreButton);
+  const moreButton = h("button", { type: "button", id: "audit-more", hidden: true, onclick: () => fetchPage(true) }, t("Load more"));
+  mount(root, h("h3", { id }, title), h("p", { class: "muted" }, t("Sign-ups, invitations, role changes, teams, tokens and settings: who, what and when.")), form, error, summary, table, moreButton);
 
   function nameOf(userId) {
     if (!userId) return "Tandem";
     const m = members.find((x) => x.user_id === userId);
-    return m ? m.name : "Someone no longer here";
+    return m ? m.name : t("Someone no longer here");
   }
 
   function label(value) {
     for (const [, , items] of ACTIONS) {
       const found = items.find(([v]) => v === value);
-      if (found) return found[1];
+      if (found) return t(found[1]);
     }
     return value;
   }
 
   function draw() {
-    summary.textContent = events.length ? `${events.length} ${events.length === 1 ? "event" : "events"}${more ? ", more to load" : ""}.` : "No events match.";
+    summary.textContent = events.length
+      ? tf(events.length === 1 ? (more ? "{n} event, more to load." : "{n} event.") : more ? "{n} events, more to load." : "{n} events.", { n: events.length })
+      : t("No events match.");
     moreButton.hidden = !more;
     mount(
       table,
@@ -93,8 +96,8 @@ export function createAuditSection(root, { title, id }) {
         ? h(
             "table",
             { class: "settings-table stack", id: "audit-table" },
-            h("caption", { class: "sr-only" }, "Audit events"),
-            h("thead", {}, h("tr", {}, ["When", "Who", "Action", "Details"].map((c) => h("th", { scope: "col" }, c)))),
+            h("caption", { class: "sr-only" }, t("Audit events")),
+            h("thead", {}, h("tr", {}, ["When", "Who", "Action", "Details"].map((c) => h("th", { scope: "col" }, t(c))))),
             h(
               "tbody",
               {},
@@ -102,10 +105,10 @@ export function createAuditSection(root, { title, id }) {
                 h(
                   "tr",
                   { dataset: { action: e.action } },
-                  h("td", { class: "nowrap", dataset: { label: "When" } }, when(e.at)),
-                  h("td", { dataset: { label: "Who" } }, nameOf(e.actor_id)),
-                  h("td", { dataset: { label: "Action" } }, label(e.action), h("span", { class: "muted small" }, ` ${e.action}`)),
-                  h("td", { class: "wrap-anywhere", dataset: { label: "Details" } }, details(e.data, nameOf)),
+                  h("td", { class: "nowrap", dataset: { label: t("When") } }, when(e.at)),
+                  h("td", { dataset: { label: t("Who") } }, nameOf(e.actor_id)),
+                  h("td", { dataset: { label: t("Action") } }, label(e.action), h("span", { class: "muted small" }, ` ${e.action}`)),
+                  h("td", { class: "wrap-anywhere", dataset: { label: t("Details") } }, details(e.data, nameOf)),
                 ),
               ),
             ),
@@ -117,7 +120,7 @@ export function createAuditSection(root, { title, id }) {
   function apply() {
     error.textContent = "";
     if (from.value && to.value && to.value < from.value) {
-      error.textContent = "The end date is before the start date.";
+      error.textContent = t("The end date is before the start date.");
       to.focus();
       return;
     }
@@ -147,7 +150,7 @@ export function createAuditSection(root, { title, id }) {
       more = page.length === PAGE;
       draw();
     } catch (failure) {
-      if (failure.status !== 401) error.textContent = refusal(failure, "Could not read the audit log");
+      if (failure.status !== 401) error.textContent = refusal(failure, t("Could not read the audit log"));
     } finally {
       moreButton.disabled = false;
     }
@@ -162,7 +165,7 @@ export function createAuditSection(root, { title, id }) {
         members = [];
       }
       const chosen = actor.value;
-      mount(actor, h("option", { value: "" }, "Anyone"), members.map((m) => h("option", { value: m.user_id, selected: m.user_id === chosen }, m.name)));
+      mount(actor, h("option", { value: "" }, t("Anyone")), members.map((m) => h("option", { value: m.user_id, selected: m.user_id === chosen }, m.name)));
       apply();
     },
   };

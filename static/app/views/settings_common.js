@@ -3,6 +3,7 @@
 
 import { h, mount } from "../dom.js";
 import { copyText } from "../clipboard.js";
+import { t, tf } from "../i18n.js";
 
 export { copyText };
 
@@ -21,10 +22,10 @@ export function copyField({ id, label, value = "", announce, multiline = false, 
     {
       type: "button",
       id: `${id}-copy`,
-      "aria-label": `Copy ${label.toLowerCase()}`,
-      onclick: async () => announce((await copyText(input.value, input)) ? `${label} copied.` : "Could not copy: select the text and copy it yourself."),
+      "aria-label": tf("Copy {what}", { what: label.toLowerCase() }),
+      onclick: async () => announce((await copyText(input.value, input)) ? tf("{what} copied.", { what: label }) : t("Could not copy: select the text and copy it yourself.")),
     },
-    "Copy",
+    t("Copy"),
   );
   const node = h(
     "div",
@@ -62,7 +63,7 @@ export function confirmButton({ id, label, text = label, question, yes, act, dan
         `${question} `,
         h("button", { type: "button", class: danger ? "danger" : "primary", id: `${id}-confirm`, onclick: () => act() }, yes),
         " ",
-        h("button", { type: "button", id: `${id}-keep`, onclick: back }, "No, keep it"),
+        h("button", { type: "button", id: `${id}-keep`, onclick: back }, t("No, keep it")),
       ),
     );
     document.getElementById(`${id}-confirm`)?.focus();
@@ -73,8 +74,8 @@ export function confirmButton({ id, label, text = label, question, yes, act, dan
 
 /** The server's refusal as a sentence for the person who asked. */
 export function refusal(error, what) {
-  if (error.status === 0) return `${what}: Tandem cannot be reached; check the connection.`;
-  if (error.status === 403) return `${what}: not allowed — ${error.message}.`;
+  if (error.status === 0) return tf("{what}: Tandem cannot be reached; check the connection.", { what });
+  if (error.status === 403) return tf("{what}: not allowed — {reason}.", { what, reason: error.message });
   return `${what}: ${error.message}`;
 }
 

@@ -4,6 +4,7 @@
 import * as api from "../api.js";
 import { h, mount } from "../dom.js";
 import { can } from "../store.js";
+import { t, tf } from "../i18n.js";
 import { refusal } from "./settings_common.js";
 
 const DAYS = [
@@ -31,10 +32,11 @@ export function createHoursSection(root, { announce, title, id }) {
   const zone = h("select", { id: "hours-timezone", "aria-describedby": "hours-timezone-note" });
   const rows = {};
   const body = h("tbody", {});
-  for (const [day, name] of DAYS) {
+  for (const [day, english] of DAYS) {
+    const name = t(english);
     const open = h("input", { type: "checkbox", id: `hours-${day}-open`, onchange: () => sync(day) });
-    const from = h("input", { type: "time", id: `hours-${day}-from`, value: "09:00", "aria-label": `${name} opens at` });
-    const to = h("input", { type: "time", id: `hours-${day}-to`, value: "17:00", "aria-label": `${name} closes at` });
+    const from = h("input", { type: "time", id: `hours-${day}-from`, value: "09:00", "aria-label": tf("{day} opens at", { day: name }) });
+    const to = h("input", { type: "time", id: `hours-${day}-to`, value: "17:00", "aria-label": tf("{day} closes at", { day: name }) });
     const note = h("span", { class: "form-error small", id: `hours-${day}-error` });
     rows[day] = { open, from, to, note, name };
     body.append(
@@ -48,17 +50,17 @@ export function createHoursSection(root, { announce, title, id }) {
       ),
     );
   }
-  const save = h("button", { type: "submit", class: "primary", id: "hours-save" }, "Save hours");
+  const save = h("button", { type: "submit", class: "primary", id: "hours-save" }, t("Save hours"));
   const fields = h(
     "fieldset",
     { class: "plain" },
-    h("legend", { class: "sr-only" }, "Time zone and opening hours"),
+    h("legend", { class: "sr-only" }, t("Time zone and opening hours")),
     h(
       "div",
       { class: "field" },
-      h("label", { for: "hours-timezone" }, "Time zone"),
+      h("label", { for: "hours-timezone" }, t("Time zone")),
       zone,
-      h("p", { class: "muted small", id: "hours-timezone-note" }, "Opening hours and the dashboard's “today” follow this zone."),
+      h("p", { class: "muted small", id: "hours-timezone-note" }, t("Opening hours and the dashboard's “today” follow this zone.")),
     ),
     h(
       "div",
@@ -66,8 +68,8 @@ export function createHoursSection(root, { announce, title, id }) {
       h(
         "table",
         { class: "settings-table hours-table", id: "hours-table" },
-        h("caption", { class: "sr-only" }, "Opening hours by weekday"),
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Open on"), h("th", { scope: "col" }, "Opens"), h("th", { scope: "col" }, "Closes"), h("td", {}))),
+        h("caption", { class: "sr-only" }, t("Opening hours by weekday")),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("Open on")), h("th", { scope: "col" }, t("Opens")), h("th", { scope: "col" }, t("Closes")), h("td", {}))),
         body,
       ),
     ),
@@ -78,8 +80,8 @@ export function createHoursSection(root, { announce, title, id }) {
     event.preventDefault();
     submit();
   });
-  const ownerOnly = h("p", { class: "muted", id: "hours-owner-only" }, "Only the workspace owner can change the time zone and hours.");
-  mount(root, h("h3", { id }, title), h("p", { class: "muted" }, "When your team answers. A day left unticked is closed."), ownerOnly, error, form);
+  const ownerOnly = h("p", { class: "muted", id: "hours-owner-only" }, t("Only the workspace owner can change the time zone and hours."));
+  mount(root, h("h3", { id }, title), h("p", { class: "muted" }, t("When your team answers. A day left unticked is closed.")), ownerOnly, error, form);
 
   function sync(day) {
     const row = rows[day];
@@ -113,7 +115,7 @@ export function createHoursSection(root, { announce, title, id }) {
       if (!row.open.checked) continue;
       const close = row.to.value === "23:59" ? "24:00" : row.to.value;
       if (!row.from.value || !row.to.value || close <= row.from.value) {
-        row.note.textContent = "Closes after it opens.";
+        row.note.textContent = t("Closes after it opens.");
         row.to.setAttribute("aria-invalid", "true");
         wrong = wrong || row.to;
         continue;
@@ -121,7 +123,7 @@ export function createHoursSection(root, { announce, title, id }) {
       hours[day] = { open: row.from.value, close };
     }
     if (wrong) {
-      error.textContent = "Some days close before they open.";
+      error.textContent = t("Some days close before they open.");
       wrong.focus();
       return;
     }
@@ -129,10 +131,10 @@ export function createHoursSection(root, { announce, title, id }) {
     try {
       const workspace = await api.patch("/workspace", { timezone: zone.value, business_hours: hours });
       fill(workspace);
-      announce(`Hours saved, in ${workspace.timezone}.`);
+      announce(tf("Hours saved, in {zone}.", { zone: workspace.timezone }));
     } catch (failure) {
       if (failure.status === 401) return;
-      error.textContent = refusal(failure, "Not saved");
+      error.textContent = refusal(failure, t("Not saved"));
       const field = (failure.details && failure.details.field) || "";
       const day = field.split(".")[1];
       if (rows[day]) rows[day].note.textContent = failure.message;
@@ -150,7 +152,7 @@ export function createHoursSection(root, { announce, title, id }) {
       try {
         fill(await api.get("/workspace"));
       } catch (failure) {
-        if (failure.status !== 401) error.textContent = refusal(failure, "Could not read the hours");
+        if (failure.status !== 401) error.textContent = refusal(failure, t("Could not read the hours"));
       }
       if (!owner) fields.disabled = true;
     },

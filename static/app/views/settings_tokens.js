@@ -3,28 +3,29 @@
 
 import * as api from "../api.js";
 import { h, mount } from "../dom.js";
+import { t, tf } from "../i18n.js";
 import { confirmButton, copyField, refusal, when } from "./settings_common.js";
 
 export function createTokensSection(root, { announce, title, id }) {
   let tokens = [];
   const error = h("p", { class: "form-error", id: "tokens-error", role: "alert" });
   const name = h("input", { id: "token-name", autocomplete: "off", required: true, "aria-describedby": "token-name-note" });
-  const button = h("button", { type: "submit", class: "primary", id: "token-create" }, "Create token");
+  const button = h("button", { type: "submit", class: "primary", id: "token-create" }, t("Create token"));
   const fresh = h("div", { id: "token-created-host" });
   const form = h(
     "form",
     { class: "settings-form inline-fields", id: "token-form", "aria-labelledby": "token-form-title", novalidate: true },
-    h("h4", { id: "token-form-title" }, "New token"),
-    h("div", { class: "field" }, h("label", { for: "token-name" }, "Token name"), name),
+    h("h4", { id: "token-form-title" }, t("New token")),
+    h("div", { class: "field" }, h("label", { for: "token-name" }, t("Token name")), name),
     h("div", { class: "form-actions" }, button),
-    h("p", { class: "muted small", id: "token-name-note" }, "What uses it, like “CRM sync”."),
+    h("p", { class: "muted small", id: "token-name-note" }, t("What uses it, like “CRM sync”.")),
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     create();
   });
   const list = h("div", { id: "tokens-list" });
-  mount(root, h("h3", { id }, title), h("p", { class: "muted" }, "A token acts as the admin who made it, with no CSRF header: keep it secret."), error, form, fresh, list);
+  mount(root, h("h3", { id }, title), h("p", { class: "muted" }, t("A token acts as the admin who made it, with no CSRF header: keep it secret.")), error, form, fresh, list);
 
   function draw() {
     mount(
@@ -36,28 +37,28 @@ export function createTokensSection(root, { announce, title, id }) {
             h(
               "table",
               { class: "settings-table stack", id: "tokens-table" },
-              h("caption", { class: "sr-only" }, "API tokens"),
-              h("thead", {}, h("tr", {}, ["Name", "Starts with", "Created", "Access"].map((c) => h("th", { scope: "col" }, c)))),
+              h("caption", { class: "sr-only" }, t("API tokens")),
+              h("thead", {}, h("tr", {}, ["Name", "Starts with", "Created", "Access"].map((c) => h("th", { scope: "col" }, t(c))))),
               h(
                 "tbody",
                 {},
-                tokens.map((t) =>
+                tokens.map((token) =>
                   h(
                     "tr",
-                    { dataset: { token: t.id } },
-                    h("th", { scope: "row", class: "wrap-anywhere" }, t.name),
-                    h("td", { dataset: { label: "Starts with" } }, h("code", {}, `${t.prefix}…`)),
-                    h("td", { dataset: { label: "Created" } }, when(t.created_at)),
+                    { dataset: { token: token.id } },
+                    h("th", { scope: "row", class: "wrap-anywhere" }, token.name),
+                    h("td", { dataset: { label: t("Starts with") } }, h("code", {}, `${token.prefix}…`)),
+                    h("td", { dataset: { label: t("Created") } }, when(token.created_at)),
                     h(
                       "td",
                       {},
                       confirmButton({
-                        id: `token-revoke-${t.id}`,
-                        label: `Revoke ${t.name}`,
-                        text: "Revoke",
-                        question: "What uses it stops working.",
-                        yes: "Yes, revoke",
-                        act: () => revoke(t),
+                        id: `token-revoke-${token.id}`,
+                        label: tf("Revoke {name}", { name: token.name }),
+                        text: t("Revoke"),
+                        question: t("What uses it stops working."),
+                        yes: t("Yes, revoke"),
+                        act: () => revoke(token),
                       }),
                     ),
                   ),
@@ -65,7 +66,7 @@ export function createTokensSection(root, { announce, title, id }) {
               ),
             ),
           )
-        : h("p", { class: "muted", id: "no-tokens" }, "No API tokens."),
+        : h("p", { class: "muted", id: "no-tokens" }, t("No API tokens.")),
     );
   }
 
@@ -73,7 +74,7 @@ export function createTokensSection(root, { announce, title, id }) {
     error.textContent = "";
     const label = name.value.trim();
     if (!label) {
-      error.textContent = "Enter a name for the token.";
+      error.textContent = t("Enter a name for the token.");
       name.focus();
       return;
     }
@@ -81,21 +82,21 @@ export function createTokensSection(root, { announce, title, id }) {
     try {
       const answer = await api.post("/api-tokens", { name: label });
       name.value = "";
-      const field = copyField({ id: "token-secret", label: "Token secret", value: answer.token, announce });
+      const field = copyField({ id: "token-secret", label: t("Token secret"), value: answer.token, announce });
       mount(
         fresh,
         h(
           "div",
           { class: "invitation-card", id: "token-created" },
-          h("p", { class: "secret-notice" }, h("strong", {}, "Copy the token now: "), `it is shown only once. ${answer.name} can be revoked below.`),
+          h("p", { class: "secret-notice" }, h("strong", {}, t("Copy the token now: ")), tf("it is shown only once. {name} can be revoked below.", { name: answer.name })),
           field.node,
         ),
       );
-      announce(`Token ${answer.name} created: copy it now.`);
+      announce(tf("Token {name} created: copy it now.", { name: answer.name }));
       await load();
       document.getElementById("token-secret-copy")?.focus();
     } catch (failure) {
-      if (failure.status !== 401) error.textContent = refusal(failure, "Not created");
+      if (failure.status !== 401) error.textContent = refusal(failure, t("Not created"));
     } finally {
       button.disabled = false;
     }
@@ -104,9 +105,9 @@ export function createTokensSection(root, { announce, title, id }) {
   async function revoke(token) {
     try {
       await api.del(`/api-tokens/${token.id}`);
-      announce(`${token.name} revoked.`);
+      announce(tf("{name} revoked.", { name: token.name }));
     } catch (failure) {
-      if (failure.status !== 401) error.textContent = refusal(failure, "Not revoked");
+      if (failure.status !== 401) error.textContent = refusal(failure, t("Not revoked"));
     }
     await load();
     name.focus();
@@ -116,7 +117,7 @@ export function createTokensSection(root, { announce, title, id }) {
     try {
       tokens = await api.get("/api-tokens");
     } catch (failure) {
-      if (failure.status !== 401) error.textContent = refusal(failure, "Could not read the tokens");
+      if (failure.status !== 401) error.textContent = refusal(failure, t("Could not read the tokens"));
     }
     draw();
   }

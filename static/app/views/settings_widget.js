@@ -6,6 +6,7 @@
 import * as api from "../api.js";
 import { h, mount } from "../dom.js";
 import { can } from "../store.js";
+import { t, tf } from "../i18n.js";
 import { confirmButton, copyField, copyText, refusal } from "./settings_common.js";
 
 const DEFAULT_COLOR = "#2f6feb"; // the widget's own default accent
@@ -42,10 +43,10 @@ export function createWidgetSection(root, { announce, title, id }) {
   const error = h("p", { class: "form-error", id: "widget-error", role: "alert" });
   const install = copyField({
     id: "widget-snippet",
-    label: "Install snippet",
+    label: t("Install snippet"),
     multiline: true,
     announce,
-    note: "Paste it into your site's HTML, before </body>, on every page that shows the chat.",
+    note: t("Paste it into your site's HTML, before </body>, on every page that shows the chat."),
   });
 
   // ---- colour and preview --------------------------------------------------------------
@@ -57,7 +58,7 @@ export function createWidgetSection(root, { announce, title, id }) {
   const preview = h(
     "figure",
     { class: "widget-preview", id: "widget-preview", "aria-labelledby": "widget-preview-caption" },
-    h("figcaption", { id: "widget-preview-caption", class: "label" }, "Preview"),
+    h("figcaption", { id: "widget-preview-caption", class: "label" }, t("Preview")),
     h("div", { class: "preview-panel" }, previewHeader, h("div", { class: "preview-body" }, previewGreeting, previewReply)),
     previewLauncher,
   );
@@ -71,18 +72,18 @@ export function createWidgetSection(root, { announce, title, id }) {
   // ---- texts -----------------------------------------------------------------------------
   const greeting = h("input", { id: "widget-greeting", maxlength: "300", autocomplete: "off" });
   const replyTime = h("input", { id: "widget-reply-time", maxlength: "100", autocomplete: "off", "aria-describedby": "widget-reply-time-note" });
-  const textsButton = h("button", { type: "submit", class: "primary", id: "widget-texts-save" }, "Save texts");
+  const textsButton = h("button", { type: "submit", class: "primary", id: "widget-texts-save" }, t("Save texts"));
   const textsForm = h(
     "form",
     { class: "settings-form", id: "widget-texts-form", "aria-labelledby": "widget-texts-title", novalidate: true },
-    h("h4", { id: "widget-texts-title" }, "Texts"),
-    h("div", { class: "field" }, h("label", { for: "widget-greeting" }, "Greeting"), greeting),
+    h("h4", { id: "widget-texts-title" }, t("Texts")),
+    h("div", { class: "field" }, h("label", { for: "widget-greeting" }, t("Greeting")), greeting),
     h(
       "div",
       { class: "field" },
-      h("label", { for: "widget-reply-time" }, "Reply time"),
+      h("label", { for: "widget-reply-time" }, t("Reply time")),
       replyTime,
-      h("p", { class: "muted small", id: "widget-reply-time-note" }, "Shown when no agent is online: “We usually reply in …”."),
+      h("p", { class: "muted small", id: "widget-reply-time-note" }, t("Shown when no agent is online: “We usually reply in …”.")),
     ),
     h("div", { class: "form-actions" }, textsButton),
   );
@@ -99,8 +100,8 @@ export function createWidgetSection(root, { announce, title, id }) {
   const originForm = h(
     "form",
     { class: "settings-form inline-fields", id: "widget-origin-form", "aria-labelledby": "widget-origins-title", novalidate: true },
-    h("div", { class: "field grow" }, h("label", { for: "widget-origin" }, "Site address (origin)"), originInput),
-    h("div", { class: "form-actions" }, h("button", { type: "submit", id: "widget-origin-add" }, "Add origin")),
+    h("div", { class: "field grow" }, h("label", { for: "widget-origin" }, t("Site address (origin)")), originInput),
+    h("div", { class: "form-actions" }, h("button", { type: "submit", id: "widget-origin-add" }, t("Add origin"))),
   );
   originForm.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -109,16 +110,16 @@ export function createWidgetSection(root, { announce, title, id }) {
 
   // ---- identity verification -------------------------------------------------------------
   const secretInput = h("input", { id: "widget-secret", type: "password", readonly: true, class: "copy-value", spellcheck: "false", "aria-describedby": "widget-secret-note" });
-  const showButton = h("button", { type: "button", id: "widget-secret-show", "aria-pressed": "false" }, "Show");
+  const showButton = h("button", { type: "button", id: "widget-secret-show", "aria-pressed": "false" }, t("Show"));
   showButton.addEventListener("click", () => {
     const shown = secretInput.type === "password";
     secretInput.type = shown ? "text" : "password";
-    showButton.textContent = shown ? "Hide" : "Show";
+    showButton.textContent = shown ? t("Hide") : t("Show");
     showButton.setAttribute("aria-pressed", String(shown));
   });
-  const copySecret = h("button", { type: "button", id: "widget-secret-copy", "aria-label": "Copy identity-verification secret" }, "Copy");
+  const copySecret = h("button", { type: "button", id: "widget-secret-copy", "aria-label": t("Copy identity-verification secret") }, t("Copy"));
   copySecret.addEventListener("click", async () => {
-    announce((await copyText(secretInput.value, null)) ? "Secret copied." : "Could not copy: show the secret, select it and copy it yourself.");
+    announce((await copyText(secretInput.value, null)) ? t("Secret copied.") : t("Could not copy: show the secret, select it and copy it yourself."));
   });
   const rotateHost = h("span", {});
 
@@ -126,13 +127,13 @@ export function createWidgetSection(root, { announce, title, id }) {
     "div",
     { id: "widget-owner-settings" },
     h("section", { class: "settings-card", "aria-labelledby": "widget-look-title" },
-      h("h4", { id: "widget-look-title" }, "Look"),
+      h("h4", { id: "widget-look-title" }, t("Look")),
       h("div", { class: "widget-look" },
         h("div", { class: "widget-look-fields" },
           h("div", { class: "field" },
-            h("label", { for: "widget-color" }, "Colour"),
+            h("label", { for: "widget-color" }, t("Colour")),
             colorInput,
-            h("p", { class: "muted small", id: "widget-color-note" }, "The colour is part of the snippet: paste the snippet again after changing it."),
+            h("p", { class: "muted small", id: "widget-color-note" }, t("The colour is part of the snippet: paste the snippet again after changing it.")),
           ),
           textsForm,
         ),
@@ -140,30 +141,30 @@ export function createWidgetSection(root, { announce, title, id }) {
       ),
     ),
     h("section", { class: "settings-card", "aria-labelledby": "widget-origins-title" },
-      h("h4", { id: "widget-origins-title" }, "Allowed origins"),
-      h("p", { class: "muted small", id: "widget-origin-note" }, "The widget works only on these sites: scheme, host and port, no path (https://shop.example)."),
+      h("h4", { id: "widget-origins-title" }, t("Allowed origins")),
+      h("p", { class: "muted small", id: "widget-origin-note" }, t("The widget works only on these sites: scheme, host and port, no path (https://shop.example).")),
       originsList,
       originForm,
       originError,
     ),
     h("section", { class: "settings-card", "aria-labelledby": "widget-secret-title" },
-      h("h4", { id: "widget-secret-title" }, "Identity verification"),
-      h("p", { class: "muted small", id: "widget-secret-note" }, "Your server signs a logged-in customer's id with this secret (HMAC-SHA256, hex) so the widget can trust who they are. Keep it on your server, never in a page."),
+      h("h4", { id: "widget-secret-title" }, t("Identity verification")),
+      h("p", { class: "muted small", id: "widget-secret-note" }, t("Your server signs a logged-in customer's id with this secret (HMAC-SHA256, hex) so the widget can trust who they are. Keep it on your server, never in a page.")),
       h("div", { class: "field" },
-        h("label", { for: "widget-secret" }, "Identity-verification secret"),
+        h("label", { for: "widget-secret" }, t("Identity-verification secret")),
         h("div", { class: "copy-row" }, secretInput, showButton, copySecret),
       ),
       rotateHost,
     ),
   );
-  const notOwner = h("p", { class: "muted", id: "widget-owner-only" }, "Only the workspace owner can change the widget's look, texts, allowed sites and secret.");
+  const notOwner = h("p", { class: "muted", id: "widget-owner-only" }, t("Only the workspace owner can change the widget's look, texts, allowed sites and secret."));
 
   mount(
     root,
     h("h3", { id }, title),
-    h("p", { class: "muted" }, "The webchat on your own website."),
+    h("p", { class: "muted" }, t("The webchat on your own website.")),
     error,
-    h("section", { class: "settings-card", "aria-labelledby": "widget-install-title" }, h("h4", { id: "widget-install-title" }, "Install"), install.node),
+    h("section", { class: "settings-card", "aria-labelledby": "widget-install-title" }, h("h4", { id: "widget-install-title" }, t("Install")), install.node),
     ownerParts,
     notOwner,
   );
@@ -189,12 +190,12 @@ export function createWidgetSection(root, { announce, title, id }) {
       origins.length
         ? h(
             "ul",
-            { class: "settings-list", id: "widget-origin-list", "aria-label": "Allowed origins" },
+            { class: "settings-list", id: "widget-origin-list", "aria-label": t("Allowed origins") },
             origins.map((origin) =>
-              h("li", {}, h("code", { class: "settings-list-main wrap-anywhere" }, origin), h("button", { type: "button", "aria-label": `Remove ${origin}`, onclick: () => saveOrigins(origins.filter((o) => o !== origin), `${origin} removed.`) }, "Remove")),
+              h("li", {}, h("code", { class: "settings-list-main wrap-anywhere" }, origin), h("button", { type: "button", "aria-label": tf("Remove {name}", { name: origin }), onclick: () => saveOrigins(origins.filter((o) => o !== origin), tf("{origin} removed.", { origin })) }, t("Remove"))),
             ),
           )
-        : h("p", { class: "channel-warn", id: "widget-no-origins" }, "No site is allowed yet: the widget shows nowhere until you add one."),
+        : h("p", { class: "channel-warn", id: "widget-no-origins" }, t("No site is allowed yet: the widget shows nowhere until you add one.")),
     );
   }
 
@@ -203,9 +204,9 @@ export function createWidgetSection(root, { announce, title, id }) {
       rotateHost,
       confirmButton({
         id: "widget-secret-rotate",
-        label: "Rotate secret",
-        question: "Hashes made with the current secret stop working at once.",
-        yes: "Yes, rotate",
+        label: t("Rotate secret"),
+        question: t("Hashes made with the current secret stop working at once."),
+        yes: t("Yes, rotate"),
         act: rotate,
       }),
     );
@@ -219,7 +220,7 @@ export function createWidgetSection(root, { announce, title, id }) {
       announce(said);
       return true;
     } catch (failure) {
-      if (failure.status !== 401) originError.textContent = refusal(failure, "Not saved");
+      if (failure.status !== 401) originError.textContent = refusal(failure, t("Not saved"));
       return false;
     }
   }
@@ -229,16 +230,16 @@ export function createWidgetSection(root, { announce, title, id }) {
     originInput.removeAttribute("aria-invalid");
     const origin = originOf(originInput.value);
     if (!origin) {
-      originError.textContent = "Enter a site origin: http:// or https://, the host and an optional port, no path.";
+      originError.textContent = t("Enter a site origin: http:// or https://, the host and an optional port, no path.");
       originInput.setAttribute("aria-invalid", "true");
       originInput.focus();
       return;
     }
     if (workspace.allowed_origins.includes(origin)) {
-      originError.textContent = `${origin} is already allowed.`;
+      originError.textContent = tf("{origin} is already allowed.", { origin });
       return;
     }
-    if (await saveOrigins([...workspace.allowed_origins, origin], `${origin} added: the widget works there now.`)) {
+    if (await saveOrigins([...workspace.allowed_origins, origin], tf("{origin} added: the widget works there now.", { origin }))) {
       originInput.value = "";
       originInput.focus();
     }
@@ -248,16 +249,16 @@ export function createWidgetSection(root, { announce, title, id }) {
     error.textContent = "";
     const body = { widget_greeting: greeting.value.trim(), widget_reply_time: replyTime.value.trim() };
     if (!body.widget_greeting || !body.widget_reply_time) {
-      error.textContent = "Enter both a greeting and a reply time.";
+      error.textContent = t("Enter both a greeting and a reply time.");
       (body.widget_greeting ? replyTime : greeting).focus();
       return;
     }
     textsButton.disabled = true;
     try {
       workspace = await api.patch("/workspace", body);
-      announce("Widget texts saved.");
+      announce(t("Widget texts saved."));
     } catch (failure) {
-      if (failure.status !== 401) error.textContent = refusal(failure, "Not saved");
+      if (failure.status !== 401) error.textContent = refusal(failure, t("Not saved"));
     } finally {
       textsButton.disabled = false;
     }
@@ -267,9 +268,9 @@ export function createWidgetSection(root, { announce, title, id }) {
     try {
       secret = await api.post("/workspace/widget/secret");
       secretInput.value = secret.secret;
-      announce("A new secret is in use: put it on your server now.");
+      announce(t("A new secret is in use: put it on your server now."));
     } catch (failure) {
-      if (failure.status !== 401) announce(refusal(failure, "Not rotated"));
+      if (failure.status !== 401) announce(refusal(failure, t("Not rotated")));
     }
     drawRotate();
     document.getElementById("widget-secret-rotate")?.focus();
@@ -285,14 +286,14 @@ export function createWidgetSection(root, { announce, title, id }) {
       try {
         [workspace, secret] = await Promise.all([api.get("/workspace"), owner ? api.get("/workspace/widget") : null]);
       } catch (failure) {
-        if (failure.status !== 401) error.textContent = refusal(failure, "Could not read the widget's settings");
+        if (failure.status !== 401) error.textContent = refusal(failure, t("Could not read the widget's settings"));
         return;
       }
       greeting.value = workspace.widget_greeting;
       replyTime.value = workspace.widget_reply_time;
       secretInput.value = secret ? secret.secret : "";
       secretInput.type = "password";
-      showButton.textContent = "Show";
+      showButton.textContent = t("Show");
       showButton.setAttribute("aria-pressed", "false");
       drawSnippet();
       drawPreview();

@@ -5,6 +5,7 @@ import { h, mount, preservingFocus } from "../dom.js";
 import { CHANNELS, STATUSES, teamName } from "../format.js";
 import { askPermission, notificationPermission, setSound, soundOn } from "../notify.js";
 import { state, update } from "../store.js";
+import { t, tf } from "../i18n.js";
 
 const VIEWS = [
   ["mine", "Mine"],
@@ -15,7 +16,7 @@ const VIEWS = [
 export function renderSidebar(root, onFilter) {
   const f = state.filter;
   const counts = state.counts;
-  const count = (n) => h("span", { class: "count", "aria-label": `${n ?? 0} tickets` }, String(n ?? "…"));
+  const count = (n) => h("span", { class: "count", "aria-label": tf("{n} tickets", { n: n ?? 0 }) }, String(n ?? "…"));
 
   const views = h(
     "ul",
@@ -33,31 +34,31 @@ export function renderSidebar(root, onFilter) {
             "aria-pressed": f.view === key ? "true" : "false",
             onclick: () => onFilter({ view: key }),
           },
-          h("span", {}, label),
+          h("span", {}, t(label)),
           count(counts && counts.views[key]),
         ),
       ),
     ),
   );
 
-  const statusOptions = [["active", "Active"], ...STATUSES.map((s) => [s, s])];
-  const statusSelect = select("filter-status", "Status", f.status, statusOptions, counts && counts.status, (v) =>
+  const statusOptions = [["active", t("Active")], ...STATUSES.map((s) => [s, t(s)])];
+  const statusSelect = select("filter-status", t("Status"), f.status, statusOptions, counts && counts.status, (v) =>
     onFilter({ status: v }),
   );
-  const teamOptions = [["", "Any team"], ...state.teams.map((t) => [t.id, t.name])];
-  const teamSelect = select("filter-team", "Team", f.team, teamOptions, counts && counts.teams, (v) =>
+  const teamOptions = [["", t("Any team")], ...state.teams.map((t) => [t.id, t.name])];
+  const teamSelect = select("filter-team", t("Team"), f.team, teamOptions, counts && counts.teams, (v) =>
     onFilter({ team: v }),
   );
   const tags = Object.keys((counts && counts.tags) || {}).sort();
   if (f.tag && !tags.includes(f.tag)) tags.push(f.tag);
-  const tagSelect = select("filter-tag", "Tag", f.tag, [["", "Any tag"], ...tags.map((t) => [t, t])], counts && counts.tags, (v) =>
+  const tagSelect = select("filter-tag", t("Tag"), f.tag, [["", t("Any tag")], ...tags.map((t) => [t, t])], counts && counts.tags, (v) =>
     onFilter({ tag: v }),
   );
   const channelSelect = select(
     "filter-channel",
-    "Channel",
+    t("Channel"),
     f.channel,
-    [["", "Any channel"], ...CHANNELS.map((c) => [c, c])],
+    [["", t("Any channel")], ...CHANNELS.map((c) => [c, c])],
     counts && counts.channels,
     (v) => onFilter({ channel: v }),
   );
@@ -65,7 +66,7 @@ export function renderSidebar(root, onFilter) {
   preservingFocus(root, () =>
     mount(
       root,
-      h("h2", { class: "sr-only" }, "Views and filters"),
+      h("h2", { class: "sr-only" }, t("Views and filters")),
       views,
       h("div", { class: "filters" }, statusSelect, teamSelect, tagSelect, channelSelect),
       teamsSummary(counts),
@@ -78,27 +79,27 @@ export function renderSidebar(root, onFilter) {
 function notificationSettings() {
   const permission = notificationPermission();
   let desktop;
-  if (permission === "granted") desktop = h("p", { class: "notify-state", id: "notify-state" }, "Desktop notifications are on.");
-  else if (permission === "denied") desktop = h("p", { class: "notify-state", id: "notify-state" }, "Desktop notifications are blocked in this browser's site settings.");
-  else if (permission === "unsupported") desktop = h("p", { class: "notify-state", id: "notify-state" }, "This browser cannot show desktop notifications.");
+  if (permission === "granted") desktop = h("p", { class: "notify-state", id: "notify-state" }, t("Desktop notifications are on."));
+  else if (permission === "denied") desktop = h("p", { class: "notify-state", id: "notify-state" }, t("Desktop notifications are blocked in this browser's site settings."));
+  else if (permission === "unsupported") desktop = h("p", { class: "notify-state", id: "notify-state" }, t("This browser cannot show desktop notifications."));
   else {
     desktop = h(
       "button",
       { type: "button", id: "notify-enable", onclick: async () => { await askPermission(); update(); } },
-      "Turn on desktop notifications",
+      t("Turn on desktop notifications"),
     );
   }
   return h(
     "section",
     { class: "notify-settings", "aria-labelledby": "notify-title" },
-    h("h3", { id: "notify-title" }, "Notifications"),
-    h("p", { class: "notify-help" }, "For conversations assigned to you, your customers' replies and notes that mention you."),
+    h("h3", { id: "notify-title" }, t("Notifications")),
+    h("p", { class: "notify-help" }, t("For conversations assigned to you, your customers' replies and notes that mention you.")),
     desktop,
     h(
       "label",
       { class: "notify-sound" },
       h("input", { type: "checkbox", id: "notify-sound", checked: soundOn(), onchange: (e) => { setSound(e.target.checked); update(); } }),
-      " Play a sound",
+      ` ${t("Play a sound")}`,
     ),
   );
 }
@@ -119,7 +120,7 @@ function teamsSummary(counts) {
   return h(
     "div",
     { class: "team-counts" },
-    h("h3", {}, "Active by team"),
+    h("h3", {}, t("Active by team")),
     h(
       "ul",
       {},

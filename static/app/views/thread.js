@@ -8,6 +8,7 @@ import { fileSize } from "../data.js";
 import { h, mount, preservingFocus } from "../dom.js";
 import { clock } from "../format.js";
 import { translationFor } from "./ai.js";
+import { t, tf } from "../i18n.js";
 
 // The thread is drawn anew on every change: a file already shown keeps its element (by
 // message and file), so an image does not load again or flicker.
@@ -42,10 +43,10 @@ function redrawLatest(root) {
   if (args) renderThread(...args);
 }
 
-export function renderThread(root, messages, customerName = "Customer", channel = null) {
+export function renderThread(root, messages, customerName = t("Customer"), channel = null) {
   const nearBottom = root.scrollHeight - root.scrollTop - root.clientHeight < 80;
   if (messages === null) {
-    mount(root, h("p", { class: "muted" }, "Loading the conversation…"));
+    mount(root, h("p", { class: "muted" }, t("Loading the conversation…")));
     return;
   }
   latest.set(root, [root, messages, customerName, channel]);
@@ -54,7 +55,7 @@ export function renderThread(root, messages, customerName = "Customer", channel 
   preservingFocus(root, () =>
     mount(
       root,
-      h("h3", { class: "sr-only" }, "Conversation"),
+      h("h3", { class: "sr-only" }, t("Conversation")),
       h("ol", { class: "thread-list" }, messages.map((m) => message(m, customerName, files))),
     ),
   );
@@ -70,7 +71,7 @@ function message(m, customerName, files) {
   const note = m.kind === "note";
   const incoming = m.direction === "in";
   const kind = note ? "msg-note" : incoming ? "msg-in" : "msg-out";
-  const label = note ? "Private note" : incoming ? "Customer" : "Reply";
+  const label = note ? t("Private note") : incoming ? t("Customer") : t("Reply");
   return h(
     "li",
     { class: `msg ${kind}`, dataset: { id: m.id } },
@@ -84,7 +85,7 @@ function message(m, customerName, files) {
         ? h(
             "span",
             { class: m.delivery_status === "failed" ? "delivery-failed" : "muted" },
-            m.delivery_status === "failed" ? `not delivered: ${m.delivery_error || "no reason given"}` : m.delivery_status,
+            m.delivery_status === "failed" ? tf("not delivered: {reason}", { reason: m.delivery_error || t("no reason given") }) : t(m.delivery_status),
           )
         : null,
     ),
@@ -92,13 +93,13 @@ function message(m, customerName, files) {
     incoming && !note ? translationFor(m, files.redraw) : null,
     files.email && incoming && !note && m.html ? wholeEmail(m, files.redraw) : null,
     m.attachments && m.attachments.length
-      ? h("ul", { class: "msg-files", "aria-label": "Files" }, m.attachments.map((a, i) => fileItem(m, a, i, files)))
+      ? h("ul", { class: "msg-files", "aria-label": t("Files") }, m.attachments.map((a, i) => fileItem(m, a, i, files)))
       : null,
   );
 }
 
 function authorName(m, incoming, customerName) {
-  const name = (m.author && m.author.name) || (incoming ? customerName : "Agent");
+  const name = (m.author && m.author.name) || (incoming ? customerName : t("Agent"));
   return h("strong", { class: "msg-author", title: name }, name);
 }
 
@@ -130,7 +131,7 @@ function messageText(m, files) {
         if (open) again.querySelector(".msg-more")?.scrollIntoView({ block: "nearest" });
       },
     },
-    open ? "Show less" : `Show more (${text.length.toLocaleString()} characters)`,
+    open ? t("Show less") : tf("Show more ({n} characters)", { n: text.length.toLocaleString() }),
   );
   return [h("div", { class: `msg-text${open ? "" : " folded"}`, id }, open ? text : folded), toggle];
 }
@@ -151,11 +152,11 @@ function wholeEmail(m, redraw) {
         redraw();
       },
     },
-    open ? "Hide the whole email" : "Show the whole email",
+    open ? t("Hide the whole email") : t("Show the whole email"),
   );
   if (!open) return h("div", { class: "whole-email" }, toggle);
   const page = `<!doctype html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'"><base target="_blank"><style>body{font:14px/1.45 system-ui,sans-serif;margin:8px;color:#222}blockquote{margin:0 0 0 8px;padding-left:8px;border-left:3px solid #ccc;color:#555}</style>${m.html}`;
-  const frame = h("iframe", { class: "whole-email-frame", title: "The whole email", sandbox: "allow-popups allow-popups-to-escape-sandbox", srcdoc: page });
+  const frame = h("iframe", { class: "whole-email-frame", title: t("The whole email"), sandbox: "allow-popups allow-popups-to-escape-sandbox", srcdoc: page });
   return h("div", { class: "whole-email" }, toggle, frame);
 }
 
@@ -168,9 +169,9 @@ function fileItem(m, a, index, files) {
 }
 
 function fileBody(a, root) {
-  const name = a.filename || "attachment";
-  if (a.refused) return h("span", { class: "file-refused" }, `${name} was not kept: ${a.refused}`);
-  if (a.pending) return h("span", { class: "file-pending" }, `Fetching ${name}…`);
+  const name = a.filename || t("attachment");
+  if (a.refused) return h("span", { class: "file-refused" }, tf("{name} was not kept: {reason}", { name, reason: a.refused }));
+  if (a.pending) return h("span", { class: "file-pending" }, tf("Fetching {name}…", { name }));
   if (!a.url) return h("span", { class: "file-none" }, `${name} · ${fileSize(a.size)}`);
   if (a.inline) {
     const image = h("img", { src: a.url, alt: name, class: "file-thumb", decoding: "async" });
@@ -181,7 +182,7 @@ function fileBody(a, root) {
     });
     return h(
       "a",
-      { href: a.url, target: "_blank", rel: "noopener", class: "file-image", title: `${name} · ${fileSize(a.size)}`, "aria-label": `${name} (opens full size)` },
+      { href: a.url, target: "_blank", rel: "noopener", class: "file-image", title: `${name} · ${fileSize(a.size)}`, "aria-label": tf("{name} (opens full size)", { name }) },
       image,
     );
   }

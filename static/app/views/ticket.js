@@ -12,6 +12,7 @@ import { aiAvailable, createSummary, refreshAi } from "./ai.js";
 import { createComposer } from "./composer.js";
 import { renderContact } from "./contact.js";
 import { renderThread } from "./thread.js";
+import { t, tf } from "../i18n.js";
 
 // The moves a status allows come from the server (GET /me), which also enforces them.
 const nextStatuses = (status) => (state.me?.ticket_transitions || {})[status] || [];
@@ -40,9 +41,9 @@ function daysToNextWeek(now) {
  * draws and again when one is chosen. */
 export function snoozePresets(now = new Date()) {
   return [
-    { label: "Later today (+3 h)", until: new Date(now.getTime() + 3 * HOUR) },
-    { label: "Tomorrow 9:00", until: atNine(1, now) },
-    { label: "Next week (Monday 9:00)", until: atNine(daysToNextWeek(now), now) },
+    { label: t("Later today (+3 h)"), until: new Date(now.getTime() + 3 * HOUR) },
+    { label: t("Tomorrow 9:00"), until: atNine(1, now) },
+    { label: t("Next week (Monday 9:00)"), until: atNine(daysToNextWeek(now), now) },
   ];
 }
 
@@ -51,16 +52,16 @@ export function createTicketView(root) {
   const who = h("div", { class: "collision-slot" });
   const notice = h("div", { class: "conflict-slot" });
   const props = h("div", { class: "controls-slot" });
-  const thread = h("div", { class: "thread", id: "thread", tabindex: "0", "aria-label": "Conversation" });
+  const thread = h("div", { class: "thread", id: "thread", tabindex: "0", "aria-label": t("Conversation") });
   const composerSlot = h("div", { class: "composer-slot" });
   const summarySlot = h("div", { class: "summary-slot" });
-  const contact = h("aside", { class: "contact-pane", id: "contact-pane", "aria-label": "Contact" });
+  const contact = h("aside", { class: "contact-pane", id: "contact-pane", "aria-label": t("Contact") });
   const pane = h("section", { class: "ticket-pane", "aria-labelledby": "ticket-title" }, top, who, notice, props, summarySlot, thread, composerSlot);
-  const contactToggle = h("button", { type: "button", class: "contact-toggle", id: "contact-toggle", "aria-expanded": "false", "aria-controls": "contact-pane" }, "Contact");
+  const contactToggle = h("button", { type: "button", class: "contact-toggle", id: "contact-toggle", "aria-expanded": "false", "aria-controls": "contact-pane" }, t("Contact"));
   const bar = h(
     "div",
     { class: "ticket-bar" },
-    h("a", { href: "#/inbox", class: "back-link", id: "ticket-back", onclick: backToList }, h("span", { "aria-hidden": "true" }, "← "), "Back to conversations"),
+    h("a", { href: "#/inbox", class: "back-link", id: "ticket-back", onclick: backToList }, h("span", { "aria-hidden": "true" }, "← "), t("Back to conversations")),
     contactToggle,
   );
   const layout = h("div", { class: "ticket-layout" }, bar, pane, contact);
@@ -89,8 +90,8 @@ export function createTicketView(root) {
     }
     if (!open) shownId = null;
     if (!open || !ticket) {
-      mount(top, h("h2", { id: "ticket-title", tabindex: "-1" }, open && open.loadError ? open.loadError : open ? "Loading…" : "No ticket open"));
-      mount(thread, open ? null : h("p", { class: "muted empty" }, "Pick a conversation on the left, or press j."));
+      mount(top, h("h2", { id: "ticket-title", tabindex: "-1" }, open && open.loadError ? open.loadError : open ? t("Loading…") : t("No ticket open")));
+      mount(thread, open ? null : h("p", { class: "muted empty" }, t("Pick a conversation on the left, or press j.")));
       who.replaceChildren();
       notice.replaceChildren();
       props.replaceChildren();
@@ -137,7 +138,7 @@ export function createTicketView(root) {
       drawnConflict = conflictKey;
       preservingFocus(notice, () => mount(notice, conflictNotice(ticket)));
     }
-    const customer = (open.contact && (open.contact.name || open.contact.email)) || "Customer";
+    const customer = (open.contact && (open.contact.name || open.contact.email)) || t("Customer");
     const ai = aiAvailable() ? "on" : "off";
     if (open.messages !== drawnMessages || thread.dataset.customer !== customer || thread.dataset.ai !== ai) {
       drawnMessages = open.messages;
@@ -185,11 +186,11 @@ function header(ticket, summarize) {
     "div",
     { class: "ticket-header" },
     h("h2", { id: "ticket-title", tabindex: "-1", title: `#${ticket.number} ${ticket.subject}` }, h("span", { class: "number" }, `#${ticket.number} `), ticket.subject),
-    h("span", { class: `badge status-${ticket.status}`, id: "ticket-status-badge" }, ticket.status),
+    h("span", { class: `badge status-${ticket.status}`, id: "ticket-status-badge" }, t(ticket.status)),
     ticket.status === "snoozed" && ticket.snoozed_until
       ? [
-          h("time", { class: "snoozed-until", id: "ticket-snoozed-until", datetime: ticket.snoozed_until }, `Snoozed until ${localTime(ticket.snoozed_until)}`),
-          h("button", { type: "button", class: "link-button", id: "snooze-change", onclick: () => openSnooze(ticket) }, "Change"),
+          h("time", { class: "snoozed-until", id: "ticket-snoozed-until", datetime: ticket.snoozed_until }, tf("Snoozed until {time}", { time: localTime(ticket.snoozed_until) })),
+          h("button", { type: "button", class: "link-button", id: "snooze-change", onclick: () => openSnooze(ticket) }, t("Change")),
         ]
       : null,
     h("span", { class: "channel" }, ticket.channel),
@@ -201,8 +202,8 @@ function collisionLine(ticket) {
   const typing = whoIs("typing", ticket.id);
   const viewing = whoIs("viewing", ticket.id).filter((n) => !typing.includes(n));
   const lines = [];
-  for (const name of typing) lines.push(`${name} is replying…`);
-  for (const name of viewing) lines.push(`${name} is viewing`);
+  for (const name of typing) lines.push(tf("{names} is replying…", { names: name }));
+  for (const name of viewing) lines.push(tf("{names} is viewing", { names: name }));
   return lines.join(" · ");
 }
 
@@ -218,11 +219,11 @@ function mayAssign(from, to) {
 function refusal(mine, current) {
   if ("assignee_id" in mine && (mine.assignee_id || null) !== (current.assignee_id || null) && !mayAssign(current.assignee_id, mine.assignee_id)) {
     return current.assignee_id
-      ? `${memberName(current.assignee_id)} has it now, and only a supervisor can reassign a ticket someone else has.`
-      : "Only a supervisor can assign it to someone else.";
+      ? tf("{name} has it now, and only a supervisor can reassign a ticket someone else has.", { name: memberName(current.assignee_id) })
+      : t("Only a supervisor can assign it to someone else.");
   }
   if (mine.status && mine.status !== current.status && !nextStatuses(current.status).includes(mine.status)) {
-    return `A ${current.status} ticket cannot be set to ${mine.status}.`;
+    return tf("A {from} ticket cannot be set to {to}.", { from: current.status, to: mine.status });
   }
   return "";
 }
@@ -231,7 +232,7 @@ function conflictNotice(ticket) {
   const conflict = state.conflict;
   if (!conflict || conflict.ticketId !== ticket.id) return null;
   const { current, changed } = conflictSummary(conflict);
-  const who = changeAuthor(current) || "Someone";
+  const who = changeAuthor(current) || t("Someone");
   const mine = Object.entries(conflict.mine)
     .filter(([field]) => field !== "snoozed_until")
     .map(([field, value]) => describeChange(field, value));
@@ -250,18 +251,18 @@ function conflictNotice(ticket) {
             await changeTicket(ticket.id, mineChanges);
           },
         },
-        "Apply my change anyway",
+        t("Apply my change anyway"),
       );
-  const dismiss = h("button", { type: "button", id: "conflict-dismiss", onclick: () => update({ conflict: null }) }, "Keep theirs");
+  const dismiss = h("button", { type: "button", id: "conflict-dismiss", onclick: () => update({ conflict: null }) }, t("Keep theirs"));
   return h(
     "div",
     { class: "conflict", role: "alert", id: "conflict" },
     took
-      ? h("strong", {}, `${memberName(current.assignee_id)} took this ticket first. `)
-      : h("strong", {}, "This ticket changed while you were looking at it. "),
-    h("span", { class: "conflict-who" }, changed.length ? `${who} changed ${changed.join(", ")}.` : `${who} changed it.`),
+      ? h("strong", {}, `${tf("{name} took this ticket first.", { name: memberName(current.assignee_id) })} `)
+      : h("strong", {}, `${t("This ticket changed while you were looking at it.")} `),
+    h("span", { class: "conflict-who" }, changed.length ? tf("{who} changed {fields}.", { who, fields: changed.join(", ") }) : tf("{who} changed it.", { who })),
     " ",
-    h("span", {}, `Your change (${mine.join(", ") || "none"}) was not applied; what you see now is the current state.`),
+    h("span", {}, tf("Your change ({changes}) was not applied; what you see now is the current state.", { changes: mine.join(", ") || t("none") })),
     why ? [" ", h("span", { class: "conflict-why", id: "conflict-why" }, why)] : null,
     h("div", { class: "conflict-actions" }, retry, dismiss),
   );
@@ -286,30 +287,30 @@ function controls(ticket) {
         changeTicket(ticket.id, { status: value });
       },
     },
-    statusOptions.map((s) => h("option", { value: s, selected: picking ? s === "snoozed" : s === ticket.status }, s === "snoozed" && s !== ticket.status ? "snoozed until…" : s)),
+    statusOptions.map((s) => h("option", { value: s, selected: picking ? s === "snoozed" : s === ticket.status }, s === "snoozed" && s !== ticket.status ? t("snoozed until…") : t(s))),
   );
   const priority = h(
     "select",
     { id: "ticket-priority", onchange: (event) => changeTicket(ticket.id, { priority: event.target.value }) },
-    PRIORITIES.map((p) => h("option", { value: p, selected: p === ticket.priority }, p)),
+    PRIORITIES.map((p) => h("option", { value: p, selected: p === ticket.priority }, t(p))),
   );
   const team = h(
     "select",
     { id: "ticket-team", onchange: (event) => changeTicket(ticket.id, { team_id: event.target.value || null }) },
-    h("option", { value: "", selected: !ticket.team_id }, "No team"),
+    h("option", { value: "", selected: !ticket.team_id }, t("No team")),
     state.teams.map((t) => h("option", { value: t.id, selected: t.id === ticket.team_id }, t.name)),
   );
   const resolve =
     ticket.status === "resolved" || ticket.status === "closed"
       ? null
-      : h("button", { type: "button", id: "ticket-resolve", onclick: () => changeTicket(ticket.id, { status: "resolved" }) }, "Resolve (e)");
+      : h("button", { type: "button", id: "ticket-resolve", onclick: () => changeTicket(ticket.id, { status: "resolved" }) }, t("Resolve (e)"));
   return h(
     "div",
-    { class: "controls", role: "group", "aria-label": "Ticket properties" },
-    h("div", { class: "field status-field" }, h("label", { for: "ticket-status" }, "Status"), status, picking ? snoozePicker(ticket) : null),
-    field("ticket-priority", "Priority", priority),
+    { class: "controls", role: "group", "aria-label": t("Ticket properties") },
+    h("div", { class: "field status-field" }, h("label", { for: "ticket-status" }, t("Status")), status, picking ? snoozePicker(ticket) : null),
+    field("ticket-priority", t("Priority"), priority),
     assigneeControl(ticket),
-    field("ticket-team", "Team", team),
+    field("ticket-team", t("Team"), team),
     tagsControl(ticket),
     resolve,
   );
@@ -354,7 +355,7 @@ function snoozePicker(ticket) {
         event.preventDefault();
         const until = input.value ? new Date(input.value) : null; // no offset: local time
         if (!until || Number.isNaN(until.getTime()) || until.getTime() <= Date.now()) {
-          snoozing.error = "Pick a date and time in the future.";
+          snoozing.error = t("Pick a date and time in the future.");
           update();
           setTimeout(() => document.getElementById("snooze-at")?.focus(), 0);
           return;
@@ -362,8 +363,8 @@ function snoozePicker(ticket) {
         snooze(ticket, until);
       },
     },
-    field("snooze-at", "Or until (your local time)", input),
-    h("button", { type: "submit", id: "snooze-submit" }, "Snooze"),
+    field("snooze-at", t("Or until (your local time)"), input),
+    h("button", { type: "submit", id: "snooze-submit" }, t("Snooze")),
   );
   return h(
     "div",
@@ -380,7 +381,7 @@ function snoozePicker(ticket) {
         }
       },
     },
-    h("h3", { id: "snooze-title" }, "Snooze until…"),
+    h("h3", { id: "snooze-title" }, t("Snooze until…")),
     h(
       "ul",
       { class: "snooze-presets" },
@@ -394,7 +395,7 @@ function snoozePicker(ticket) {
     ),
     custom,
     h("p", { class: "form-error", id: "snooze-error", role: "alert" }, snoozing.error),
-    h("div", {}, h("button", { type: "button", id: "snooze-cancel", onclick: closeSnooze }, "Cancel")),
+    h("div", {}, h("button", { type: "button", id: "snooze-cancel", onclick: closeSnooze }, t("Cancel"))),
   );
 }
 
@@ -408,24 +409,24 @@ function assigneeControl(ticket) {
   const me = state.me.user_id;
   let choices;
   if (can("assign_others")) {
-    choices = [["", "Unassigned"], ...state.members.filter((m) => m.active || m.user_id === ticket.assignee_id).map((m) => [m.user_id, m.user_id === me ? `${m.name} (me)` : m.name])];
+    choices = [["", t("Unassigned")], ...state.members.filter((m) => m.active || m.user_id === ticket.assignee_id).map((m) => [m.user_id, m.user_id === me ? tf("{name} (me)", { name: m.name }) : m.name])];
   } else if (!ticket.assignee_id) {
-    choices = [["", "Unassigned"], [me, `${state.me.name} (me)`]];
+    choices = [["", t("Unassigned")], [me, tf("{name} (me)", { name: state.me.name })]];
   } else if (ticket.assignee_id === me) {
-    choices = [[me, `${state.me.name} (me)`], ["", "Unassigned"]];
+    choices = [[me, tf("{name} (me)", { name: state.me.name })], ["", t("Unassigned")]];
   } else {
-    return h("div", { class: "field" }, h("span", { class: "label" }, "Assignee"), h("span", { class: "value", id: "ticket-assignee" }, memberName(ticket.assignee_id)));
+    return h("div", { class: "field" }, h("span", { class: "label" }, t("Assignee")), h("span", { class: "value", id: "ticket-assignee" }, memberName(ticket.assignee_id)));
   }
   const select = h(
     "select",
     { id: "ticket-assignee", onchange: (event) => changeTicket(ticket.id, { assignee_id: event.target.value || null }) },
     choices.map(([id, name]) => h("option", { value: id, selected: (ticket.assignee_id || "") === id }, name)),
   );
-  return field("ticket-assignee", "Assignee", select);
+  return field("ticket-assignee", t("Assignee"), select);
 }
 
 function tagsControl(ticket) {
-  const input = h("input", { id: "ticket-tag-input", placeholder: "add tag", size: 10, autocomplete: "off" });
+  const input = h("input", { id: "ticket-tag-input", placeholder: t("add tag"), size: 10, autocomplete: "off" });
   input.addEventListener("keydown", (event) => {
     if (event.key !== "Enter") return;
     event.preventDefault();
@@ -436,7 +437,7 @@ function tagsControl(ticket) {
   return h(
     "div",
     { class: "field tags-field" },
-    h("label", { for: "ticket-tag-input" }, "Tags"),
+    h("label", { for: "ticket-tag-input" }, t("Tags")),
     h(
       "span",
       { class: "tag-chips" },
@@ -445,7 +446,7 @@ function tagsControl(ticket) {
           "span",
           { class: "tag" },
           tag,
-          h("button", { type: "button", class: "tag-remove", "aria-label": `Remove tag ${tag}`, onclick: () => changeTicket(ticket.id, { tags: ticket.tags.filter((t) => t !== tag) }) }, "×"),
+          h("button", { type: "button", class: "tag-remove", "aria-label": tf("Remove tag {tag}", { tag }), onclick: () => changeTicket(ticket.id, { tags: ticket.tags.filter((t) => t !== tag) }) }, "×"),
         ),
       ),
       input,

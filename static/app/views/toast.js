@@ -1,6 +1,7 @@
 // Short notices in the corner: errors, and "Ana mentioned you" (clickable).
 
 import { h } from "../dom.js";
+import { t } from "../i18n.js";
 
 function region() {
   let node = document.getElementById("toasts");
@@ -12,7 +13,7 @@ function region() {
 }
 
 export function toast(text, kind = "info", onOpen = null) {
-  const close = h("button", { class: "toast-close", type: "button", "aria-label": "Dismiss" }, "×");
+  const close = h("button", { class: "toast-close", type: "button", "aria-label": t("Dismiss") }, "×");
   const body = onOpen
     ? h("button", { class: "toast-text", type: "button", onclick: () => { onOpen(); item.remove(); } }, text)
     : h("span", { class: "toast-text" }, text);

@@ -7,6 +7,7 @@
 import { h } from "../dom.js";
 import { state, subscribe } from "../store.js";
 import { toggleHelp } from "./help.js";
+import { t, tf } from "../i18n.js";
 
 /** The header element; `parts` holds the nodes other code fills (nav, banner, me). */
 export function renderTopbar({ nav, banner, me, list, onLogout }) {
@@ -15,32 +16,37 @@ export function renderTopbar({ nav, banner, me, list, onLogout }) {
     "button",
     { type: "button", class: "menu-button", id: "menu-button", "aria-expanded": "false", "aria-controls": "topbar-menu" },
     h("span", { class: "menu-icon", "aria-hidden": "true" }),
-    "Menu",
+    t("Menu"),
   );
   const menu = h(
     "div",
     { class: "topbar-menu", id: "topbar-menu" },
     nav,
     me,
-    h("p", { class: "menu-workspace", id: "menu-workspace" }, "Workspace address: ", h("strong", {}, ws.slug)),
-    h("button", { type: "button", class: "ghost", onclick: toggleHelp, "aria-keyshortcuts": "?" }, "Shortcuts (?)"),
-    h("button", { type: "button", class: "ghost", id: "logout", onclick: onLogout }, "Log out"),
+    h("p", { class: "menu-workspace", id: "menu-workspace" }, `${t("Workspace address")}: `, h("strong", {}, ws.slug)),
+    h(
+      "button",
+      { type: "button", class: "ghost shortcuts-button", onclick: toggleHelp, "aria-keyshortcuts": "?", title: t("Shortcuts (?)") },
+      h("span", { class: "label-long" }, t("Shortcuts (?)")),
+      h("span", { class: "label-short", "aria-hidden": "true" }, "?"),
+    ),
+    h("button", { type: "button", class: "ghost", id: "logout", onclick: onLogout }, t("Log out")),
   );
   const filtersButton = h(
     "button",
     { type: "button", class: "filters-button", id: "filters-button", "aria-expanded": "false", "aria-controls": "sidebar" },
-    "Views",
-    h("span", { class: "sr-only" }, " and filters"),
+    t("Views"),
+    h("span", { class: "sr-only" }, ` ${t("and filters")}`),
   );
   const header = h(
     "header",
     { class: "topbar" },
-    h("a", { class: "skip", href: "#list-pane", onclick: (e) => { e.preventDefault(); list.querySelector("a")?.focus(); } }, "Skip to conversations"),
-    h("a", { class: "skip skip-ticket", href: "#thread", onclick: skipToConversation }, "Skip to the conversation"),
+    h("a", { class: "skip", href: "#list-pane", onclick: (e) => { e.preventDefault(); list.querySelector("a")?.focus(); } }, t("Skip to conversations")),
+    h("a", { class: "skip skip-ticket", href: "#thread", onclick: skipToConversation }, t("Skip to the conversation")),
     menuButton,
     menu,
     h("span", { class: "brand" }, "Tandem"),
-    h("span", { class: "workspace-name", title: `${ws.name} · workspace address: ${ws.slug}` }, ws.name, h("span", { class: "workspace-slug muted", id: "workspace-slug" }, ` (${ws.slug})`)),
+    h("span", { class: "workspace-name", title: tf("{name} · workspace address: {slug}", { name: ws.name, slug: ws.slug }) }, ws.name, h("span", { class: "workspace-slug muted", id: "workspace-slug" }, ` (${ws.slug})`)),
     banner,
     filtersButton,
   );
@@ -88,7 +94,7 @@ export function renderTopbar({ nav, banner, me, list, onLogout }) {
   // A long name is cut short in the bar: the whole of it shows on hover.
   const unsubscribe = subscribe(() => {
     if (mounted && !header.isConnected) unsubscribe();
-    else if (state.me) me.title = `${state.me.name} · ${state.me.role}`;
+    else if (state.me) me.title = `${state.me.name} · ${t(state.me.role)}`;
   });
   // Taps are seen on the way down, before a view button redraws the sidebar.
   for (const [type, fn, capture] of [["keydown", onKey, false], ["pointerdown", onPointer, true], ["click", onClick, true]]) {
