@@ -48,6 +48,7 @@ from app.api.cors import WidgetCORS
 from app.api.endpoint import Api
 from app.api.openapi import build_spec
 from app.api.responses import error_response, json_response
+from app.api.security_headers import SecurityHeaders
 from app.auth.sessions import SessionCodec
 from app.auth.socket_tokens import SocketTokens
 from app.auth.throttle import LoginThrottle
@@ -231,7 +232,10 @@ def create_app(settings: Settings) -> Starlette:
     ]
     return TandemApp(
         routes=routes,
-        middleware=[Middleware(WidgetCORS, prefix=PREFIX + "/widget/")],
+        middleware=[
+            Middleware(SecurityHeaders, https=settings.public_url.startswith("https://")),
+            Middleware(WidgetCORS, prefix=PREFIX + "/widget/"),
+        ],
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, Exception: server_error},
     )
