@@ -17,6 +17,7 @@ from app.api.body import read_body
 from app.api.endpoint import Api, Call
 from app.api.routes_attachments import serve
 from app.api.routes_auth import with_session, workspace_slug
+from app.api.same_origin import require_same_origin
 from app.auth.throttle import within_limit
 from app.blobs.store import BlobStore
 from app.documents import User
@@ -153,9 +154,10 @@ async def invitation_preview(call: Call) -> InvitationPreview:
     response=Sent,
     status=202,
     auth=False,
-    errors=(422, 429),
+    errors=(403, 415, 422, 429),
 )
 async def request_reset(call: Call) -> Sent:
+    require_same_origin(call.request, call.runtime.settings.public_url, json_body=True)
     body: ResetRequest = call.body
     await _limited(call, body.email)
     slug = workspace_slug(body.workspace)
@@ -173,9 +175,10 @@ async def request_reset(call: Call) -> Sent:
     tag="auth",
     body=ResetConfirm,
     auth=False,
-    errors=(404, 422),
+    errors=(403, 404, 415, 422),
 )
 async def confirm_reset(call: Call) -> Response:
+    require_same_origin(call.request, call.runtime.settings.public_url, json_body=True)
     body: ResetConfirm = call.body
     user = await accounts.reset_password(body.token, body.password)
     return with_session(call, user, 200)
@@ -189,9 +192,10 @@ async def confirm_reset(call: Call) -> Response:
     body=VerifyIn,
     response=ProfileOut,
     auth=False,
-    errors=(404, 422),
+    errors=(403, 404, 415, 422),
 )
 async def verify_email(call: Call) -> ProfileOut:
+    require_same_origin(call.request, call.runtime.settings.public_url, json_body=True)
     body: VerifyIn = call.body
     user = await accounts.verify_address(body.token)
     return _profile(user)
@@ -206,9 +210,10 @@ async def verify_email(call: Call) -> ProfileOut:
     response=Sent,
     status=202,
     auth=False,
-    errors=(422, 429),
+    errors=(403, 415, 422, 429),
 )
 async def find_workspaces(call: Call) -> Sent:
+    require_same_origin(call.request, call.runtime.settings.public_url, json_body=True)
     body: FindWorkspaces = call.body
     await _limited(call, body.email)
     await accounts.send_workspaces(_queue(call), call.runtime.settings.public_url, body.email)

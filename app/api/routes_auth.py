@@ -6,6 +6,7 @@ from starlette.responses import Response
 
 from app.api.endpoint import Api, Call
 from app.api.responses import json_response
+from app.api.same_origin import require_same_origin
 from app.auth.principal import Principal
 from app.auth.sessions import COOKIE_NAME
 from app.documents import User
@@ -67,9 +68,10 @@ def with_session(call: Call, user: User, status: int) -> Response:
     body=SignupIn,
     status=201,
     auth=False,
-    errors=(409, 422),
+    errors=(403, 409, 415, 422),
 )
 async def signup(call: Call) -> Response:
+    require_same_origin(call.request, call.runtime.settings.public_url, json_body=True)
     if not call.runtime.settings.signup_enabled:
         raise Forbidden("sign-up is disabled on this server", code="signup_disabled")
     body: SignupIn = call.body
@@ -95,9 +97,10 @@ async def signup(call: Call) -> Response:
     tag="auth",
     body=LoginIn,
     auth=False,
-    errors=(401, 422, 429),
+    errors=(401, 403, 415, 422, 429),
 )
 async def login(call: Call) -> Response:
+    require_same_origin(call.request, call.runtime.settings.public_url, json_body=True)
     body: LoginIn = call.body
     slug = workspace_slug(body.workspace)  # its address, or its name as typed
     await call.runtime.login_throttle.check(slug, body.email, call.request)
@@ -109,8 +112,16 @@ async def login(call: Call) -> Response:
     return with_session(call, user, 200)
 
 
-@api.op("POST", "/auth/logout", summary="End this browser session", tag="auth", auth=False)
+@api.op(
+    "POST",
+    "/auth/logout",
+    summary="End this browser session",
+    tag="auth",
+    auth=False,
+    errors=(403,),
+)
 async def logout(call: Call) -> Response:
+    require_same_origin(call.request, call.runtime.settings.public_url)
     response = Response(status_code=204)
     response.delete_cookie(COOKIE_NAME, path="/")
     response.delete_cookie("tandem_csrf", path="/")
@@ -179,9 +190,10 @@ async def invite(call: Call) -> InvitationOut:
     body=AcceptIn,
     status=201,
     auth=False,
-    errors=(404, 409, 422),
+    errors=(403, 404, 409, 415, 422),
 )
 async def accept(call: Call) -> Response:
+    require_same_origin(call.request, call.runtime.settings.public_url, json_body=True)
     body: AcceptIn = call.body
     user = await workspaces.accept_invitation(
         locks=call.runtime.relay.locks, token=body.token, password=body.password, name=body.name

@@ -74,3 +74,8 @@ class RateLimited(DomainError):
     ) -> None:
         super().__init__(message, code=code, details=details)
         self.retry_after = retry_after  # seconds, sent as `Retry-After` when known
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
