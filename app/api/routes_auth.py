@@ -103,12 +103,10 @@ async def login(call: Call) -> Response:
     require_same_origin(call.request, call.runtime.settings.public_url, json_body=True)
     body: LoginIn = call.body
     slug = workspace_slug(body.workspace)  # its address, or its name as typed
-    await call.runtime.login_throttle.check(slug, body.email, call.request)
-    try:
-        user = await workspaces.login(slug=slug, email=body.email, password=body.password)
-    except Exception:
-        await call.runtime.login_throttle.failed(slug, body.email, call.request)
-        raise
+    throttle = call.runtime.login_throttle
+    await throttle.attempt(slug, body.email, call.request)
+    user = await workspaces.login(slug=slug, email=body.email, password=body.password)
+    await throttle.succeeded(slug, body.email, call.request)
     return with_session(call, user, 200)
 
 

@@ -1,5 +1,9 @@
-"""Login brute-force protection: failures counted in Redis per account and per client
-address, so every process sees the same count."""
+"""Login brute-force protection: attempts counted in Redis per account and per client
+address, so every process sees the same count.
+
+Each attempt is counted before its password is checked, in one atomic step, so attempts made
+at the same moment cannot all slip under the limit; a right password clears the account's
+count and takes itself off the address's."""
 
 from __future__ import annotations
 
@@ -29,20 +33,28 @@ class LoginThrottle:
         address = request.client.host if request.client else "unknown"
         return {"acct": f"tandem:login:acct:{account}", "addr": f"tandem:login:addr:{address}"}
 
-    async def check(self, workspace: str, email: str, request: Request) -> None:
+    async def attempt(self, workspace: str, email: str, request: Request) -> None:
+        """Count this attempt; RateLimited (nothing checked) once the account or the address
+        has made too many within the window."""
         keys = self._keys(workspace, email, request)
-        counts = await self.redis.mget(list(keys.values()))
-        for (kind, _), count in zip(keys.items(), counts, strict=True):
-            if count is not None and int(count) >= self.limits[kind]:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for key in keys.values():
+                pipe.incr(key)
+                pipe.expire(key, self.window, nx=True)
+            replies = await pipe.execute()
+        for (kind, _), count in zip(keys.items(), replies[0::2], strict=True):
+            if int(count) > self.limits[kind]:
                 raise RateLimited(
                     "too many failed logins; try again in a few minutes", code="login_throttled"
                 )
 
-    async def failed(self, workspace: str, email: str, request: Request) -> None:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for key in self._keys(workspace, email, request).values():
-                pipe.incr(key)
-                pipe.expire(key, self.window, nx=True)
+    async def succeeded(self, workspace: str, email: str, request: Request) -> None:
+        """The right password: the account's count starts again, and the attempt is taken
+        off the address's (which counts failures: many people log in from one office)."""
+        keys = self._keys(workspace, email, request)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(keys["acct"])
+            pipe.decr(keys["addr"])
             await pipe.execute()
 
 

@@ -1,5 +1,7 @@
 """Every kind of bad request gets a clear JSON error, and nothing is partly written."""
 
+import asyncio
+
 import httpx
 from starlette.applications import Starlette
 
@@ -155,4 +157,25 @@ async def test_unknown_ids_oversized_bodies_and_stale_versions(app: Starlette) -
     assert stale.status_code == 409
     assert stale.json()["error"]["details"]["current"]["priority"] == "high"
     assert (await owner.get(f"/tickets/{ticket['id']}")).json()["ticket"]["priority"] == "high"
+    await owner.aclose()
+
+
+async def test_guesses_made_at_once_cannot_slip_under_the_limit(app: Starlette) -> None:
+    owner = await sign_up(app)
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.40", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as guesser:
+        attempt = {
+            "workspace": owner.workspace_slug,
+            "email": f"owner@{owner.workspace_slug}.example",
+        }
+
+        async def guess(n: int) -> int:
+            answer = await guesser.post(
+                "/api/v1/auth/login", json={**attempt, "password": f"guess number {n}"}
+            )
+            return answer.status_code
+
+        answers = await asyncio.gather(*(guess(n) for n in range(40)))
+    assert sorted(set(answers)) == [401, 429]
+    assert answers.count(401) == 10  # the limit, however many came at once
     await owner.aclose()
