@@ -6,8 +6,9 @@ from typing import Any
 
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import OperationFailure
 
+from app.actions.contacts import is_duplicate
 from app.documents import CannedResponse
 from app.documents.common import utcnow
 from app.domain.errors import Conflict, NotFound
@@ -24,7 +25,9 @@ async def create_canned(
     canned = CannedResponse(workspace_id=ws, shortcut=shortcut, title=title, body=body)
     try:
         await canned.insert()
-    except DuplicateKeyError:
+    except OperationFailure as error:
+        if not is_duplicate(error):
+            raise
         raise _taken(shortcut) from None
     return canned
 
@@ -41,7 +44,9 @@ async def change_canned(
             {"$set": {**changes, "updated_at": utcnow()}},
             return_document=ReturnDocument.AFTER,
         )
-    except DuplicateKeyError:
+    except OperationFailure as error:
+        if not is_duplicate(error):
+            raise
         raise _taken(changes.get("shortcut")) from None
     if raw is None:
         raise NotFound("no such canned response")

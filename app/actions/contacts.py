@@ -7,18 +7,58 @@ from typing import Any
 
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from app.actions.base import Deps, stamp
 from app.documents import Contact
 from app.documents.common import utcnow
 from app.documents.contact import IDENTIFIERS
-from app.domain.errors import Conflict, NotFound
+from app.domain.errors import Conflict, Invalid, NotFound
 from app.outbox import lock_name, merged
 from app.schemas.contacts import contact_out
 from app.services.contacts import duplicate_error, get_contact, identity_fields, lookup
 from app.services.ids import require_id
 from realtime.events import Actor, ContactCreated, ContactData, ContactUpdated, event_to_document
+
+# Custom attributes are kept as given, inside the contact and inside each event about it. The
+# store refuses a name that starts with `$` or holds a `.`, cannot encode one with a NUL, and
+# stops at 100 levels of nesting; an empty name or a `$` further in is refused as well, since
+# neither can be named in a query or a filter on the attribute.
+ATTRIBUTE_DEPTH = 16
+
+
+def check_attributes(attributes: dict[str, Any]) -> None:
+    problem = _attribute_problem(attributes, 1)
+    if problem is not None:
+        raise Invalid(f"custom_attributes: {problem}", field="custom_attributes")
+
+
+def _attribute_problem(value: Any, depth: int) -> str | None:
+    if depth > ATTRIBUTE_DEPTH and isinstance(value, dict | list):
+        return f"nested more than {ATTRIBUTE_DEPTH} levels deep"
+    inner: list[Any] = []
+    if isinstance(value, dict):
+        for name, item in value.items():
+            if not name or any(c in name for c in "$.\0"):
+                return (
+                    f"the name {name!r} is not allowed: a name is not empty and has no `$` or `.`"
+                )
+            inner.append(item)
+    elif isinstance(value, list):
+        inner = value
+    for item in inner:
+        problem = _attribute_problem(item, depth + 1)
+        if problem is not None:
+            return problem
+    return None
+
+
+def is_duplicate(error: OperationFailure) -> bool:
+    """Whether a write failed on a unique index: MongoDB says so with code 11000; FerretDB
+    answers a findAndModify that hits one with an internal error naming it."""
+    return (
+        isinstance(error, DuplicateKeyError) or error.code == 11000 or "duplicate key" in str(error)
+    )
 
 
 async def create_contact(
@@ -31,6 +71,7 @@ async def create_contact(
     custom_attributes: dict[str, Any],
     verified: bool = False,
 ) -> Contact:
+    check_attributes(custom_attributes)
     fields, _ = identity_fields(ws, {k: v for k, v in identifiers.items() if v is not None})
     contact = Contact(
         id=PydanticObjectId(),
@@ -45,7 +86,9 @@ async def create_contact(
     await deps.relay.mark(Contact, contact.id, event)
     try:
         await contact.insert()
-    except DuplicateKeyError:
+    except OperationFailure as error:
+        if not is_duplicate(error):
+            raise
         raise await duplicate_error(fields) from None
     await deps.relay.publish([event])
     return contact
@@ -58,6 +101,8 @@ async def update_contact(
     changes: dict[str, Any],
     actor: Actor,
 ) -> Contact:
+    if "custom_attributes" in changes:
+        check_attributes(changes["custom_attributes"])
     identifiers = {k: changes.pop(k) for k in IDENTIFIERS if k in changes}
     to_set, to_unset = identity_fields(ws, identifiers)
     to_set.update(changes)
@@ -80,7 +125,9 @@ async def update_contact(
             raw = await Contact.get_pymongo_collection().find_one_and_update(
                 {"_id": cid, "workspace_id": ws}, update, return_document=ReturnDocument.AFTER
             )
-    except DuplicateKeyError:
+    except OperationFailure as error:
+        if not is_duplicate(error):
+            raise
         raise await duplicate_error(to_set, cid) from None
     if raw is None:
         raise NotFound("no such contact")

@@ -11,7 +11,9 @@ from starlette.requests import Request
 from app.domain.errors import Invalid, TooLarge
 
 T = TypeVar("T")
-_FIELD_PATH = re.compile(r"at `\$\.?(.*?)`")
+# msgspec names where a value failed: "at `$.a.b`", or "at `key` in `$.a`" for a map's key.
+_FIELD_PATH = re.compile(r"(?:at|in) `\$\.?(.*?)`")
+_NOT_AN_OBJECT = re.compile(r"^Expected `object`, got `(\w+)`$")
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -35,13 +37,24 @@ def field_of(error: msgspec.ValidationError | msgspec.DecodeError) -> str | None
 
 def decode_body(raw: bytes, model: type[T]) -> T:
     if not raw.strip():
-        raw = b"{}"
+        raw = b"{}"  # no body sends no fields; a body that is there must be an object
     try:
         return msgspec.json.decode(raw, type=model)
     except msgspec.ValidationError as exc:
+        whole = _NOT_AN_OBJECT.match(str(exc))
+        if whole:
+            raise Invalid(
+                f"the body must be a JSON object, not {whole.group(1)}", code="not_an_object"
+            ) from None
         raise Invalid(str(exc), field=field_of(exc), code="invalid_field") from None
     except msgspec.DecodeError as exc:
         raise Invalid(f"the body is not valid JSON: {exc}", code="malformed_json") from None
+    except RecursionError:
+        # msgspec descends one level of the interpreter's stack per level of nesting.
+        raise Invalid(
+            "the body is nested too deeply to read; no request needs that many levels",
+            code="too_deep",
+        ) from None
 
 
 def decode_query(params: dict[str, Any], model: type[T]) -> T:

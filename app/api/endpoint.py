@@ -12,7 +12,7 @@ from pymongo.errors import ConnectionFailure as PyMongoConnectionFailure
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from app.api.body import decode_body, decode_query, read_body
@@ -134,22 +134,40 @@ class Api:
 
 def _dispatch(ops: dict[str, Operation]) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        operation = ops[request.method]
-        runtime: Runtime = request.app.state.runtime
-        try:
-            return await _run(operation, request, runtime)
-        except DomainError as exc:
-            return domain_error_response(request, exc)
-        except BACKEND_DOWN as exc:
-            # Once an action's write is committed nothing after it raises (a failed publish
-            # or lock release is left to the outbox sweep and the lock's expiry), so this
-            # answer is truthful: nothing was written, or what was is found again by the
-            # retry's idempotency key. Either way the client retries.
-            path = request.url.path
-            log.warning("%s %s: a backend is unreachable (%s)", request.method, path, exc)
-            return domain_error_response(request, Unavailable("a backend is unreachable; retry"))
+        # Starlette routes HEAD wherever there is a GET. A HEAD is answered as that GET
+        # would be — its auth, status and headers, Content-Length included — without the
+        # body, so link checkers and monitors see what a browser would.
+        if request.method == "HEAD":
+            return await _headers_only(await _respond(ops["GET"], request))
+        return await _respond(ops[request.method], request)
 
     return endpoint
+
+
+async def _headers_only(response: Response) -> Response:
+    if isinstance(response, StreamingResponse):
+        close = getattr(response.body_iterator, "aclose", None)
+        if close is not None:
+            await close()  # a download that is not read: its source closes now
+    bare = Response(status_code=response.status_code)
+    bare.raw_headers = list(response.raw_headers)
+    return bare
+
+
+async def _respond(operation: Operation, request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    try:
+        return await _run(operation, request, runtime)
+    except DomainError as exc:
+        return domain_error_response(request, exc)
+    except BACKEND_DOWN as exc:
+        # Once an action's write is committed nothing after it raises (a failed publish
+        # or lock release is left to the outbox sweep and the lock's expiry), so this
+        # answer is truthful: nothing was written, or what was is found again by the
+        # retry's idempotency key. Either way the client retries.
+        path = request.url.path
+        log.warning("%s %s: a backend is unreachable (%s)", request.method, path, exc)
+        return domain_error_response(request, Unavailable("a backend is unreachable; retry"))
 
 
 async def _run(operation: Operation, request: Request, runtime: Runtime) -> Response:
@@ -171,16 +189,15 @@ async def _run(operation: Operation, request: Request, runtime: Runtime) -> Resp
     raw = b""
     if operation.body is not None:
         raw = await read_body(request, runtime.settings.max_body_bytes)
-    if operation.idempotent:
-        return await once(
-            request, runtime.redis, call.agent, raw, lambda: _answer(operation, call, raw)
-        )
-    return await _answer(operation, call, raw)
-
-
-async def _answer(operation: Operation, call: Call, raw: bytes) -> Response:
-    if operation.body is not None:
+        # Decoded before the idempotency record is looked at: a body that cannot be read is
+        # refused the same way with or without a key, and nothing is kept for it.
         call.body = decode_body(raw, operation.body)
+    if operation.idempotent:
+        return await once(request, runtime.redis, call.agent, raw, lambda: _answer(operation, call))
+    return await _answer(operation, call)
+
+
+async def _answer(operation: Operation, call: Call) -> Response:
     if operation.query is not None:
         call.query = decode_query(dict(call.request.query_params), operation.query)
     result = await operation.handler(call)

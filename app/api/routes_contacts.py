@@ -70,18 +70,26 @@ async def create_contact(call: Call) -> ContactOut:
     call.agent.require(Action.MANAGE_CONTACTS)
     body: ContactIn = call.body
     ws = require_id(call.agent.workspace_id, "workspace")
+    identifiers = {
+        "email": body.email,
+        "phone": body.phone,
+        "whatsapp_id": body.whatsapp_id,
+        "external_id": body.external_id,
+    }
+    if not (body.name and body.name.strip()) and not any(identifiers.values()):
+        # A contact nobody can name or reach would only be found again by its id.
+        raise Invalid(
+            "a contact needs a name or one of email, phone, whatsapp_id, external_id",
+            field="name",
+            code="empty_contact",
+        )
     contact = await contact_actions.create_contact(
         call.runtime.deps,
         ws,
         actor=agent_actor(call.agent),
         name=body.name,
         custom_attributes=body.custom_attributes,
-        identifiers={
-            "email": body.email,
-            "phone": body.phone,
-            "whatsapp_id": body.whatsapp_id,
-            "external_id": body.external_id,
-        },
+        identifiers=identifiers,
     )
     return contact_out(contact)
 

@@ -40,7 +40,7 @@ class ContactIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ContactPatch(msgspec.Struct, forbid_unknown_fields=True):
-    name: str | msgspec.UnsetType | None = msgspec.UNSET
+    name: Annotated[str, msgspec.Meta(max_length=200)] | msgspec.UnsetType | None = msgspec.UNSET
     email: Ident | msgspec.UnsetType | None = msgspec.UNSET
     phone: Ident | msgspec.UnsetType | None = msgspec.UNSET
     whatsapp_id: Ident | msgspec.UnsetType | None = msgspec.UNSET

@@ -28,7 +28,7 @@ ROUNDS = 5  # rounds of hits a filtered page may take before it comes back short
 async def ticket_by_number(ws: str, text: str) -> TicketView | None:
     """ "#123" or "123" names a ticket by number."""
     digits = text.strip().lstrip("#")
-    if not digits.isdigit() or len(digits) > 12:
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 12:
         return None
     raw = await Ticket.get_pymongo_collection().find_one(
         {"workspace_id": require_id(ws, "workspace"), "number": int(digits)},

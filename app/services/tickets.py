@@ -79,6 +79,16 @@ def after_cursor(cursor: str, order: str) -> dict[str, Any]:
     return {"$or": [{field: {op: moment}}, {field: moment, "_id": {op: last}}]}
 
 
+def ticket_number(text: str) -> int | None:
+    """The ticket number that "#123" or "123" names: plain digits 0-9, as many as a
+    workspace's numbers can have (more is no number at all, so it matches nothing rather than
+    overflow the store's 64-bit integers)."""
+    digits = text.strip().lstrip("#")
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 12:
+        return None
+    return int(digits)
+
+
 def build_filter(principal: Principal, q: TicketQuery) -> dict[str, Any]:
     query: dict[str, Any] = {"workspace_id": require_id(principal.workspace_id, "workspace")}
     if q.status == "active":
@@ -105,8 +115,9 @@ def build_filter(principal: Principal, q: TicketQuery) -> dict[str, Any]:
     if q.text:
         text = q.text.strip()
         ors: list[dict[str, Any]] = [{"subject": {"$regex": re.escape(text), "$options": "i"}}]
-        if text.lstrip("#").isdigit():
-            ors.append({"number": int(text.lstrip("#"))})
+        number = ticket_number(text)
+        if number is not None:
+            ors.append({"number": number})
         both.append({"$or": ors})
     if q.cursor:
         both.append(after_cursor(q.cursor, q.order))
