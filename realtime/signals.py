@@ -19,7 +19,14 @@ if TYPE_CHECKING:
     from realtime.session import Limits
 
 
+ALL_SIGNALS: frozenset[SignalType] = frozenset({"typing", "viewing", "presence"})
+
+
 class SignalSender:
+    """An authorizer may name the signal kinds its principal may send in `sends` (a widget
+    visitor only types: their "online" or "viewing" would tell agents about agents); without
+    it, every kind."""
+
     def __init__(
         self,
         broker: Broker,
@@ -41,6 +48,15 @@ class SignalSender:
         self._announced = False
 
     async def handle(self, frame: Typing | Viewing | Presence) -> Error | None:
+        kind_sent: SignalType = (
+            "presence"
+            if isinstance(frame, Presence)
+            else "typing"
+            if isinstance(frame, Typing)
+            else "viewing"
+        )
+        if kind_sent not in getattr(self._auth, "sends", ALL_SIGNALS):
+            return Error("forbidden", f"this connection may not send {kind_sent}")
         if isinstance(frame, Presence):
             await self._send_presence(frame.state)
             return None

@@ -5,10 +5,20 @@ from __future__ import annotations
 
 from app.documents import Ticket
 from app.services.ids import require_id
-from realtime.events import Event, Signal, VisitorEvent, for_visitor, signal_for_visitor
+from realtime.events import (
+    Event,
+    Signal,
+    SignalType,
+    VisitorEvent,
+    for_visitor,
+    signal_for_visitor,
+)
 
 
 class VisitorAccess:
+    # A visitor types; their presence or "viewing" would count them among the agents.
+    sends: frozenset[SignalType] = frozenset({"typing"})
+
     def __init__(self, workspace_id: str, contact_id: str, name: str | None) -> None:
         self.workspace_id = workspace_id
         self.user_id = contact_id
