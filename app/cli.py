@@ -75,9 +75,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
             log_level=settings.log_level,
             # Per-socket compression costs hundreds of KB of zlib state per idle socket.
             ws_per_message_deflate=False,
-            proxy_headers=True,
+            proxy_headers=proxy_settings(settings)[0],
+            forwarded_allow_ips=proxy_settings(settings)[1],
         )
     return 0
+
+
+def proxy_settings(settings: Settings) -> tuple[bool, str]:
+    """uvicorn's `proxy_headers` and `forwarded_allow_ips`: forwarded headers are believed
+    only from the proxies the operator named (`TANDEM_TRUSTED_PROXIES`); with none (the
+    default), never — whoever connects is the client, so nobody chooses the address their
+    limits are counted under."""
+    return bool(settings.trusted_proxies), ",".join(settings.trusted_proxies)
 
 
 @contextmanager

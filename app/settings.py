@@ -30,6 +30,9 @@ class Settings:
     # Postmark server when set; without it they are written to the log (app/mail/send.py).
     mail_postmark_token: str = ""
     mail_from: str = ""
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks);
+    # none by default, so a client cannot choose the address its limits are counted under.
+    trusted_proxies: tuple[str, ...] = ()
     # Hosts on a private network that workspaces may send model requests to (app/ai), as
     # `host` or `host:port`; every other model endpoint must resolve to public addresses.
     ai_private_hosts: tuple[str, ...] = ()
@@ -60,6 +63,9 @@ class Settings:
             whatsapp_graph_url=env.get("WHATSAPP_GRAPH_URL", cls.whatsapp_graph_url).rstrip("/"),
             mail_postmark_token=env.get("TANDEM_MAIL_POSTMARK_TOKEN", ""),
             mail_from=env.get("TANDEM_MAIL_FROM", ""),
+            trusted_proxies=tuple(
+                h.strip() for h in env.get("TANDEM_TRUSTED_PROXIES", "").split(",") if h.strip()
+            ),
             ai_private_hosts=tuple(
                 h.strip() for h in env.get("TANDEM_AI_PRIVATE_HOSTS", "").split(",") if h.strip()
             ),

@@ -7,6 +7,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -15,10 +16,11 @@ from app.devservices.process import free_port
 
 
 @contextmanager
-def serving(app: ASGIApp, log_level: str = "warning") -> Iterator[str]:
-    """Serve `app` on a free loopback port until the block ends; yields its base URL."""
+def serving(app: ASGIApp, log_level: str = "warning", **options: Any) -> Iterator[str]:
+    """Serve `app` on a free loopback port until the block ends; yields its base URL.
+    `options` go to uvicorn's config."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level, **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
