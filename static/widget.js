@@ -1504,7 +1504,9 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
         seenUpTo(d.message.id);
       }
       markRead();
-    } else if (e.type === "message.read" && d.by === "contact") setUnread(0);
+    } else if (e.type === "message.read" && d.by === "contact" && (!lastAgent || d.up_to >= lastAgent)) {
+      setUnread(0); // read in another tab up to the latest reply (an older read clears nothing)
+    }
     else if (e.type === "message.read" && d.by === "agent") seenUpTo(d.up_to);
   }
   function receive(f) {
