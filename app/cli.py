@@ -66,6 +66,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, _exit_on_signal)
         if args.with_worker and settings.broker != "memory":
             stack.enter_context(_worker_process())
+        proxy_headers, forwarded = proxy_settings(settings)
         uvicorn.run(
             "app.main:app_from_env",
             factory=True,
@@ -75,8 +76,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             log_level=settings.log_level,
             # Per-socket compression costs hundreds of KB of zlib state per idle socket.
             ws_per_message_deflate=False,
-            proxy_headers=proxy_settings(settings)[0],
-            forwarded_allow_ips=proxy_settings(settings)[1],
+            proxy_headers=proxy_headers,
+            forwarded_allow_ips=forwarded,
         )
     return 0
 

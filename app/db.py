@@ -12,6 +12,7 @@ from typing import Any
 
 from beanie import Document, init_beanie
 from pymongo import AsyncMongoClient
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from app.doclock import DocumentLocks
 from app.documents import ALL_DOCUMENTS
@@ -39,3 +40,11 @@ async def connect_store(
     async with locks.hold(f"schema:{db_name}"):
         await ensure_indexes(ALL_DOCUMENTS)
     return client
+
+
+def is_duplicate_key(error: OperationFailure) -> bool:
+    """Whether a write failed on a unique index: MongoDB says so with code 11000; FerretDB on
+    PostgreSQL answers a findAndModify or an update that hits one with an error naming it."""
+    return (
+        isinstance(error, DuplicateKeyError) or error.code == 11000 or "duplicate key" in str(error)
+    )

@@ -8,7 +8,7 @@ from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import OperationFailure
 
-from app.actions.contacts import is_duplicate
+from app.db import is_duplicate_key
 from app.documents import CannedResponse
 from app.documents.common import utcnow
 from app.domain.errors import Conflict, NotFound
@@ -26,7 +26,7 @@ async def create_canned(
     try:
         await canned.insert()
     except OperationFailure as error:
-        if not is_duplicate(error):
+        if not is_duplicate_key(error):
             raise
         raise _taken(shortcut) from None
     return canned
@@ -45,7 +45,7 @@ async def change_canned(
             return_document=ReturnDocument.AFTER,
         )
     except OperationFailure as error:
-        if not is_duplicate(error):
+        if not is_duplicate_key(error):
             raise
         raise _taken(changes.get("shortcut")) from None
     if raw is None:

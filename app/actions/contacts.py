@@ -7,9 +7,10 @@ from typing import Any
 
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import OperationFailure
 
 from app.actions.base import Deps, stamp
+from app.db import is_duplicate_key
 from app.documents import Contact
 from app.documents.common import utcnow
 from app.documents.contact import IDENTIFIERS
@@ -53,14 +54,6 @@ def _attribute_problem(value: Any, depth: int) -> str | None:
     return None
 
 
-def is_duplicate(error: OperationFailure) -> bool:
-    """Whether a write failed on a unique index: MongoDB says so with code 11000; FerretDB
-    answers a findAndModify that hits one with an internal error naming it."""
-    return (
-        isinstance(error, DuplicateKeyError) or error.code == 11000 or "duplicate key" in str(error)
-    )
-
-
 async def create_contact(
     deps: Deps,
     ws: PydanticObjectId,
@@ -87,7 +80,7 @@ async def create_contact(
     try:
         await contact.insert()
     except OperationFailure as error:
-        if not is_duplicate(error):
+        if not is_duplicate_key(error):
             raise
         raise await duplicate_error(fields) from None
     await deps.relay.publish([event])
@@ -126,7 +119,7 @@ async def update_contact(
                 {"_id": cid, "workspace_id": ws}, update, return_document=ReturnDocument.AFTER
             )
     except OperationFailure as error:
-        if not is_duplicate(error):
+        if not is_duplicate_key(error):
             raise
         raise await duplicate_error(to_set, cid) from None
     if raw is None:

@@ -24,6 +24,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from app.actions.base import Deps, stamp
+from app.db import is_duplicate_key
 from app.documents.common import utcnow
 from app.documents.kb import Article
 from app.domain.errors import Conflict, NotFound
@@ -73,12 +74,6 @@ def _slug_taken(slug: object) -> Conflict:
     return Conflict(
         f"another article has the slug {slug!r}", code="duplicate", details={"field": "slug"}
     )
-
-
-def _duplicate(error: OperationFailure) -> bool:
-    """Whether a write failed on a unique index: MongoDB says so with code 11000; FerretDB on
-    PostgreSQL answers a findAndModify that hits one with an internal error naming it."""
-    return isinstance(error, DuplicateKeyError) or "duplicate key" in str(error)
 
 
 def _stale(seen: int, current: Article) -> Conflict:
@@ -334,7 +329,7 @@ async def _write(
             return_document=ReturnDocument.AFTER,
         )
     except OperationFailure as error:
-        if not _duplicate(error):
+        if not is_duplicate_key(error):
             raise
         raise _slug_taken(update["$set"].get("slug")) from None
     if raw is None:

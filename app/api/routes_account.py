@@ -18,7 +18,7 @@ from app.api.endpoint import Api, Call
 from app.api.routes_attachments import serve
 from app.api.routes_auth import with_session, workspace_slug
 from app.api.same_origin import require_same_origin
-from app.auth.throttle import within_limit
+from app.auth.throttle import client_address, within_limit
 from app.blobs.store import BlobStore
 from app.documents import User
 from app.domain.errors import NotFound, RateLimited, TooLarge
@@ -96,7 +96,7 @@ class ProfileOut(msgspec.Struct):
 
 
 async def _limited(call: Call, email: str) -> None:
-    address = call.request.client.host if call.request.client else "unknown"
+    address = client_address(call.request)
     redis = call.runtime.redis
     if not await within_limit(redis, f"tandem:account:addr:{address}", PER_ADDRESS_HOUR, 3600):
         raise RateLimited("too many account emails asked for from here; try again later")
@@ -280,9 +280,7 @@ async def get_avatar(call: Call) -> Response:
 
 @api.op("GET", "/me/profile", summary="My profile", tag="auth", response=ProfileOut)
 async def my_profile(call: Call) -> ProfileOut:
-    user = await accounts.update_profile(
-        call.agent.user_id, call.agent.workspace_id, name=None, language=None
-    )
+    user = await accounts.get_user(call.agent.user_id, call.agent.workspace_id)
     return _profile(user)
 
 
@@ -330,8 +328,6 @@ async def change_password(call: Call) -> Response:
 )
 async def resend_verification(call: Call) -> Sent:
     await _limited(call, call.agent.email)
-    user = await accounts.update_profile(
-        call.agent.user_id, call.agent.workspace_id, name=None, language=None
-    )
+    user = await accounts.get_user(call.agent.user_id, call.agent.workspace_id)
     await accounts.send_verification(_queue(call), call.runtime.settings.public_url, user)
     return Sent(f"A confirmation link is on its way to {user.email}.")

@@ -26,7 +26,7 @@ from app.actions import kb
 from app.api.endpoint import Api, Call
 from app.api.routes_help import help_path
 from app.api.routes_widget import check_origin, load_workspace
-from app.auth.throttle import within_limit
+from app.auth.throttle import client_address, within_limit
 from app.documents import Workspace
 from app.documents.kb import Article
 from app.domain.errors import NotFound, RateLimited
@@ -150,7 +150,7 @@ async def report_deflection(call: Call) -> None:
     body: DeflectionIn = call.body
     workspace = await load_workspace(body.workspace)
     check_origin(call, workspace)
-    address = call.request.client.host if call.request.client else "unknown"
+    address = client_address(call.request)
     if not await within_limit(
         call.runtime.redis, f"tandem:kb:deflection:addr:{address}", REPORTS_PER_MINUTE, 60
     ):

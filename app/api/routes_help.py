@@ -28,6 +28,7 @@ from starlette.routing import Route
 from app.actions import kb
 from app.api.endpoint import Api, Call
 from app.api.routes_widget import check_origin, load_workspace
+from app.auth.throttle import client_address
 from app.documents import Workspace
 from app.documents.kb import Article
 from app.domain.errors import RateLimited
@@ -125,7 +126,7 @@ def too_many() -> HTMLResponse:
 
 async def _over_limit(request: Request, workspace: Workspace, kind: public_limits.Kind) -> bool:
     runtime: Runtime = request.app.state.runtime
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     if await public_limits.allowed(runtime.redis, kind=kind, address=address, ws=str(workspace.id)):
         return False
     log.info("help center %s from %s over its limit (workspace %s)", kind, address, workspace.id)
@@ -286,7 +287,7 @@ async def widget_search(call: Call) -> WidgetSearchOut:
     text = q.q.strip()
     if len(text) < MIN_QUERY or workspace.id is None:
         return WidgetSearchOut(items=[])
-    address = call.request.client.host if call.request.client else "unknown"
+    address = client_address(call.request)
     if not await public_limits.allowed(
         call.runtime.redis, kind="search", address=address, ws=str(workspace.id)
     ):

@@ -10,9 +10,14 @@ from __future__ import annotations
 import hashlib
 
 import redis.asyncio as aioredis
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from app.domain.errors import RateLimited
+
+
+def client_address(request: HTTPConnection) -> str:
+    """The address limits are counted under (behind a trusted proxy, the one it forwarded)."""
+    return request.client.host if request.client else "unknown"
 
 
 class LoginThrottle:
@@ -30,7 +35,7 @@ class LoginThrottle:
 
     def _keys(self, workspace: str, email: str, request: Request) -> dict[str, str]:
         account = hashlib.sha256(f"{workspace.lower()}:{email.lower()}".encode()).hexdigest()[:32]
-        address = request.client.host if request.client else "unknown"
+        address = client_address(request)
         return {"acct": f"tandem:login:acct:{account}", "addr": f"tandem:login:addr:{address}"}
 
     async def attempt(self, workspace: str, email: str, request: Request) -> None:

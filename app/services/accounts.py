@@ -127,9 +127,7 @@ async def _set_password(
 
 async def change_password(user_id: str, ws: str, current: str, new: str) -> User:
     check_strength(new)
-    user = await User.get(PydanticObjectId(user_id))
-    if user is None or str(user.workspace_id) != ws:
-        raise NotFound("no such user")
+    user = await get_user(user_id, ws)
     if not await asyncio.to_thread(verify_password, user.password_hash, current):
         raise NotAuthenticated("the current password is not right", code="wrong_password")
     hashed = await asyncio.to_thread(hash_password, new)
@@ -184,17 +182,24 @@ async def update_profile(user_id: str, ws: str, *, name: str | None, language: s
         if language not in LANGUAGES:
             raise Invalid(f"language is one of {', '.join(LANGUAGES)}", field="language")
         changes["language"] = language
-    mine = {"_id": PydanticObjectId(user_id), "workspace_id": PydanticObjectId(ws)}
-    users = User.get_pymongo_collection()
-    if changes:
-        raw = await users.find_one_and_update(
-            mine, {"$set": changes}, return_document=ReturnDocument.AFTER
-        )
-    else:
-        raw = await users.find_one(mine)
+    if not changes:
+        return await get_user(user_id, ws)
+    raw = await User.get_pymongo_collection().find_one_and_update(
+        {"_id": PydanticObjectId(user_id), "workspace_id": PydanticObjectId(ws)},
+        {"$set": changes},
+        return_document=ReturnDocument.AFTER,
+    )
     if raw is None:
         raise NotFound("no such user")
     user: User = User.model_validate(raw)
+    return user
+
+
+async def get_user(user_id: str, ws: str) -> User:
+    """A member of `ws` by id (`_id` lookup)."""
+    user = await User.get(PydanticObjectId(user_id))
+    if user is None or str(user.workspace_id) != ws:
+        raise NotFound("no such user")
     return user
 
 

@@ -12,6 +12,7 @@ from app.actions.base import Deps
 from app.auth.passwords import check_strength, hash_password, verify_password
 from app.auth.principal import Principal
 from app.auth.tokens import digest, new_secret
+from app.db import is_duplicate_key
 from app.doclock import DocumentLocks
 from app.documents import ApiToken, Invitation, Membership, Team, Ticket, User, Workspace
 from app.documents.common import utcnow
@@ -249,8 +250,7 @@ async def rename_team(*, principal: Principal, team_id: str, name: str) -> Team:
     try:
         await team.save()
     except (DuplicateKeyError, OperationFailure) as exc:
-        # FerretDB on PostgreSQL reports a unique index hit on update as a plain failure.
-        if isinstance(exc, OperationFailure) and "duplicate key" not in str(exc):
+        if not is_duplicate_key(exc):
             raise
         raise Conflict(f"a team named {name!r} exists", code="duplicate") from None
     await record(
