@@ -12,6 +12,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
+from app import logredact
+from app.auth import keyring
 from app.devservices import MissingTool, local_services
 from app.devservices.errors import BuildFailed, UnknownBackend
 from app.devservices.ferretdb import ensure_ferretdb
@@ -74,6 +76,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=args.port,
             workers=args.workers,
             log_level=settings.log_level,
+            log_config=logredact.server_log_config(settings.log_level),
             # Per-socket compression costs hundreds of KB of zlib state per idle socket.
             ws_per_message_deflate=False,
             proxy_headers=proxy_headers,
@@ -201,6 +204,20 @@ def cmd_build_store(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    """Rotate or retire the signing keys kept in var/secret_key (app/auth/keyring.py)."""
+    settings = Settings.from_env()
+    if settings.secret_key:
+        return _fail(
+            "TANDEM_SECRET_KEY is set: put a new key first in it (comma-separated, newest "
+            "first), and drop the old one once what it signed has expired"
+        )
+    path = settings.var_dir / "secret_key"
+    ring = keyring.rotate(path) if args.action == "rotate" else keyring.retire(path)
+    print(f"tandem: {len(ring.keys)} key(s) in {path}; restart the servers", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tandem", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -228,6 +245,12 @@ def parser() -> argparse.ArgumentParser:
     )
     rv.add_argument("--workspace", help="one workspace's slug (default: every workspace)")
     rv.set_defaults(run=cmd_rebuild_views)
+    keys = sub.add_parser(
+        "keys",
+        help="rotate: sign with a new key, still accept the old; retire: keep only the newest",
+    )
+    keys.add_argument("action", choices=["rotate", "retire"])
+    keys.set_defaults(run=cmd_keys)
     cw = sub.add_parser("create-workspace", help="create a workspace and its owner")
     cw.add_argument("--name", required=True)
     cw.add_argument("--slug", required=True)
@@ -243,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "password", "x") is None:
         return _fail("give --password or set TANDEM_OWNER_PASSWORD")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    logredact.install()
     try:
         return int(args.run(args))
     except (MissingTool, BuildFailed, UnknownBackend) as exc:

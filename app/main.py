@@ -9,7 +9,6 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import redis.asyncio as aioredis
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -20,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from app import logredact
 from app.ai.client import new_http
 from app.api import (
     routes_account,
@@ -36,8 +36,10 @@ from app.api import (
     routes_help,
     routes_jobs,
     routes_kb,
+    routes_lifecycle,
     routes_mentions,
     routes_presence,
+    routes_privacy,
     routes_realtime,
     routes_tickets,
     routes_whatsapp,
@@ -60,6 +62,7 @@ from app.kb.engine import KnowledgeBase
 from app.kb.stored import StoredVectors
 from app.live.endpoint import live
 from app.live.presence_sink import RedisPresenceSink
+from app.redis_client import connect_redis
 from app.runtime import Runtime
 from app.settings import Settings
 from app.worker import make_deps, run_jobs_until
@@ -86,7 +89,9 @@ def all_operations() -> Api:
         routes_dashboard,  # before routes_tickets: /tickets/counts is not a ticket id
         routes_tickets,
         routes_contacts,
+        routes_privacy,
         routes_admin,
+        routes_lifecycle,
         routes_kb,
         routes_help,
         routes_deflection,
@@ -117,7 +122,7 @@ def make_broker(settings: Settings) -> Broker:
 async def build_runtime(settings: Settings) -> Runtime:
     if not settings.mongodb_url or not settings.redis_url:
         raise RuntimeError("MONGODB_URL and REDIS_URL must be set (`tandem serve` sets them)")
-    redis = aioredis.from_url(settings.redis_url)
+    redis = connect_redis(settings.redis_url)
     locks = DocumentLocks(redis)
     store = await connect_store(settings.mongodb_url, settings.mongodb_db, locks)
     broker = make_broker(settings)
@@ -129,9 +134,9 @@ async def build_runtime(settings: Settings) -> Runtime:
     deps = make_deps(redis, broker, MongoBlobStore(database), kb)
     return Runtime(
         settings=settings,
-        sessions=SessionCodec(settings.secret_key, settings.session_max_age),
-        socket_tokens=SocketTokens(settings.secret_key),
-        visitor_tokens=VisitorTokens(settings.secret_key),
+        sessions=SessionCodec(settings.keyring, settings.session_max_age),
+        socket_tokens=SocketTokens(settings.keyring),
+        visitor_tokens=VisitorTokens(settings.keyring),
         store=store,
         redis=redis,
         relay=deps.relay,
@@ -258,4 +263,8 @@ def app_from_env() -> Starlette:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    # However uvicorn was started (`tandem serve` configures this itself): no query value —
+    # socket tokens, emails, search text — reaches a log line.
+    for name in ("", "uvicorn", "uvicorn.access", "uvicorn.error"):
+        logredact.install(logging.getLogger(name) if name else None)
     return create_app(settings)

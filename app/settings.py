@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from app.auth.keyring import Keyring, ensure_ring
 
 # What the local FerretDB keeps its data in when MONGODB_URL is unset (TANDEM_STORE_BACKEND).
 STORE_BACKENDS = ("sqlite", "postgresql")
@@ -38,10 +39,13 @@ class Settings:
     ai_private_hosts: tuple[str, ...] = ()
     # Seconds without a sign of life before another worker takes over a worker's jobs.
     job_claim_idle: float = 30.0
+    # Days a cancelled workspace stays read-only (and restorable) before all its data goes.
+    purge_after_days: int = 90
     var_dir: Path = Path("var")
     max_body_bytes: int = 1024 * 1024
     max_attachment_bytes: int = 25 * 1024 * 1024  # one file, any channel, either direction
     session_max_age: int = 14 * 24 * 3600
+    audit_retention_days: int = 365  # audit events older than this are deleted
     cookie_secure: bool = False
     signup_enabled: bool = True
     log_level: str = "info"
@@ -70,12 +74,16 @@ class Settings:
                 h.strip() for h in env.get("TANDEM_AI_PRIVATE_HOSTS", "").split(",") if h.strip()
             ),
             job_claim_idle=float(env.get("TANDEM_JOB_CLAIM_IDLE", cls.job_claim_idle)),
+            purge_after_days=int(env.get("TANDEM_PURGE_AFTER_DAYS", cls.purge_after_days)),
             var_dir=var_dir,
             max_body_bytes=int(env.get("TANDEM_MAX_BODY_BYTES", cls.max_body_bytes)),
             max_attachment_bytes=int(
                 env.get("TANDEM_MAX_ATTACHMENT_BYTES", cls.max_attachment_bytes)
             ),
             session_max_age=int(env.get("TANDEM_SESSION_MAX_AGE", cls.session_max_age)),
+            audit_retention_days=int(
+                env.get("TANDEM_AUDIT_RETENTION_DAYS", cls.audit_retention_days)
+            ),
             cookie_secure=_bool(
                 env.get("TANDEM_COOKIE_SECURE", str(public_url.startswith("https://")))
             ),
@@ -85,12 +93,13 @@ class Settings:
         )
 
     def with_secret(self) -> Settings:
-        """Fill in a secret key kept under var/ when none is configured (local runs only)."""
+        """Fill in the signing keys kept under var/ when none are configured (local runs
+        only): see app/auth/keyring.py."""
         if self.secret_key:
             return self
-        path = self.var_dir / "secret_key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return replace(self, secret_key=path.read_text().strip())
+        ring = ensure_ring(self.var_dir / "secret_key")
+        return replace(self, secret_key=",".join(ring.keys))
+
+    @property
+    def keyring(self) -> Keyring:
+        return Keyring.parse(self.secret_key)

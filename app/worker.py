@@ -17,6 +17,8 @@ no hub, no pub/sub subscription — and the job runner (app/jobs) with these han
                        offer them to the ticket's agents (an `ai.suggestions` event)
     views.rebuild      a workspace's inbox views, asked for by a list that found them missing
     search.rebuild     a workspace's search index, likewise
+    workspace.purge    delete every cancelled workspace whose window has passed (hourly, and
+                       at each one's purge time; app/services/workspace_purge.py)
 
 At start it also wakes snoozed tickets that are overdue (snoozed before their timers existed,
 or while no worker ran for longer than the timers are kept).
@@ -75,9 +77,13 @@ from app.kb.stored import StoredVectors
 from app.kb.suggestions import SUGGEST_JOB, CannedVectors, Suggesting, suggest
 from app.mail.send import MAIL_JOB, send_account_mail
 from app.outbox import EventRelay, Projection
+from app.redis_client import connect_redis
 from app.schemas.common import iso
 from app.search.index import SearchIndex
 from app.services.ids import require_id
+from app.services.lifecycle import PURGE_JOB
+from app.services.retention import RETENTION_JOB, forget_expired_records
+from app.services.workspace_purge import WorkspacePurge
 from app.settings import Settings
 from app.views.rebuild import REBUILD_JOB, REINDEX_JOB, rebuild_views
 from app.views.store import ViewStore
@@ -96,7 +102,9 @@ TEMPLATES_REFRESH_JOB = "whatsapp.templates.refresh"
 PERIODIC = (
     Periodic(SWEEP_JOB, 5.0),
     Periodic(BLOB_SWEEP_JOB, 3600.0),
+    Periodic(PURGE_JOB, 3600.0),
     Periodic(TEMPLATES_REFRESH_JOB, 6 * 3600.0),
+    Periodic(RETENTION_JOB, 3600.0),
 )
 
 
@@ -128,7 +136,7 @@ async def worker_runtime(settings: Settings) -> AsyncIterator[WorkerRuntime]:
 
     if not settings.mongodb_url or not settings.redis_url:
         raise RuntimeError("MONGODB_URL and REDIS_URL must be set (`tandem worker` sets them)")
-    redis = aioredis.from_url(settings.redis_url)
+    redis = connect_redis(settings.redis_url)
     store = await connect_store(settings.mongodb_url, settings.mongodb_db, DocumentLocks(redis))
     broker = make_broker(settings)  # publish only: never started, so it subscribes to nothing
     try:
@@ -164,6 +172,11 @@ def handlers(
             swept = await deps.blobs.sweep_orphans(BLOB_LEFTOVER_AGE)
             if swept:
                 log.info("removed the leftovers of %d unfinished file writes", swept)
+
+    async def forget_expired(job: Job) -> None:
+        audits, sessions = await forget_expired_records(urls.audit_retention_days)
+        if audits or sessions:
+            log.info("retention: %d audit events and %d session records deleted", audits, sessions)
 
     async def rebuild(job: Job) -> None:
         if deps.views is not None:
@@ -226,10 +239,18 @@ def handlers(
     async def account_mail(job: Job) -> None:
         await send_account_mail(client(), urls, job.payload)
 
+    async def purge_workspaces(job: Job) -> None:
+        if deps.blobs is None:
+            raise RuntimeError("this worker has no blob store to delete files from")
+        queue = deps.timers.queue if deps.timers is not None else JobQueue(deps.relay.redis)
+        database = Workspace.get_pymongo_collection().database
+        await WorkspacePurge(database, deps.relay.redis, deps.blobs, deps.relay.locks, queue).run()
+
     return {
         WAKE_JOB: wake,
         SWEEP_JOB: sweep,
         BLOB_SWEEP_JOB: sweep_blobs,
+        RETENTION_JOB: forget_expired,
         REBUILD_JOB: rebuild,
         REINDEX_JOB: reindex,
         DELIVER_JOB: deliver,
@@ -240,6 +261,7 @@ def handlers(
         KB_REINDEX_JOB: reindex_kb,
         SUGGEST_JOB: suggestions,
         MAIL_JOB: account_mail,
+        PURGE_JOB: purge_workspaces,
     }
 
 

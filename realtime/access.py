@@ -21,6 +21,12 @@ class Authorizer(Protocol):
     @property
     def display_name(self) -> str: ...
 
+    @property
+    def credential(self) -> str | None:
+        """What the socket was opened with (a session's or a token's id), so that ending it
+        closes the socket; None when nothing but the person's own end closes it."""
+        ...
+
     async def can_subscribe(self, topic: str) -> str | None:
         """None when allowed, else the error code to answer with ("forbidden", "not_found").
 

@@ -148,6 +148,9 @@ class ContactView(msgspec.Struct):
     created_at: str | None
     updated_at: str | None
     email_bounce: str | None = None  # why email to `email` stopped (a hard bounce)
+    # Whether `email` is this contact's to be found by: false for an address a widget visitor
+    # typed, which is shown and written to but never matched to a ticket or an email.
+    email_verified: bool = True
 
 
 ArticleStatus = Literal["draft", "published"]
@@ -432,7 +435,12 @@ def for_visitor(event: Event) -> VisitorEvent | None:
 
 # ---- ephemeral signals -------------------------------------------------------------------------
 
-SignalType = Literal["typing", "viewing", "presence"]
+# "ended" and "changed" stay among the servers: a person's (or one credential's) live access
+# ended, or what they may see changed (a new role, other teams), and every process closes the
+# matching sockets (realtime/hub.py) — for good, or for the client to reconnect and be
+# authorized afresh. Neither is ever sent to a client.
+SignalType = Literal["typing", "viewing", "presence", "ended", "changed"]
+ACCESS_SIGNALS: frozenset[SignalType] = frozenset({"ended", "changed"})
 
 
 class SignalData(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
@@ -442,6 +450,7 @@ class SignalData(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown
     on: bool | None = None  # typing, viewing
     state: Literal["online", "away", "offline"] | None = None  # presence
     expires_in: float | None = None
+    credential: str | None = None  # "ended": only the sockets opened with this credential
 
 
 class Signal(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):

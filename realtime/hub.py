@@ -24,7 +24,7 @@ import logging
 
 from realtime.broker import Broker, Reconnect
 from realtime.connection import Connection, Item, Socket
-from realtime.events import Event, Signal
+from realtime.events import ACCESS_SIGNALS, Event, Signal
 from realtime.frames import (
     EventFrame,
     SignalFrame,
@@ -41,6 +41,9 @@ GOING_AWAY = 1001  # no heartbeat, or the server is shutting down
 UNSUPPORTED_DATA = 1003  # a binary frame: the protocol is JSON text
 BINARY_REFUSED = "binary frames are not supported; send JSON text"
 TRY_AGAIN_LATER = 1013  # slow consumer
+ACCESS_ENDED = "authentication ended: log in again"
+SERVICE_RESTART = 1012  # what the person may see changed: reconnect at once
+ACCESS_CHANGED = "access changed: reconnect"
 
 
 class Hub:
@@ -223,6 +226,9 @@ class Hub:
                 conn.finish(Close(INTERNAL_ERROR, "server error"))
 
     async def _on_signal(self, signal: Signal) -> None:
+        if signal.type in ACCESS_SIGNALS:
+            self._end_access(signal)
+            return
         text: str | None = None
         for conn in list(self._by_ws.get(signal.ws, ())):
             try:
@@ -235,6 +241,26 @@ class Hub:
                 self._push_live(conn, text)
             elif shown is not None:
                 self._push_live(conn, encode_frame(SignalFrame(shown)))
+
+    def _end_access(self, signal: Signal) -> None:
+        """Close the sockets of a person whose access ended (logout, deactivation, a revoked
+        session or token) or changed (a new role: the client reconnects and is authorized
+        afresh): on every process, as soon as the notice arrives."""
+        user, credential = signal.data.user, signal.data.credential
+        if user is None and credential is None:
+            return
+        for conn in list(self._by_ws.get(signal.ws, ())):
+            auth = conn.session.authorizer
+            if (user is None or auth.user_id == user) and (
+                credential is None or auth.credential == credential
+            ):
+                self._unindex(conn)
+                ended = signal.type == "ended"
+                conn.finish(
+                    Close(POLICY_VIOLATION, ACCESS_ENDED)
+                    if ended
+                    else Close(SERVICE_RESTART, ACCESS_CHANGED)
+                )
 
     async def _on_reconnect(self, info: Reconnect) -> None:
         # Events of a workspace the broker could not re-deliver in order (its log was trimmed

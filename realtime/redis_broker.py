@@ -5,7 +5,8 @@ Keys of a workspace share the hash tag `{ws:<id>}`, so the script and the replay
 stay in one Redis Cluster slot:
 
     <prefix>:{ws:<id>}:seq          INCR counter, the workspace's last seq
-    <prefix>:{ws:<id>}:log          stream, entry id "<seq>-0", field "e" = event JSON
+    <prefix>:{ws:<id>}:log          stream, entry id "<seq>-0", field "e" = event JSON (an
+                                    erasure deletes the events about the person: `forget`)
     <prefix>:{ws:<id>}:dedupe:<eid> marker of a published event id, expires after `dedupe_ttl`
     <prefix>:{ws:<id>}:events       pub/sub channel of events (PSUBSCRIBEd by pattern)
     <prefix>:{ws:<id>}:signals      pub/sub channel of signals, never logged
@@ -25,6 +26,7 @@ import contextlib
 import logging
 import random
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -168,6 +170,22 @@ class RedisBroker:
 
     async def last_seq(self, ws: str) -> int:
         return int(await self._redis.get(self._key(ws, "seq")) or 0)
+
+    async def forget(self, ws: str, concerns: Callable[[bytes], bool], batch: int = 500) -> int:
+        """Delete from the replay log every event whose JSON `concerns` says to (a person's
+        data being erased); answers how many went. The seq goes on: a client resuming across
+        a deleted event finds the replay incomplete and resyncs over HTTP, as it does past a
+        trimmed log."""
+        key, start, removed = self._key(ws, "log"), "-", 0
+        while True:
+            found: Any = await self._redis.xrange(key, min=start, max="+", count=batch)
+            entries: list[tuple[bytes, dict[bytes, bytes]]] = found or []
+            doomed = [eid for eid, fields in entries if concerns(fields.get(b"e", b""))]
+            if doomed:
+                removed += int(await self._redis.xdel(key, *doomed))
+            if len(entries) < batch:
+                return removed
+            start = "(" + entries[-1][0].decode()
 
     async def published(self, ws: str, ids: list[str]) -> bool:
         if not ids:

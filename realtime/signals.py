@@ -25,7 +25,9 @@ ALL_SIGNALS: frozenset[SignalType] = frozenset({"typing", "viewing", "presence"}
 class SignalSender:
     """An authorizer may name the signal kinds its principal may send in `sends` (a widget
     visitor only types: their "online" or "viewing" would tell agents about agents); without
-    it, every kind."""
+    it, every kind. It may also name, in `records`, the kinds kept in the presence sink, which
+    answers the agents' "who is online / viewing / replying" over HTTP (a visitor's typing is
+    pushed to the agents live, but is no agent replying); without it, every kind."""
 
     def __init__(
         self,
@@ -46,6 +48,7 @@ class SignalSender:
         self._typing: set[str] = set()
         self._viewing: set[str] = set()
         self._announced = False
+        self._records: frozenset[SignalType] = getattr(auth, "records", ALL_SIGNALS)
 
     async def handle(self, frame: Typing | Viewing | Presence) -> Error | None:
         kind_sent: SignalType = (
@@ -100,7 +103,7 @@ class SignalSender:
         else:
             active.discard(ticket)
         await self._broker.signal(self._signal(kind, ticket, on=on, expires_in=ttl))
-        if self._presence is not None:
+        if self._presence is not None and kind in self._records:
             ws, user = self._auth.workspace_id, self._auth.user_id
             store = self._presence.set_typing if kind == "typing" else self._presence.set_viewing
             await store(ws, ticket, user, on, ttl)
@@ -109,7 +112,7 @@ class SignalSender:
         ttl = self._limits.presence_ttl
         self._announced = True
         await self._broker.signal(self._signal("presence", None, state=state, expires_in=ttl))
-        if self._presence is not None:
+        if self._presence is not None and "presence" in self._records:
             ws, user = self._auth.workspace_id, self._auth.user_id
             await self._presence.set_presence(ws, user, self._conn_id, state, ttl)
 

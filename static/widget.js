@@ -94,6 +94,7 @@
       tooLarge: "this message is too large.",
       tooLong: "this message is too long (10,000 characters at most).",
       tooFast: "You're sending messages too fast. We'll send the rest in a moment.",
+      busy: "Many chats are starting right now. We'll try again in a moment.",
       thanks: "Thanks! If you leave, we'll reply to {0}.",
       failed: "That didn't work: {0}",
       support: "Support",
@@ -149,6 +150,7 @@
       tooLarge: "este mensaje es demasiado grande.",
       tooLong: "este mensaje es demasiado largo (10.000 caracteres como máximo).",
       tooFast: "Estás enviando mensajes demasiado rápido. Enviaremos el resto en un momento.",
+      busy: "Se están iniciando muchos chats ahora mismo. Lo volveremos a intentar en un momento.",
       thanks: "¡Gracias! Si te vas, te responderemos a {0}.",
       failed: "No funcionó: {0}",
       support: "Soporte",
@@ -205,6 +207,7 @@
       tooLarge: "diese Nachricht ist zu groß.",
       tooLong: "diese Nachricht ist zu lang (höchstens 10.000 Zeichen).",
       tooFast: "Sie senden Nachrichten zu schnell. Den Rest senden wir gleich.",
+      busy: "Gerade beginnen sehr viele Chats. Wir versuchen es gleich noch einmal.",
       thanks: "Danke! Wenn Sie gehen, antworten wir an {0}.",
       failed: "Das hat nicht geklappt: {0}",
       support: "Support",
@@ -260,6 +263,7 @@
       tooLarge: "ce message est trop volumineux.",
       tooLong: "ce message est trop long (10 000 caractères au maximum).",
       tooFast: "Vous envoyez des messages trop vite. Nous enverrons la suite dans un instant.",
+      busy: "Beaucoup de conversations commencent en ce moment. Nous réessaierons dans un instant.",
       thanks: "Merci ! Si vous partez, nous répondrons à {0}.",
       failed: "Cela n'a pas fonctionné : {0}",
       support: "Support",
@@ -315,6 +319,7 @@
       tooLarge: "esta mensagem é grande demais.",
       tooLong: "esta mensagem é longa demais (no máximo 10.000 caracteres).",
       tooFast: "Você está enviando mensagens rápido demais. Enviaremos o resto em instantes.",
+      busy: "Muitas conversas estão começando agora. Tentaremos de novo em instantes.",
       thanks: "Obrigado! Se você sair, responderemos para {0}.",
       failed: "Não funcionou: {0}",
       support: "Suporte",
@@ -1161,6 +1166,8 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
       const e = new Error((j.error && j.error.message) || "HTTP " + r.status);
       e.status = r.status;
       e.code = (j.error && j.error.code) || "http_" + r.status;
+      // A 429 says how long to wait in its body (a cross-origin page cannot read Retry-After).
+      e.wait = Number((j.error && j.error.details && j.error.details.retry_after) || 0) * 1000;
       throw e;
     }
     return j;
@@ -1191,8 +1198,10 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
             continue;
           }
           if (e.status === 429) {
-            note(t("tooFast"));
-            flushT = setTimeout(flush, 15000);
+            // Too many messages from this visitor, or too many new chats from this network or
+            // for this site: the messages stay queued and go once the wait is over.
+            note(t(e.code === "rate_limited" ? "tooFast" : "busy"));
+            flushT = setTimeout(flush, Math.max(15000, e.wait || 0));
           } else if (e.status === 401) {
             start();
           } else if (e.status !== 403) {
@@ -1412,6 +1421,7 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
       token = s.visitor_token;
       save("token", token);
       reveal();
+      if (notice.textContent === t("busy")) note("");
       if (s.visitor.contact_id !== contactId) {
         // Another person (logged in or out on the host site): start from their state, and
         // hear nothing more of the previous one's conversation.
@@ -1448,7 +1458,14 @@ ul.f{width:100%;list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;g
         return sess ? null : start();
       }
       if (x.status === 403 || x.status === 404 || x.status === 422) fatal(x);
-      else retry();
+      else if (x.status === 429) {
+        // Too many new visitors from this network or for this site: say so, and try again
+        // when the server says there is room.
+        reveal();
+        note(t("busy"));
+        clearTimeout(retryT);
+        retryT = setTimeout(start, Math.max(5000, x.wait || 0));
+      } else retry();
       return null;
     }
   }

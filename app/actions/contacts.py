@@ -24,7 +24,8 @@ from realtime.events import Actor, ContactCreated, ContactData, ContactUpdated, 
 # Custom attributes are kept as given, inside the contact and inside each event about it. The
 # store refuses a name that starts with `$` or holds a `.`, cannot encode one with a NUL, and
 # stops at 100 levels of nesting; an empty name or a `$` further in is refused as well, since
-# neither can be named in a query or a filter on the attribute.
+# neither can be named in a query or a filter on the attribute. FerretDB keeps no list directly
+# inside a list.
 ATTRIBUTE_DEPTH = 16
 
 
@@ -46,6 +47,8 @@ def _attribute_problem(value: Any, depth: int) -> str | None:
                 )
             inner.append(item)
     elif isinstance(value, list):
+        if any(isinstance(item, list) for item in value):
+            return "a list directly inside a list cannot be kept: put it in an object"
         inner = value
     for item in inner:
         problem = _attribute_problem(item, depth + 1)
@@ -93,11 +96,18 @@ async def update_contact(
     contact_id: str,
     changes: dict[str, Any],
     actor: Actor,
+    *,
+    unverified_email: bool = False,
 ) -> Contact:
+    """`unverified_email`: the email in `changes` is one the customer typed (the widget's
+    forms), which anyone holding the visitor's token could: it is kept and shown but gets no
+    key, so no ticket or email for the address is ever matched to this contact."""
     if "custom_attributes" in changes:
         check_attributes(changes["custom_attributes"])
     identifiers = {k: changes.pop(k) for k in IDENTIFIERS if k in changes}
     to_set, to_unset = identity_fields(ws, identifiers)
+    if unverified_email and to_set.pop("email_key", None) is not None:
+        to_unset.append("email_key")
     to_set.update(changes)
     to_set["updated_at"] = utcnow()
     update: dict[str, Any] = {"$set": to_set}

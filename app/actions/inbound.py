@@ -7,6 +7,7 @@ resolved one reopens — or a new ticket starts: `ticket.created`, then `message
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -116,8 +117,15 @@ async def _ticket(ws: PydanticObjectId, ticket_id: object) -> Ticket | None:
 
 
 async def receive(
-    deps: Deps, channel: Channel, inbound: Inbound, *, file_limit: int = MAX_ATTACHMENT_BYTES
+    deps: Deps,
+    channel: Channel,
+    inbound: Inbound,
+    *,
+    file_limit: int = MAX_ATTACHMENT_BYTES,
+    before_opening: Callable[[], Awaitable[None]] | None = None,
 ) -> Received:
+    """`before_opening` runs just before a new conversation would start and may refuse it by
+    raising (the widget's limits on new conversations); nothing is written then."""
     ws = require_id(inbound.workspace_id, "workspace")
     contact = await sender_of(deps, ws, inbound)
     new = NewMessage(
@@ -140,6 +148,8 @@ async def receive(
     async with deps.relay.locks.hold(f"conversation:{contact.id}"):
         ticket = await thread_of(contact, channel, inbound)
         if ticket is None:
+            if before_opening is not None:
+                await before_opening()
             ticket = await open_ticket(
                 deps,
                 workspace_id=ws,

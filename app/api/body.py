@@ -14,6 +14,10 @@ T = TypeVar("T")
 # msgspec names where a value failed: "at `$.a.b`", or "at `key` in `$.a`" for a map's key.
 _FIELD_PATH = re.compile(r"(?:at|in) `\$\.?(.*?)`")
 _NOT_AN_OBJECT = re.compile(r"^Expected `object`, got `(\w+)`$")
+# U+0000 in a JSON string, as the escape JSON writes it (after an even run of backslashes:
+# an odd one makes the backslash itself the text). The store cannot keep the character.
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+NUL_MESSAGE = "text may not contain the NUL character (U+0000)"
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -39,7 +43,7 @@ def decode_body(raw: bytes, model: type[T]) -> T:
     if not raw.strip():
         raw = b"{}"  # no body sends no fields; a body that is there must be an object
     try:
-        return msgspec.json.decode(raw, type=model)
+        decoded = msgspec.json.decode(raw, type=model)
     except msgspec.ValidationError as exc:
         whole = _NOT_AN_OBJECT.match(str(exc))
         if whole:
@@ -55,6 +59,9 @@ def decode_body(raw: bytes, model: type[T]) -> T:
             "the body is nested too deeply to read; no request needs that many levels",
             code="too_deep",
         ) from None
+    if _NUL_ESCAPE.search(raw):
+        raise Invalid(NUL_MESSAGE, code="nul_character")
+    return decoded
 
 
 def decode_query(params: dict[str, Any], model: type[T]) -> T:

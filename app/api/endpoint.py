@@ -22,11 +22,22 @@ from app.auth.authenticate import authenticate
 from app.auth.principal import Principal
 from app.auth.sessions import CSRF_HEADER, SessionData
 from app.domain.errors import DomainError, Forbidden, NotAuthenticated, Unavailable
+from app.domain.scopes import method_scope
 from app.runtime import Runtime
+from app.services.lifecycle import require_writable
 
 log = logging.getLogger("tandem.api")
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BACKEND_DOWN = (RedisConnectionError, RedisTimeoutError, PyMongoConnectionFailure)
+# What a member still changes in a cancelled, read-only workspace (app/services/lifecycle.py):
+# their own sign-in and account (logging out, ending sessions, their password and profile)
+# and the live socket's token; every other write is refused `409 workspace_cancelled`.
+OWN_ACCESS_TAGS = frozenset({"auth", "realtime"})
+
+
+def may_write(tag: str, while_cancelled: bool) -> bool:
+    """Whether an operation runs in a cancelled workspace (it declares so, like restoring)."""
+    return while_cancelled or tag in OWN_ACCESS_TAGS
 
 
 @dataclass
@@ -70,6 +81,8 @@ class Operation:
     secret: bool = False
     # The answer is a stream of server-sent events, not JSON: what its events are.
     stream: str | None = None
+    # Runs in a cancelled (read-only) workspace although it is a write; see `may_write`.
+    while_cancelled: bool = False
 
     @property
     def idempotent(self) -> bool:
@@ -100,8 +113,12 @@ class Api:
         errors: tuple[int, ...] = (),
         secret: bool = False,
         stream: str | None = None,
+        while_cancelled: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
+            writes = may_write(tag, while_cancelled)
+            refusable = auth and method in UNSAFE and not writes
+            declared = (*errors, 409) if refusable and 409 not in errors else errors
             self.operations.append(
                 Operation(
                     method,
@@ -114,9 +131,10 @@ class Api:
                     response,
                     status,
                     auth,
-                    errors,
+                    declared,
                     secret,
                     stream,
+                    writes,
                 )
             )
             return handler
@@ -177,6 +195,8 @@ async def _run(operation: Operation, request: Request, runtime: Runtime) -> Resp
     request.state.principal = principal
     if operation.auth and principal is None:
         raise NotAuthenticated("log in, or send an API token as `Authorization: Bearer …`")
+    if principal is not None and principal.via == "token":
+        principal.require_scope(method_scope(request.method))
     if (
         session is not None
         and request.method in UNSAFE
@@ -185,6 +205,10 @@ async def _run(operation: Operation, request: Request, runtime: Runtime) -> Resp
         raise Forbidden(
             "this request needs the X-CSRF-Token header from the login answer", code="csrf_failed"
         )
+    if principal is not None and request.method in UNSAFE and not operation.while_cancelled:
+        # Before the idempotency record: a refusal here is not kept, so the same key works
+        # once the owner restores the workspace.
+        await require_writable(principal.workspace_id)
     call = Call(request, runtime, principal, session)
     raw = b""
     if operation.body is not None:

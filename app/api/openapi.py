@@ -25,7 +25,7 @@ REASONS = {
 def build_spec(operations: list[Operation], prefix: str, title: str) -> dict[str, Any]:
     types: list[Any] = [ErrorBody]
     for op in operations:
-        types += [t for t in (op.body, op.response) if t is not None]
+        types += [t for t in (op.body, op.response, op.query) if t is not None]
     schemas, components = msgspec.json.schema_components(
         types, ref_template="#/components/schemas/{name}"
     )
@@ -43,10 +43,12 @@ def build_spec(operations: list[Operation], prefix: str, title: str) -> dict[str
             for name in re.findall(r"{(\w+)}", op.path)
         ]
         if op.query is not None:
-            query_schema = msgspec.json.schema(op.query)
-            props = query_schema.get("$defs", {}).get(op.query.__name__, {}).get("properties", {})
+            # Each field a parameter; the types they name (enums and the like) are components.
+            query = components[refs[id(op.query)]["$ref"].rsplit("/", 1)[1]]
+            required = set(query.get("required", ()))
             params += [
-                {"name": k, "in": "query", "required": False, "schema": v} for k, v in props.items()
+                {"name": k, "in": "query", "required": k in required, "schema": v}
+                for k, v in query.get("properties", {}).items()
             ]
         if op.idempotent:
             params.append(IDEMPOTENCY_KEY)
@@ -71,6 +73,8 @@ def build_spec(operations: list[Operation], prefix: str, title: str) -> dict[str
             responses[str(status)] = {"description": REASONS.get(status, "Error"), **error}
         if op.body is not None:
             responses["413"] = {"description": REASONS[413], **error}
+        if op.body is not None or op.query is not None:  # one that cannot be read is refused
+            responses.setdefault("422", {"description": REASONS[422], **error})
         if op.idempotent:  # a key in use (409) or reused with another body (422)
             for status in (409, 422):
                 responses.setdefault(str(status), {"description": REASONS[status], **error})

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from app.api.body import read_body
 from app.api.endpoint import Api, Call
+from app.api.responses import json_response
 from app.api.routes_attachments import serve
 from app.api.routes_auth import with_session, workspace_slug
 from app.api.same_origin import require_same_origin
@@ -23,6 +24,7 @@ from app.blobs.store import BlobStore
 from app.documents import User
 from app.domain.errors import NotFound, RateLimited, TooLarge
 from app.jobs.queue import JobQueue
+from app.live.endings import end_sessions
 from app.schemas.common import Email, Name
 from app.services import accounts
 
@@ -181,7 +183,9 @@ async def confirm_reset(call: Call) -> Response:
     require_same_origin(call.request, call.runtime.settings.public_url, json_body=True)
     body: ResetConfirm = call.body
     user = await accounts.reset_password(body.token, body.password)
-    return with_session(call, user, 200)
+    ws, uid = str(user.workspace_id), str(user.id)
+    await end_sessions(call.runtime.relay.broker, ws, uid, "password_reset")
+    return await with_session(call, user, 200)
 
 
 @api.op(
@@ -311,10 +315,16 @@ async def change_profile(call: Call) -> ProfileOut:
 )
 async def change_password(call: Call) -> Response:
     body: PasswordChange = call.body
+    agent = call.agent
     user = await accounts.change_password(
-        call.agent.user_id, call.agent.workspace_id, body.current_password, body.new_password
+        agent.user_id, agent.workspace_id, body.current_password, body.new_password
     )
-    return with_session(call, user, 200)
+    keep = agent.credential if call.session is not None else None
+    await end_sessions(
+        call.runtime.relay.broker, agent.workspace_id, agent.user_id, "password", keep=keep
+    )
+    csrf = call.runtime.sessions.csrf_token(call.session) if call.session else None
+    return json_response({"user_id": str(user.id), "csrf_token": csrf})
 
 
 @api.op(

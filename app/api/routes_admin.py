@@ -11,10 +11,12 @@ from beanie import PydanticObjectId
 
 from app.actions.workspace import change_settings
 from app.api.endpoint import Api, Call
+from app.auth.authenticate import TOKEN_CREDENTIAL
 from app.documents import ApiToken, AuditEvent, Team, Workspace
 from app.domain.errors import Invalid, NotFound
 from app.domain.metrics import zone
 from app.domain.roles import Action
+from app.live.endings import end_live_access, end_sessions, refresh_live_access
 from app.schemas.auth import (
     MemberOut,
     MemberPatch,
@@ -76,6 +78,13 @@ async def patch_member(call: Call) -> MemberOut:
         team_ids=_val(body.team_ids),
         active=_val(body.active),
     )
+    if not user.active:  # deactivated now or before: no session or socket of theirs stays
+        await end_sessions(
+            call.runtime.relay.broker, str(user.workspace_id), str(user.id), "deactivated"
+        )
+    elif body.role is not msgspec.UNSET or body.team_ids is not msgspec.UNSET:
+        # Their open sockets were authorized as they were: they reconnect as they are now.
+        await refresh_live_access(call.runtime.relay.broker, str(user.workspace_id), str(user.id))
     return MemberOut(
         str(user.id), user.name, user.email, m.role, [str(t) for t in m.team_ids], user.active
     )
@@ -155,9 +164,11 @@ async def delete_team(call: Call) -> None:
 )
 async def set_team_members(call: Call) -> TeamMembersOut:
     body: TeamMembersIn = call.body
-    team, ids = await workspaces.set_team_members(
+    team, ids, moved = await workspaces.set_team_members(
         principal=call.agent, team_id=call.path("team_id"), user_ids=body.user_ids
     )
+    for user_id in moved:  # their sockets reconnect with the team's topic open, or closed
+        await refresh_live_access(call.runtime.relay.broker, call.agent.workspace_id, user_id)
     return TeamMembersOut(str(team.id), team.name, ids)
 
 
@@ -210,7 +221,20 @@ async def list_tokens(call: Call) -> list[TokenOut]:
     call.agent.require(Action.MANAGE_API_TOKENS)
     ws = require_id(call.agent.workspace_id, "workspace")
     found = ApiToken.find(ApiToken.workspace_id == ws, ApiToken.revoked_at == None)  # noqa: E711
-    return [TokenOut(str(t.id), t.name, t.prefix, iso(t.created_at)) async for t in found]
+    return [token_out(t) async for t in found]
+
+
+def token_out(token: ApiToken, secret: str | None = None) -> TokenOut:
+    return TokenOut(
+        str(token.id),
+        token.name,
+        token.prefix,
+        iso(token.created_at),
+        scopes=list(token.scopes),
+        expires_at=iso(token.expires_at),
+        last_used_at=iso(token.last_used_at),
+        token=secret,
+    )
 
 
 @api.op(
@@ -225,8 +249,14 @@ async def list_tokens(call: Call) -> list[TokenOut]:
     errors=(403, 422),
 )
 async def create_token(call: Call) -> TokenOut:
-    token, secret = await workspaces.create_api_token(principal=call.agent, name=call.body.name)
-    return TokenOut(str(token.id), token.name, token.prefix, iso(token.created_at), secret)
+    body: TokenIn = call.body
+    token, secret = await workspaces.create_api_token(
+        principal=call.agent,
+        name=body.name,
+        scopes=body.scopes,
+        expires_in_days=body.expires_in_days,
+    )
+    return token_out(token, secret)
 
 
 @api.op(
@@ -238,7 +268,13 @@ async def create_token(call: Call) -> TokenOut:
     errors=(403, 404),
 )
 async def revoke_token(call: Call) -> None:
-    await workspaces.revoke_api_token(principal=call.agent, token_id=call.path("token_id"))
+    token_id = call.path("token_id")
+    await workspaces.revoke_api_token(principal=call.agent, token_id=token_id)
+    await end_live_access(
+        call.runtime.relay.broker,
+        call.agent.workspace_id,
+        credential=f"{TOKEN_CREDENTIAL}{token_id}",
+    )
 
 
 def settings_out(call: Call, workspace: Workspace) -> WorkspaceSettingsOut:
@@ -346,7 +382,7 @@ def _utc(moment: datetime) -> datetime:
     tag="workspace",
     query=AuditQuery,
     response=list[AuditOut],
-    errors=(403, 422),
+    errors=(403, 404, 422),  # 404: `before` names no event here
 )
 async def audit_events(call: Call) -> list[AuditOut]:
     """`action` is one action, or with a final dot every action under it (`member.`);

@@ -4,7 +4,9 @@ The owner connects email once (`PUT /channels/email`) and pastes the inbound web
 answers — credentials included, shown that once — into Postmark's server settings. Postmark
 then posts each inbound email there. Its answers follow what Postmark does with them: a
 2xx is done; 401 (wrong credentials) and 5xx (a backend down) are retried for hours; 403 is
-for a payload that can never be processed, which Postmark stops retrying.
+for a payload that can never be processed, which Postmark stops retrying. A cancelled
+workspace's webhooks get 403 too: Postmark keeps the email among its failed inbound
+messages, retryable by hand after a restore (app/services/lifecycle.py).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from app.documents.workspace import EmailChannel
 from app.domain.errors import Forbidden, NotAuthenticated, NotFound
 from app.domain.roles import Action
 from app.services.ids import require_id
+from app.services.lifecycle import refusal_for_provider
 from app.services.workspaces import get_workspace
 from channels import postmark
 from realtime.events import Channel, DeliveryStatus
@@ -164,6 +167,7 @@ async def email_sending(call: Call) -> EmailChannelOut:
     "/channels/email",
     summary="Disconnect email: its webhooks are refused from now on, replies stop (owner)",
     tag=C,
+    status=204,
     errors=(403,),
 )
 async def disconnect_email(call: Call) -> None:
@@ -195,6 +199,9 @@ async def _check_postmark(call: Call, workspace_id: str) -> None:
     ):
         log.warning("postmark webhook for %s refused: wrong or no credentials", workspace_id)
         raise NotAuthenticated("wrong webhook credentials", code="bad_webhook_credentials")
+    assert workspace is not None
+    if (closed := refusal_for_provider(workspace, "postmark", 403)) is not None:
+        raise closed
 
 
 @api.op(
@@ -204,7 +211,7 @@ async def _check_postmark(call: Call, workspace_id: str) -> None:
     summary="Postmark's inbound webhook: one email in (basic auth from the webhook URL)",
     tag=C,
     response=WebhookAccepted,
-    errors=(401, 403, 413, 503),
+    errors=(401, 403, 404, 413, 503),  # 404: an id that is no workspace's
 )
 async def postmark_inbound(call: Call) -> WebhookAccepted:
     workspace_id = call.path("workspace_id")
@@ -237,7 +244,7 @@ class ReportTaken(msgspec.Struct):
     summary="Postmark's delivery, bounce and open webhooks: a reply's status moves on",
     tag=C,
     response=ReportTaken,
-    errors=(401, 403, 413, 503),
+    errors=(401, 403, 404, 413, 503),  # 404: an id that is no workspace's
 )
 async def postmark_events(call: Call) -> ReportTaken:
     workspace_id = call.path("workspace_id")

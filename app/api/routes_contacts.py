@@ -40,6 +40,7 @@ C = "contacts"
     tag=C,
     query=ContactQuery,
     response=ContactPage,
+    errors=(404,),  # a cursor that names nothing
 )
 async def list_contacts(call: Call) -> ContactPage:
     call.agent.require(Action.MANAGE_CONTACTS)

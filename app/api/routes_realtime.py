@@ -35,6 +35,7 @@ async def socket_token(call: Call) -> SocketTokenOut:
         workspace_id=agent.workspace_id,
         subject_id=agent.user_id,
         epoch=user.session_epoch if user else 0,
+        credential=agent.credential,
     )
     token = call.runtime.socket_tokens.issue(claims)
     return SocketTokenOut(token=token, expires_in=TOKEN_TTL_SECONDS, path=LIVE_PATH)

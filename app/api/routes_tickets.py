@@ -46,7 +46,7 @@ T = "tickets"
     tag=T,
     query=TicketQuery,
     response=TicketPage,
-    errors=(422,),
+    errors=(404, 422),  # 404: a cursor or contact that names nothing
 )
 async def list_tickets(call: Call) -> TicketPage:
     call.agent.require(Action.WORK_TICKETS)

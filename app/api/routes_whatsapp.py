@@ -5,7 +5,9 @@ then subscribes the webhook URL in Meta's app dashboard with the verify token sh
 Meta checks the URL with a GET, then posts messages and statuses, each signed with the app
 secret over the raw body; an unsigned or wrongly signed post is refused (401) before its
 JSON is read, and nothing is written. Meta retries what is not answered 200 for up to 7
-days and sends duplicates: messages are stored once by their wamid.
+days and sends duplicates: messages are stored once by their wamid. A cancelled
+workspace's posts are answered 409, so Meta keeps retrying them for those days and a restore
+within them receives what came meanwhile (app/services/lifecycle.py).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from app.domain.errors import DomainError, Forbidden, NotAuthenticated, NotFound
 from app.domain.roles import Action
 from app.schemas.common import iso
 from app.services.ids import require_id
+from app.services.lifecycle import refusal_for_provider
 from app.services.workspaces import get_workspace
 from channels import whatsapp
 from realtime.events import Channel
@@ -170,6 +173,7 @@ async def sync_whatsapp_templates(call: Call) -> SyncQueued:
     "/channels/whatsapp",
     summary="Disconnect WhatsApp: Meta's webhooks are refused from now on, replies stop (owner)",
     tag=C,
+    status=204,
     errors=(403,),
 )
 async def disconnect_whatsapp(call: Call) -> None:
@@ -190,7 +194,7 @@ async def _channel(workspace_id: str) -> WhatsAppChannel | None:
     auth=False,
     summary="Meta's webhook verification: answers hub.challenge for the right verify token",
     tag=C,
-    errors=(403,),
+    errors=(403, 404),  # 404: an id that is no workspace's
 )
 async def whatsapp_verify(call: Call) -> Response:
     workspace_id = call.path("workspace_id")
@@ -211,16 +215,20 @@ async def whatsapp_verify(call: Call) -> Response:
     "secret)",
     tag=C,
     response=WebhookTaken,
-    errors=(400, 401, 413, 503),
+    errors=(400, 401, 404, 409, 413, 503),  # 404: an id that is no workspace's
 )
 async def whatsapp_webhook(call: Call) -> WebhookTaken:
     workspace_id = call.path("workspace_id")
-    channel = await _channel(workspace_id)
+    workspace = await Workspace.find_one(Workspace.id == require_id(workspace_id, "workspace"))
+    channel = workspace.whatsapp if workspace is not None else None
     raw = await read_body(call.request, call.runtime.settings.max_body_bytes)
     signature = call.request.headers.get("x-hub-signature-256")
     if channel is None or not whatsapp.signature_ok(raw, signature, channel.app_secret):
         log.warning("whatsapp webhook for %s refused: unsigned or wrongly signed", workspace_id)
         raise NotAuthenticated("the signature does not match", code="bad_signature")
+    assert workspace is not None
+    if (closed := refusal_for_provider(workspace, "whatsapp", 409)) is not None:
+        raise closed
     try:
         hook = whatsapp.parse_webhook(raw, workspace_id)
     except whatsapp.Unprocessable as exc:

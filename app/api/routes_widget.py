@@ -6,8 +6,10 @@ Origin is on that workspace's allowed list. Visitors authenticate with their vis
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+from app import widget_limits
 from app.actions import contacts as contact_actions
 from app.actions.attachments import uploaded_by
 from app.actions.inbound import current_conversation, receive
@@ -15,11 +17,11 @@ from app.actions.messages import mark_read
 from app.actions.widget_identity import verified_contact
 from app.api.endpoint import Api, Call
 from app.auth.socket_tokens import SocketClaims
-from app.auth.throttle import within_limit
+from app.auth.throttle import client_address
 from app.auth.visitor_tokens import VisitorClaims, identity_ok
 from app.documents import Contact, Message, Workspace
 from app.documents.message import Kind
-from app.domain.errors import Forbidden, Invalid, NotAuthenticated, NotFound, RateLimited
+from app.domain.errors import Forbidden, Invalid, NotAuthenticated, NotFound
 from app.schemas.tickets import message_out
 from app.schemas.widget import (
     ConversationOut,
@@ -34,13 +36,13 @@ from app.schemas.widget import (
 )
 from app.services import contacts
 from app.services.ids import require_id
+from app.services.lifecycle import refusal_for_visitors
 from app.services.tickets import messages_of
 from channels import webchat
 from realtime.events import Actor, Channel, Direction, MessageView, visitor_message
 
 api = Api()
 W = "widget"
-MESSAGES_PER_MINUTE = 20
 # Attributes Tandem itself sets on a visitor; the host page may not overwrite them.
 RESERVED_ATTRIBUTES = frozenset({"source", "claimed_email"})
 
@@ -59,6 +61,8 @@ async def load_workspace(workspace_id: str) -> Workspace:
     workspace = await Workspace.get(require_id(workspace_id, "workspace"))
     if workspace is None:
         raise NotFound("no such workspace")
+    if (closed := refusal_for_visitors(workspace)) is not None:
+        raise closed  # a cancelled workspace's widget shows nothing
     return workspace
 
 
@@ -125,6 +129,8 @@ async def _session_contact(call: Call, body: SessionIn, workspace: Workspace) ->
     # No token, or a verified visitor's token without its proof (the visitor logged out of
     # the host site): a fresh anonymous visitor, never acting as that user.
     assert workspace.id is not None
+    address = client_address(call.request)
+    await widget_limits.new_visitor(call.runtime.redis, str(workspace.id), address)
     return await contact_actions.create_contact(
         call.runtime.deps,
         workspace.id,
@@ -143,7 +149,7 @@ async def _session_contact(call: Call, body: SessionIn, workspace: Workspace) ->
     body=SessionIn,
     response=SessionOut,
     auth=False,
-    errors=(403, 404, 422),
+    errors=(403, 404, 422, 429),
 )
 async def session(call: Call) -> SessionOut:
     body: SessionIn = call.body
@@ -229,13 +235,8 @@ async def widget_status(call: Call) -> WidgetStatusOut:
 async def send_message(call: Call) -> WidgetMessageOut:
     workspace, contact = await visitor_of(call)
     body: WidgetMessageIn = call.body
-    if not await within_limit(
-        call.runtime.redis, f"tandem:widget:flood:{contact.id}", MESSAGES_PER_MINUTE, 60
-    ):
-        raise RateLimited(
-            f"at most {MESSAGES_PER_MINUTE} messages a minute; please wait a moment",
-            code="rate_limited",
-        )
+    ws, address = str(workspace.id), client_address(call.request)
+    await widget_limits.message(call.runtime.redis, ws, address, str(contact.id))
     if not body.text.strip() and not body.attachments:
         raise Invalid("write a message or attach a file", field="text")
     if body.attachments and not await uploaded_by(
@@ -250,7 +251,9 @@ async def send_message(call: Call) -> WidgetMessageOut:
         contact.name,
         body.attachments,
     )
-    received = await receive(call.runtime.deps, Channel.WEBCHAT, inbound)
+    # Counted only when the message would open a conversation, under the conversation lock.
+    opening = partial(widget_limits.new_conversation, call.runtime.redis, ws, address)
+    received = await receive(call.runtime.deps, Channel.WEBCHAT, inbound, before_opening=opening)
     return widget_message(received.message)
 
 
@@ -286,20 +289,27 @@ async def profile(call: Call) -> VisitorOut:
     if body.name and not contact.verified:
         changes["name"] = body.name
     if body.email and not contact.verified:
+        # Anyone can type any address here. It is kept, unverified, so agents see it and
+        # can write to it, but it never makes this visitor the contact that tickets and
+        # emails for the address are matched to (app/actions/contacts.py update_contact).
         assert workspace.id is not None
         owner = await contacts.lookup(workspace.id, "email", body.email)
         if owner is None or owner.id == contact.id:
             changes["email"] = body.email
         else:
-            # Someone else's address: an unproven claim is kept on this visitor, so the
-            # reply can follow by email, but the two contacts never merge.
+            # Another contact's address: kept apart, so agents see the claim as such.
             attributes["claimed_email"] = body.email.lower()
     if not _same(attributes, contact.custom_attributes):
         changes["custom_attributes"] = attributes
     if changes:
         assert workspace.id is not None
         contact = await contact_actions.update_contact(
-            call.runtime.deps, workspace.id, str(contact.id), changes, visitor_actor(contact)
+            call.runtime.deps,
+            workspace.id,
+            str(contact.id),
+            changes,
+            visitor_actor(contact),
+            unverified_email=True,
         )
     return VisitorOut(str(contact.id), contact.name, contact.email, contact.verified)
 

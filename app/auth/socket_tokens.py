@@ -6,6 +6,8 @@ from __future__ import annotations
 import msgspec
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from app.auth.keyring import Keyring
+
 TOKEN_TTL_SECONDS = 60
 
 
@@ -15,11 +17,13 @@ class SocketClaims(msgspec.Struct, frozen=True):
     subject_id: str  # the user id, or the visitor's contact id
     epoch: int = 0
     ticket_id: str | None = None  # visitors: their conversation
+    # Agents: the session or API token that asked for it; once that ends, so does the token.
+    credential: str | None = None
 
 
 class SocketTokens:
-    def __init__(self, secret_key: str) -> None:
-        self._serializer = URLSafeTimedSerializer(secret_key, salt="tandem.socket")
+    def __init__(self, keyring: Keyring) -> None:
+        self._serializer = URLSafeTimedSerializer(keyring.oldest_to_newest, salt="tandem.socket")
 
     def issue(self, claims: SocketClaims) -> str:
         return self._serializer.dumps(msgspec.to_builtins(claims))

@@ -17,6 +17,8 @@ import hmac
 import msgspec
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from app.auth.keyring import Keyring
+
 VISITOR_TOKEN_MAX_AGE = 180 * 24 * 3600
 
 
@@ -27,8 +29,8 @@ class VisitorClaims(msgspec.Struct, frozen=True):
 
 
 class VisitorTokens:
-    def __init__(self, secret_key: str) -> None:
-        self._serializer = URLSafeTimedSerializer(secret_key, salt="tandem.visitor")
+    def __init__(self, keyring: Keyring) -> None:
+        self._serializer = URLSafeTimedSerializer(keyring.oldest_to_newest, salt="tandem.visitor")
 
     def issue(self, claims: VisitorClaims) -> str:
         return "vt." + self._serializer.dumps(msgspec.to_builtins(claims))

@@ -6,7 +6,14 @@ from app.documents.canned import CannedResponse
 from app.documents.contact import Contact
 from app.documents.kb import Article
 from app.documents.message import Message
-from app.documents.people import AccountToken, ApiToken, Invitation, Membership, User
+from app.documents.people import (
+    AccountToken,
+    ApiToken,
+    Invitation,
+    LoginSession,
+    Membership,
+    User,
+)
 from app.documents.ticket import Ticket
 from app.documents.workspace import Counter, Team, Workspace
 
@@ -19,6 +26,7 @@ ALL_DOCUMENTS: list[type[Document]] = [
     Invitation,
     ApiToken,
     AccountToken,
+    LoginSession,
     Contact,
     Ticket,
     Message,
@@ -39,6 +47,7 @@ __all__ = [
     "Contact",
     "Counter",
     "Invitation",
+    "LoginSession",
     "Membership",
     "Message",
     "Team",

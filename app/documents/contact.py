@@ -38,6 +38,9 @@ class Contact(Document):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     outbox: list[dict[str, Any]] = Field(default_factory=list)  # see app/outbox.py
+    # Set while the contact is being erased (app/privacy): the anonymous contact their
+    # conversations move to, so an erasure that stopped half way resumes with the same one.
+    erased_into: PydanticObjectId | None = None
 
     class Settings:
         name = "contacts"

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from app.documents.common import utcnow
 from app.domain.roles import Role
+from app.domain.scopes import LEVELS, Scope
 
 
 class User(Document):
@@ -48,6 +49,27 @@ class AccountToken(Document):
         name = "account_tokens"
 
 
+class LoginSession(Document):
+    """One signed-in browser. Its `_id` is the SHA-256 of the secret in the session cookie, so
+    each request finds it by `_id`; ending it (logout, "log out everywhere", a password change,
+    deactivation, a revocation from the profile) makes that cookie worthless at once."""
+
+    id: str  # type: ignore[assignment]
+    workspace_id: PydanticObjectId
+    user_id: PydanticObjectId
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    user_agent: str = ""  # as the browser sent it, cut to 300 characters
+    address: str = ""  # the client address it signed in from
+    ended_at: datetime | None = None
+    ended_reason: str | None = None  # "logout", "revoked", "everywhere", "password", …
+
+    class Settings:
+        name = "login_sessions"
+        indexes = [pymongo.IndexModel([("workspace_id", 1), ("user_id", 1)])]
+
+
 class Membership(Document):
     workspace_id: PydanticObjectId
     user_id: PydanticObjectId
@@ -80,7 +102,8 @@ class Invitation(Document):
 
 
 class ApiToken(Document):
-    """A token for integrations: only its SHA-256 is stored; it acts as its user."""
+    """A token for integrations: only its SHA-256 is stored; it acts as its user, within its
+    scopes, until it expires or is revoked."""
 
     workspace_id: PydanticObjectId
     user_id: PydanticObjectId
@@ -90,6 +113,10 @@ class ApiToken(Document):
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    # What it may do on top of its creator's role (app/domain/scopes.py): tokens made before
+    # scopes existed keep all three. None = it never expires.
+    scopes: list[Scope] = Field(default_factory=lambda: list(LEVELS))
+    expires_at: datetime | None = None
 
     class Settings:
         name = "api_tokens"

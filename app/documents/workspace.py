@@ -91,6 +91,11 @@ class Workspace(Document):
     whatsapp: WhatsAppChannel | None = None  # None until an owner connects a number
     ai: AiSettings = Field(default_factory=AiSettings)
     created_at: datetime = Field(default_factory=utcnow)
+    # Cancelled by its owner: read-only from `cancelled_at`, restorable until `purge_after`,
+    # when the worker deletes everything (app/services/lifecycle.py, workspace_purge.py).
+    cancelled_at: datetime | None = None
+    purge_after: datetime | None = None
+    purging_since: datetime | None = None  # the purge has begun: no restoring any more
 
     class Settings:
         name = "workspaces"

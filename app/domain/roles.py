@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from app.domain.errors import Forbidden
+from app.domain.scopes import Scope
 
 
 class Role(StrEnum):
@@ -31,6 +32,8 @@ class Action(StrEnum):
     MANAGE_WORKSPACE = "manage_workspace"
     MANAGE_API_TOKENS = "manage_api_tokens"
     VIEW_AUDIT = "view_audit"
+    EXPORT_PERSONAL_DATA = "export_personal_data"  # everything about one contact, as a zip
+    ERASE_PERSONAL_DATA = "erase_personal_data"  # a contact's data, everywhere, for good
 
 
 MINIMUM_ROLE: dict[Action, Role] = {
@@ -46,8 +49,15 @@ MINIMUM_ROLE: dict[Action, Role] = {
     Action.MANAGE_TEAMS: Role.ADMIN,
     Action.MANAGE_API_TOKENS: Role.ADMIN,
     Action.VIEW_AUDIT: Role.ADMIN,
+    Action.EXPORT_PERSONAL_DATA: Role.ADMIN,
+    Action.ERASE_PERSONAL_DATA: Role.ADMIN,
     Action.MANAGE_WORKSPACE: Role.OWNER,
 }
+
+
+def scope_for(action: Action) -> Scope:
+    """The API-token scope an action needs: `admin` for what only admins and owners do."""
+    return "admin" if RANK[MINIMUM_ROLE[action]] >= RANK[Role.ADMIN] else "read"
 
 
 def can(role: Role, action: Action) -> bool:

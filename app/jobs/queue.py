@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
@@ -229,6 +229,42 @@ class JobQueue:
     async def discard_dead(self, dead_id: str) -> bool:
         return bool(await self.redis.xdel(self.keys.dead, dead_id))
 
+    async def discard_matching(self, matches: Callable[[bytes], bool], batch: int = 500) -> int:
+        """Drop every job not yet done — waiting, running, retrying, dead, or a timer's —
+        whose encoded form `matches` (the jobs about a person whose data is erased); answers
+        how many went. A running one's worker finds its entry gone and its ack does nothing."""
+        dropped = 0
+        for stream in (self.keys.stream, self.keys.dead):
+            start = "-"
+            while True:
+                found: Any = await self.redis.xrange(stream, min=start, max="+", count=batch)
+                entries: list[Any] = found or []
+                doomed = [
+                    text(eid)
+                    for eid, fields in entries
+                    if (body := entry_body(fields)) is not None and matches(_raw(body))
+                ]
+                if doomed:
+                    async with self.redis.pipeline(transaction=False) as pipe:
+                        pipe.xdel(stream, *doomed)
+                        if stream == self.keys.stream:  # no group yet when no worker ever ran
+                            pipe.xack(stream, GROUP, *doomed)
+                        await pipe.execute(raise_on_error=False)
+                    dropped += len(doomed)
+                if len(entries) < batch:
+                    break
+                start = "(" + text(entries[-1][0])
+        for due in (self.retries, DueSet(self.redis, self.keys, self.keys.timers, marker_ttl_ms=0)):
+            held: dict[Any, Any] = await self.redis.hgetall(due.set_keys.jobs)
+            doomed = [text(name) for name, body in held.items() if matches(_raw(body))]
+            if doomed:
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    for name in doomed:
+                        due.remove(pipe, name)
+                    await pipe.execute()
+                dropped += len(doomed)
+        return dropped
+
     async def stats(self) -> QueueStats:
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.xlen(self.keys.stream)
@@ -249,3 +285,7 @@ class JobQueue:
             scheduled=int(scheduled),
             retrying=int(retrying),
         )
+
+
+def _raw(body: bytes | str) -> bytes:
+    return body.encode() if isinstance(body, str) else body

@@ -6,7 +6,15 @@ from app.auth.principal import Principal
 from app.documents import Team, Ticket
 from app.domain.roles import RANK, Action, Role, can
 from app.services.ids import require_id
-from realtime.events import ArticleCreated, ArticleDeleted, ArticleUpdated, Event, Signal
+from realtime.events import (
+    ArticleCreated,
+    ArticleDeleted,
+    ArticleUpdated,
+    Event,
+    Signal,
+    SignalType,
+)
+from realtime.signals import ALL_SIGNALS
 
 STATIC_TOPICS = frozenset({"inbox", "presence"})
 
@@ -15,11 +23,14 @@ class AgentAccess:
     """Agents see every ticket of their workspace; a team topic is for the team's members
     (supervisors and up may watch any team); a ticket topic needs a ticket of this workspace."""
 
-    def __init__(self, principal: Principal) -> None:
+    def __init__(self, principal: Principal, *, read_only: bool = False) -> None:
         self.principal = principal
+        # A cancelled workspace is read-only: its agents read live, and signal nothing.
+        self.sends: frozenset[SignalType] = frozenset() if read_only else ALL_SIGNALS
         self.user_id = principal.user_id
         self.display_name = principal.name
         self.workspace_id = principal.workspace_id
+        self.credential = principal.credential
 
     async def can_subscribe(self, topic: str) -> str | None:
         if topic in STATIC_TOPICS:

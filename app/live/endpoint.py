@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket
 
-from app.auth.authenticate import authenticate, principal_for
+from app.auth.authenticate import authenticate, credential_in_force, principal_for
 from app.auth.sessions import COOKIE_NAME
 from app.auth.socket_tokens import SocketClaims
 from app.documents import Contact, Workspace
@@ -24,6 +24,7 @@ from app.live.agent_access import AgentAccess
 from app.live.visitor_access import VisitorAccess
 from app.runtime import Runtime
 from app.services.ids import require_id
+from app.services.lifecycle import read_lifecycle
 from realtime.access import Authorizer
 from realtime.session import Session
 
@@ -51,6 +52,8 @@ async def _from_token(
         return None, "unknown workspace"
     allowed = set(workspace.allowed_origins)
     if claims.kind == "visitor":
+        if workspace.cancelled_at is not None:
+            return None, "this workspace was cancelled: its chat is closed"
         if origin is None or origin not in allowed:
             return None, "origin not allowed for this workspace's widget"
         contact = await Contact.find_one(
@@ -62,12 +65,18 @@ async def _from_token(
         return VisitorAccess(claims.workspace_id, claims.subject_id, contact.name), ""
     if origin is not None and origin not in own | allowed:
         return None, "origin not allowed"
+    if not await credential_in_force(claims.credential):
+        return None, "authentication ended: the session or token that asked for this has ended"
     principal = await principal_for(
-        claims.subject_id, claims.workspace_id, via="token", epoch=claims.epoch
+        claims.subject_id,
+        claims.workspace_id,
+        via="token",
+        epoch=claims.epoch,
+        credential=claims.credential,
     )
     if principal is None:
         return None, "the account is gone or its sessions were ended"
-    return AgentAccess(principal), ""
+    return AgentAccess(principal, read_only=workspace.cancelled_at is not None), ""
 
 
 async def authorize(websocket: WebSocket, runtime: Runtime) -> tuple[Authorizer | None, str]:
@@ -86,7 +95,8 @@ async def authorize(websocket: WebSocket, runtime: Runtime) -> tuple[Authorizer 
     principal, _ = await authenticate(websocket, runtime.sessions)
     if principal is None:
         return None, "not logged in"
-    return AgentAccess(principal), ""
+    cancelled = (await read_lifecycle(principal.workspace_id)).cancelled
+    return AgentAccess(principal, read_only=cancelled), ""
 
 
 async def live(websocket: WebSocket) -> None:

@@ -18,11 +18,15 @@ from realtime.events import (
 class VisitorAccess:
     # A visitor types; their presence or "viewing" would count them among the agents.
     sends: frozenset[SignalType] = frozenset({"typing"})
+    # Their typing reaches the agents live, but is not kept where the agents' collision API
+    # reads who is viewing or replying: only agents are there.
+    records: frozenset[SignalType] = frozenset()
 
     def __init__(self, workspace_id: str, contact_id: str, name: str | None) -> None:
         self.workspace_id = workspace_id
         self.user_id = contact_id
         self.display_name = name or "Visitor"
+        self.credential: str | None = None  # ended with the contact (erasure), by its id
         self._tickets: set[str] = set()
 
     async def can_subscribe(self, topic: str) -> str | None:

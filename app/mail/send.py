@@ -17,6 +17,7 @@ import httpx
 from bson import ObjectId
 
 from app.documents import Workspace
+from app.logredact import KEEP_WHOLE
 from app.mail.compose import AccountMail
 from app.settings import Settings
 
@@ -40,6 +41,7 @@ def log_only(mail: AccountMail) -> None:
         mail.to,
         mail.subject,
         mail.text,
+        extra={KEEP_WHOLE: True},  # its links are what the operator passes on
     )
 
 

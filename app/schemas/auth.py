@@ -6,6 +6,7 @@ import msgspec
 
 from app.documents import Workspace
 from app.domain.roles import Role
+from app.domain.scopes import Scope
 from app.schemas.common import Email, Name
 
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")]
@@ -81,8 +82,26 @@ class AcceptIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Name | None = None
 
 
+class SessionOut(msgspec.Struct):
+    """One browser signed in as me."""
+
+    id: str
+    created_at: str
+    last_seen_at: str  # to within a few minutes
+    expires_at: str
+    user_agent: str
+    address: str
+    current: bool  # the session making this request
+
+
 class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
+    # read < write < admin, each including the ones before (app/domain/scopes.py).
+    scopes: Annotated[list[Scope], msgspec.Meta(min_length=1, max_length=3)] = msgspec.field(
+        default_factory=lambda: ["read", "write"]
+    )
+    # Days until it stops working; null for a token that never expires.
+    expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=366)] | None = 90
 
 
 class TokenOut(msgspec.Struct):
@@ -90,6 +109,9 @@ class TokenOut(msgspec.Struct):
     name: str
     prefix: str
     created_at: str | None
+    scopes: list[Scope]
+    expires_at: str | None
+    last_used_at: str | None
     token: str | None = None  # shown once, at creation
 
 

@@ -27,6 +27,7 @@ def contact_out(c: Contact) -> ContactView:
         created_at=iso(c.created_at),
         updated_at=iso(c.updated_at),
         email_bounce=c.email_bounce,
+        email_verified=c.email_key is not None,
     )
 
 

@@ -115,7 +115,7 @@ async def _set_password(
 ) -> User:
     raw = await User.get_pymongo_collection().find_one_and_update(
         {"_id": user_id, "workspace_id": ws, "active": True},
-        {"$set": {"password_hash": hashed}, "$inc": {"session_epoch": 1}},
+        {"$set": {"password_hash": hashed}},
         return_document=ReturnDocument.AFTER,
     )
     if raw is None:

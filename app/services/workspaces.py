@@ -19,8 +19,10 @@ from app.documents.common import utcnow
 from app.domain.errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound
 from app.domain.metrics import ACTIVE
 from app.domain.roles import Action, Role, may_grant
+from app.domain.scopes import LEVELS, Scope, granted
 from app.services.audit import record
 from app.services.ids import require_id
+from app.services.lifecycle import require_writable
 
 INVITATION_TTL = timedelta(days=7)
 
@@ -60,7 +62,9 @@ async def create_workspace(
     return workspace, user
 
 
-async def login(*, slug: str, email: str, password: str) -> User:
+async def login(*, slug: str, email: str, password: str, address: str) -> User:
+    """The member whose password this is; every failure in a known workspace is audited with
+    the client address (never the email typed: it may not be anyone's)."""
     workspace = await Workspace.find_one(Workspace.slug == slug.lower())
     user = None
     if workspace is not None:
@@ -69,6 +73,20 @@ async def login(*, slug: str, email: str, password: str) -> User:
     # argon2 takes tens of milliseconds on purpose: in a thread, not on the event loop that
     # serves everyone's live sockets.
     right = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
+    failure = (
+        "unknown_account"
+        if user is None
+        else "wrong_password"
+        if not right
+        else "deactivated"
+        if not user.active
+        else None
+    )
+    if failure is not None and workspace is not None and workspace.id is not None:
+        target = str(user.id) if user is not None else None
+        await record(
+            workspace.id, None, "login.failed", "user", target, reason=failure, address=address
+        )
     if not right or user is None:
         raise NotAuthenticated("wrong workspace, email or password", code="bad_credentials")
     if not user.active:
@@ -131,6 +149,9 @@ async def accept_invitation(
 ) -> User:
     check_strength(password)
     now = utcnow()
+    pending = await Invitation.find_one(Invitation.token_hash == digest(token))
+    if pending is not None:
+        await require_writable(str(pending.workspace_id))  # a cancelled workspace adds no one
     # Claim the invitation atomically, so a token used twice at once makes one account.
     async with locks.hold(f"invitations:{digest(token)}"):
         claimed = await Invitation.get_pymongo_collection().find_one_and_update(
@@ -280,8 +301,9 @@ async def delete_team(*, principal: Principal, team_id: str) -> None:
 
 async def set_team_members(
     *, principal: Principal, team_id: str, user_ids: list[str]
-) -> tuple[Team, list[str]]:
-    """Make exactly these members the team's: others in it leave, these join."""
+) -> tuple[Team, list[str], list[str]]:
+    """Make exactly these members the team's: others in it leave, these join. Returns the
+    team, its members, and who joined or left."""
     team = await _team(principal, team_id)
     ws = team.workspace_id
     wanted = {require_id(u, "member") for u in user_ids}
@@ -290,15 +312,18 @@ async def set_team_members(
     if not wanted <= known:
         raise Invalid("not a member of this workspace", field="user_ids")
     collection = Membership.get_pymongo_collection()
+    moved: list[str] = []
     for m in members:
         inside = team.id in m.team_ids
         if m.user_id in wanted and not inside:
             await collection.update_one({"_id": m.id}, {"$addToSet": {"team_ids": team.id}})
+            moved.append(str(m.user_id))
         elif m.user_id not in wanted and inside:
             await collection.update_one({"_id": m.id}, {"$pull": {"team_ids": team.id}})
+            moved.append(str(m.user_id))
     ids = sorted(str(u) for u in wanted)
     await record(ws, principal.user_id, "team.members_set", "team", team_id, user_ids=ids)
-    return team, ids
+    return team, ids, moved
 
 
 async def team_members(workspace_id: str) -> list[tuple[Team, list[str]]]:
@@ -338,8 +363,11 @@ async def revoke_invitation(*, principal: Principal, invitation_id: str) -> None
     )
 
 
-async def create_api_token(*, principal: Principal, name: str) -> tuple[ApiToken, str]:
+async def create_api_token(
+    *, principal: Principal, name: str, scopes: list[Scope], expires_in_days: int | None
+) -> tuple[ApiToken, str]:
     principal.require(Action.MANAGE_API_TOKENS)
+    held = granted(scopes)
     secret = new_secret("tdm")
     token = ApiToken(
         workspace_id=require_id(principal.workspace_id, "workspace"),
@@ -347,6 +375,8 @@ async def create_api_token(*, principal: Principal, name: str) -> tuple[ApiToken
         name=name,
         token_hash=digest(secret),
         prefix=secret[:10],
+        scopes=[s for s in LEVELS if s in held],
+        expires_at=None if expires_in_days is None else utcnow() + timedelta(days=expires_in_days),
     )
     await token.insert()
     await record(
@@ -356,6 +386,8 @@ async def create_api_token(*, principal: Principal, name: str) -> tuple[ApiToken
         "api_token",
         str(token.id),
         name=name,
+        scopes=token.scopes,
+        expires_at=token.expires_at.isoformat() if token.expires_at else None,
     )
     return token, secret
 

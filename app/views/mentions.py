@@ -90,6 +90,21 @@ class MentionStore:
                 pipe.zremrangebyrank(self.key(ws, user), 0, -(KEEP + 1))
             await pipe.execute()
 
+    async def forget(self, ws: str, message_ids: set[str]) -> int:
+        """Remove the entries of these notes from every agent's mentions (notes erased or
+        rewritten); answers how many went. Walks the workspace's mention keys: a rare,
+        administrative step."""
+        if not message_ids:
+            return 0
+        removed = 0
+        pattern = _glob_escape(self.key(ws, "")) + "*"
+        async for key in self.redis.scan_iter(match=pattern, count=500):
+            members: list[Any] = await self.redis.zrange(key, 0, -1)
+            gone = [m for m in members if _decode(_text(m)).m in message_ids]
+            if gone:
+                removed += int(await self.redis.zrem(key, *gone))
+        return removed
+
     async def page(
         self, ws: str, user_id: str, cursor: MentionCursor | None, limit: int
     ) -> tuple[list[MentionEntry], MentionCursor | None]:
@@ -117,3 +132,7 @@ class MentionStore:
         entries = entries[:limit]
         after = MentionCursor(entries[-1][1], entries[-1][0].m) if more and entries else None
         return [e for e, _ in entries], after
+
+
+def _glob_escape(text: str) -> str:
+    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)

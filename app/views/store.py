@@ -175,6 +175,22 @@ class ViewStore:
             keys=[self.key(ws, f"@{ticket_id}")], args=[rev, _encode(preview).decode()]
         )
 
+    async def replace_preview(
+        self, ws: str, ticket_id: str, rev: int, preview: Preview | None
+    ) -> None:
+        """Show `preview` as the ticket's last message from write `rev` on, whatever was shown
+        before (a thread whose messages were erased); None shows none."""
+        key = self.key(ws, f"@{ticket_id}")
+        if preview is None:
+            await self.redis.hdel(key, "m", "mr")
+        else:
+            await self.redis.hset(key, mapping={"mr": rev, "m": _encode(preview).decode()})
+
+    async def drop_names(self, ws: str, contact_ids: Sequence[str]) -> None:
+        """Forget the names rows show for these contacts (contacts that no longer exist)."""
+        if contact_ids:
+            await self.redis.hdel(self.key(ws, "#names"), *contact_ids)
+
     async def set_names(self, ws: str, contacts: Sequence[ContactView]) -> None:
         names: dict[str | bytes, str | bytes] = {
             c.id: label for c in contacts if (label := contact_label(c))

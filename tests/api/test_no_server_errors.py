@@ -9,7 +9,7 @@ from app.auth.principal import Principal
 from app.domain.roles import Role
 from app.schemas.tickets import TicketQuery
 from app.services.tickets import build_filter
-from tests.apiclient import new_client, sign_up
+from tests.apiclient import AgentClient, new_client, sign_up
 
 
 def error_of(response: httpx.Response) -> dict[str, object]:
@@ -206,4 +206,113 @@ async def test_an_empty_body_makes_no_contact(app: Starlette) -> None:
         assert error_of(response)["code"] == "empty_contact"
     assert (await owner.get("/contacts")).json()["items"] == []
     assert (await owner.post("/contacts", json={"phone": "+15550002222"})).status_code == 201
+    await owner.aclose()
+
+
+async def declared_statuses(client: AgentClient, method: str, path: str) -> set[int]:
+    spec = (await client.http.get("/openapi.json")).json()
+    return {int(status) for status in spec["paths"]["/api/v1" + path][method.lower()]["responses"]}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "status"),
+    [
+        ("POST", "/auth/logout", {}, 204),
+        ("DELETE", "/channels/email", {}, 204),
+        ("DELETE", "/channels/whatsapp", {}, 204),
+        ("GET", "/tickets", {"contact": "nobody"}, 404),
+        ("GET", "/tickets", {"cursor": "nowhere"}, 404),
+        ("GET", "/contacts", {"cursor": "nowhere"}, 404),
+        ("GET", "/contacts", {"q": "x" * 201}, 422),
+        ("POST", "/widget/read", {}, 422),  # no body: its `up_to` is missing
+        ("GET", "/audit-events", {"before": "0" * 24}, 404),
+    ],
+)
+async def test_the_answer_is_one_the_openapi_document_declares(
+    app: Starlette, method: str, path: str, params: dict[str, str], status: int
+) -> None:
+    """A client generated from /openapi.json knows every status it can be given."""
+    owner = await sign_up(app)
+    response = await owner.request(method, path, params=params)
+    assert response.status_code == status, response.text
+    assert status in await declared_statuses(owner, method, path)
+    await owner.aclose()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/webhooks/whatsapp/{workspace_id}"),
+        ("POST", "/webhooks/whatsapp/{workspace_id}"),
+        ("POST", "/webhooks/postmark/{workspace_id}/inbound"),
+        ("POST", "/webhooks/postmark/{workspace_id}/events"),
+    ],
+)
+async def test_a_webhook_for_no_workspace_is_a_declared_404(
+    app: Starlette, method: str, path: str
+) -> None:
+    provider = new_client(app)
+    response = await provider.request(method, path.format(workspace_id="no-such-workspace"))
+    assert response.status_code == 404, response.text
+    assert 404 in await declared_statuses(provider, method, path)
+    await provider.aclose()
+
+
+async def test_the_openapi_document_holds_every_schema_it_names(app: Starlette) -> None:
+    """Query parameters' types (a ticket's channel, say) are components like the bodies', and
+    a query parameter an operation cannot do without is marked required."""
+    client = new_client(app)
+    spec = (await client.http.get("/openapi.json")).json()
+    named: set[str] = set()
+    stack: list[object] = [spec]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            named.update(value for key, value in node.items() if key == "$ref")
+            stack.extend(value for key, value in node.items() if key != "$ref")
+        elif isinstance(node, list):
+            stack.extend(node)
+    assert "#/components/schemas/Channel" in named
+    held = {"#/components/schemas/" + name for name in spec["components"]["schemas"]}
+    assert named - held == set()
+    upload = spec["paths"]["/api/v1/attachments"]["post"]["parameters"]
+    assert {p["name"]: p["required"] for p in upload if p["in"] == "query"} == {"filename": True}
+    await client.aclose()
+
+
+async def test_text_with_a_nul_character_is_refused(app: Starlette) -> None:
+    """The store cannot keep U+0000: a body holding one is a 422 and nothing is written; a
+    backslash written before "u0000" is ordinary text."""
+    owner = await sign_up(app)
+    invited = await owner.post("/invitations", json={"email": "pat\x00@x.example", "name": "P"})
+    assert invited.status_code == 422, invited.text
+    assert error_of(invited)["code"] == "nul_character"
+    named = await owner.post("/contacts", json={"name": "Nu\x00ll"})
+    assert named.status_code == 422, named.text
+    assert (await owner.get("/contacts")).json()["items"] == []
+    assert (await owner.get("/invitations")).json() == []
+    kept = await owner.post("/contacts", json={"name": "C:\\u0000"})
+    assert kept.status_code == 201, kept.text
+    assert kept.json()["name"] == "C:\\u0000"
+    await owner.aclose()
+
+
+async def test_custom_attributes_with_a_list_directly_inside_a_list_are_refused(
+    app: Starlette,
+) -> None:
+    """The store cannot keep `[[…]]`: a 422 on create and on change, nothing written; a list
+    of objects that hold lists is kept as given."""
+    owner = await sign_up(app)
+    nested = {"sizes": [{"eu": [38, 39]}, []]}
+    created = await owner.post("/contacts", json={"name": "A", "custom_attributes": nested})
+    assert created.status_code == 422, created.text
+    assert field_of(created) == "custom_attributes"
+    kept = {"sizes": [{"eu": [38, 39]}]}
+    contact = await owner.post("/contacts", json={"name": "B", "custom_attributes": kept})
+    assert contact.status_code == 201, contact.text
+    path = f"/contacts/{contact.json()['id']}"
+    changed = await owner.patch(path, json={"custom_attributes": {"grid": [[1, 2]]}})
+    assert changed.status_code == 422, changed.text
+    assert (await owner.get(path)).json()["custom_attributes"] == kept
+    assert len((await owner.get("/contacts")).json()["items"]) == 1
     await owner.aclose()

@@ -45,6 +45,7 @@ class Principal:
     display_name: str = "Ada"
     visitor_ticket: str | None = None
     forbidden: set[str] = field(default_factory=set)
+    credential: str | None = None
 
     async def can_subscribe(self, topic: str) -> str | None:
         if topic in self.forbidden:

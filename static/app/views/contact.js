@@ -11,8 +11,12 @@ export function renderContact(root) {
     mount(root, h("h2", {}, t("Contact")), h("p", { class: "muted" }, open && open.id ? t("No contact details.") : ""));
     return;
   }
+  // An address a widget visitor typed: anyone could have, so it is marked and matches nothing.
+  const email = contact.email && contact.email_verified === false
+    ? [contact.email, h("span", { class: "badge unverified", title: t("Typed in the chat widget; not proven to be this customer's.") }, t("unverified"))]
+    : contact.email;
   const fields = [
-    [t("Email"), contact.email],
+    [t("Email"), email],
     [t("Phone"), contact.phone],
     ["WhatsApp", contact.whatsapp_id],
     [t("External id"), contact.external_id],

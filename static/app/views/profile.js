@@ -6,6 +6,7 @@ import { setLanguage, t } from "../i18n.js";
 import { askPermission, notificationPermission, setSound, soundOn } from "../notify.js";
 import { h, mount } from "../dom.js";
 import { state, update } from "../store.js";
+import { createSessionsCard } from "./profile_sessions.js";
 
 const LANGUAGES = [
   ["en", "English"],
@@ -34,6 +35,7 @@ export function createProfileView(root) {
   const pictureError = h("p", { class: "form-error", id: "profile-picture-error", role: "alert" });
   const pictureInput = h("input", { id: "profile-picture", type: "file", accept: "image/png,image/jpeg,image/gif,image/webp" });
   const notifications = h("div", { class: "profile-notify", id: "profile-notify" });
+  const sessions = createSessionsCard();
 
   async function run(button, errorLine, work) {
     button.disabled = true;
@@ -145,6 +147,7 @@ export function createProfileView(root) {
         current.value = "";
         fresh.value = "";
         status.textContent = "Password changed. Other sessions are logged out.";
+        await sessions.load();
       });
     });
     pictureInput.addEventListener("change", () => {
@@ -181,7 +184,7 @@ export function createProfileView(root) {
       h("h2", {}, t("Profile")),
       h("p", { class: "muted" }, `${state.me.workspace.name} — workspace address: `, h("strong", {}, state.me.workspace.slug)),
       status,
-      h("div", { class: "profile-grid" }, details, pictureCard, password, notifyCard),
+      h("div", { class: "profile-grid" }, details, pictureCard, password, notifyCard, sessions.node),
     );
     built = true;
   }
@@ -196,6 +199,7 @@ export function createProfileView(root) {
         drawEmail();
         drawPicture();
         drawNotifications();
+        await sessions.load();
       } catch (failure) {
         error.textContent = failure.message;
       }

@@ -11,6 +11,7 @@ import { createMembersSection } from "./settings_members.js";
 import { createTeamsSection } from "./settings_teams.js";
 import { createTokensSection } from "./settings_tokens.js";
 import { createWidgetSection } from "./settings_widget.js";
+import { createLifecycleSection } from "./settings_workspace_lifecycle.js";
 
 const SECTIONS = [
   ["members", "Members", createMembersSection],
@@ -19,6 +20,7 @@ const SECTIONS = [
   ["hours", "Hours and time zone", createHoursSection],
   ["tokens", "API tokens", createTokensSection],
   ["audit", "Audit log", createAuditSection],
+  ["workspace", "Export and cancel", createLifecycleSection],
 ];
 
 export function createSettingsView(root) {
