@@ -5,44 +5,15 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from tests.apiclient import PASSWORD, sign_up
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.test_accessibility import audit
 from tests.browser.test_settings_browser import log_in, open_section
-from tests.servers import tandem_processes
 
 pytestmark = pytest.mark.browser
-expect.set_options(timeout=10_000)
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-@pytest.fixture(scope="module")
-def tandem_url(
-    mongodb_url: str, redis_url: str, db_name: str, artifacts_dir: Path
-) -> Iterator[str]:
-    with tandem_processes(
-        1,
-        mongodb_url=mongodb_url,
-        redis_url=redis_url,
-        db_name=db_name,
-        log_dir=artifacts_dir / "logs" / db_name,
-    ) as urls:
-        yield urls[0]
 
 
 async def test_the_owner_exports_cancels_and_restores_from_settings(
