@@ -9,7 +9,6 @@ import logging
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from app.devservices.process import free_port
 from app.logredact import QueryRedaction, redact
 from app.mail.compose import AccountMail
 from app.mail.send import log_only
+from tests.live.test_two_processes import signed_up, socket_token
 from tests.servers import ROOT, tandem_env
 
 pytestmark = pytest.mark.processes
@@ -90,28 +90,14 @@ def served(
 
 async def test_query_values_never_reach_the_servers_output(served: tuple[str, Path]) -> None:
     url, output = served
-    api = httpx.AsyncClient(base_url=url + "/api/v1")
-    slug = f"logs-{uuid.uuid4().hex[:8]}"
-    signed = await api.post(
-        "/auth/signup",
-        json={
-            "workspace_name": slug,
-            "workspace_slug": slug,
-            "name": "Olivia Owner",
-            "email": f"owner@{slug}.example",
-            "password": "correct horse battery",
-        },
-    )
-    assert signed.status_code == 201, signed.text
+    api = await signed_up(url)
     searched = await api.get("/contacts", params={"q": EMAIL})
     assert searched.status_code == 200, searched.text
     refused = await api.get("/contacts", params={"q": EMAIL, "token": SECRET})
     assert refused.status_code == 422, refused.text
     looked_up = await api.get("/contacts/lookup", params={"email": EMAIL})
     assert looked_up.status_code == 404
-    token = (
-        await api.post("/realtime/token", headers={"X-CSRF-Token": signed.json()["csrf_token"]})
-    ).json()["token"]
+    token = await socket_token(api)
     live = url.replace("http://", "ws://") + "/live"
     async with connect(f"{live}?token={token}", proxy=None) as socket:
         await socket.close()

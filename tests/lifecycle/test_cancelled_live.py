@@ -12,8 +12,8 @@ import pytest
 from realtime.client import TandemClient
 from realtime.client_state import ConnectionFailed
 from tests.apiclient import PASSWORD
+from tests.live.conftest import running
 from tests.live.test_two_processes import live_url, signed_up, socket_token
-from tests.servers import tandem_processes
 
 pytestmark = pytest.mark.processes
 SITE = "https://shop.example"
@@ -21,13 +21,7 @@ SITE = "https://shop.example"
 
 @pytest.fixture(scope="module")
 def server(request: pytest.FixtureRequest) -> Iterator[str]:
-    with tandem_processes(
-        1,
-        mongodb_url=request.getfixturevalue("mongodb_url"),
-        redis_url=request.getfixturevalue("redis_url"),
-        db_name=request.getfixturevalue("db_name"),
-        log_dir=request.getfixturevalue("tmp_path_factory").mktemp("server-logs"),
-    ) as urls:
+    for urls in running(1, request):
         yield urls[0]
 
 

@@ -4,7 +4,6 @@ socket of a real server never shows up there, whatever frames their socket sends
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -12,7 +11,8 @@ import pytest
 
 from realtime.client import TandemClient
 from realtime.events import Signal
-from tests.servers import tandem_processes
+from tests.live.conftest import running
+from tests.live.test_two_processes import signed_up
 
 pytestmark = pytest.mark.processes
 SITE = "https://shop.example"
@@ -20,31 +20,12 @@ SITE = "https://shop.example"
 
 @pytest.fixture(scope="module")
 def server(request: pytest.FixtureRequest) -> Iterator[str]:
-    with tandem_processes(
-        1,
-        mongodb_url=request.getfixturevalue("mongodb_url"),
-        redis_url=request.getfixturevalue("redis_url"),
-        db_name=request.getfixturevalue("db_name"),
-        log_dir=request.getfixturevalue("tmp_path_factory").mktemp("server-logs"),
-    ) as urls:
+    for urls in running(1, request):
         yield urls[0]
 
 
 async def owner_of_new_workspace(base: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(base_url=base + "/api/v1")
-    slug = f"vc-{uuid.uuid4().hex[:10]}"
-    signed = await client.post(
-        "/auth/signup",
-        json={
-            "workspace_name": slug,
-            "workspace_slug": slug,
-            "name": "Olivia Owner",
-            "email": f"owner@{slug}.example",
-            "password": "correct horse battery",
-        },
-    )
-    assert signed.status_code == 201, signed.text
-    client.headers["X-CSRF-Token"] = signed.json()["csrf_token"]
+    client = await signed_up(base)
     allowed = await client.patch("/workspace", json={"allowed_origins": [SITE]})
     assert allowed.status_code == 200, allowed.text
     return client
