@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import msgspec
-import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
@@ -30,6 +29,7 @@ from realtime.hub import Hub
 from realtime.presence import CollisionStore, PresenceStore
 from realtime.session import Close, Limits, Outgoing, Session
 from tests.events import message_event
+from tests.local_server import serving_in_this_loop
 
 WS = "ws-1"
 BO = Actor(kind="agent", id="agent-9", name="Bo")
@@ -197,18 +197,8 @@ async def realtime_server(
         await hub.serve(websocket, session)
 
     app = Starlette(routes=[WebSocketRoute("/ws", endpoint)])
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="off", ws="websockets-sansio", log_level="error"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(10):
-        while not server.started:  # noqa: ASYNC110  # uvicorn offers a flag, not an event
-            await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield RealtimeServer(f"ws://127.0.0.1:{port}/ws", hub, principals)
-    finally:
-        await hub.close()
-        server.should_exit = True
-        await task
+    async with serving_in_this_loop(app) as base:
+        try:
+            yield RealtimeServer(f"{base}/ws", hub, principals)
+        finally:
+            await hub.close()

@@ -1,36 +1,14 @@
-"""The in-process app served on a real socket, and a client that asks for topics on `/live`."""
+"""A client that asks for topics on `/live` of the in-process app (served by
+tests/local_server.serving_in_this_loop) and collects what is refused."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
-import uvicorn
-from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
-
-
-@contextlib.asynccontextmanager
-async def serving(app: Starlette) -> AsyncIterator[str]:
-    """`app` (already started) on a free loopback port: its `ws://` base URL."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="off", ws="websockets-sansio", log_level="error"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(10):
-        while not server.started:  # noqa: ASYNC110  # uvicorn offers a flag, not an event
-            await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"ws://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def _frame(client: ClientConnection) -> dict[str, Any]:

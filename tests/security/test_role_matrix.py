@@ -39,6 +39,7 @@ from app.domain.scopes import LEVELS
 from app.main import PREFIX, all_operations
 from tests.channels.postmark_payloads import inbound_email
 from tests.channels.whatsapp_payloads import encode, sign, text, webhook
+from tests.local_server import serving_in_this_loop as serving
 from tests.security.calls import (
     LAST,
     MADE_UP_ID,
@@ -48,7 +49,7 @@ from tests.security.calls import (
     fixed,
     path_defaults,
 )
-from tests.security.live import refusals, serving
+from tests.security.live import refusals
 from tests.security.world import (
     CALLERS,
     EVIL,
